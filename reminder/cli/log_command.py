@@ -1,0 +1,99 @@
+"""`reminder log`: what happened to each message, from the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from reminder.cli.app import command, state, stdout
+from reminder.errors import UsageError
+from reminder.phones import shown
+from reminder.status import Status
+from reminder.store import open_store
+
+
+@command("log")
+def log_messages(
+    ctx: typer.Context,
+    campaign: Annotated[str | None, typer.Argument(help="Only this campaign.")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="Only messages in this status (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    show_numbers: Annotated[
+        bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
+    ] = False,
+) -> None:
+    """List messages with their status, attempts and last error."""
+    config = state(ctx).config()
+    wanted = []
+    for name in status or []:
+        try:
+            wanted.append(Status(name))
+        except ValueError:
+            known = ", ".join(s.value for s in Status)
+            raise UsageError(f"--status: unknown status {name!r}; statuses: {known}") from None
+    store = open_store(config.database_url)
+    try:
+        messages = store.messages(campaign=campaign, statuses=wanted, limit=limit)
+    finally:
+        store.close()
+    zone = ZoneInfo(config.settings.timezone)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": m.id,
+            "campaign": m.campaign,
+            "push": m.push,
+            "occurrence": m.occurrence.isoformat(),
+            "contact_id": m.contact_id,
+            "to": shown(m.recipient, show_numbers=show_numbers),
+            "status": m.status,
+            "attempts": m.attempts,
+            "segments": m.segments,
+            "gateway": m.gateway,
+            "provider_id": m.provider_id,
+            "error_code": m.error_code,
+            "error_text": m.error_text,
+            "updated_at": m.updated_at.astimezone(zone).isoformat(timespec="seconds"),
+        }
+        for m in messages
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return
+    table = Table(
+        title=f"{len(rows)} message{'s' if len(rows) != 1 else ''} (newest first)",
+        title_justify="left",
+    )
+    for column in (
+        "id",
+        "campaign/push",
+        "date",
+        "contact",
+        "to",
+        "status",
+        "tries",
+        "error",
+        "updated",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        error = f"{row['error_code'] or ''} {row['error_text'] or ''}".strip()
+        table.add_row(
+            str(row["id"]),
+            f"{row['campaign']}/{row['push']}",
+            row["occurrence"],
+            row["contact_id"],
+            row["to"],
+            row["status"],
+            str(row["attempts"]),
+            error or "-",
+            row["updated_at"][:16].replace("T", " "),
+        )
+    stdout().print(table)

@@ -1,0 +1,65 @@
+"""`reminder preview`: the rendered messages of one occurrence, as recipients will read them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reminder.cli.app import command, parse_day, state, stdout
+from reminder.cli.loading import default_day, load_everything, pick_pushes
+from reminder.errors import UsageError
+from reminder.phones import shown
+from reminder.planning import render_occurrence
+
+
+@command()
+def preview(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
+    push: Annotated[str | None, typer.Option(help="Only this push.")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            help="Occurrence date (YYYY-MM-DD; default today, else the window's first day)."
+        ),
+    ] = None,
+    contact: Annotated[str | None, typer.Option(help="Only this contact id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many messages per push.")] = 10,
+    show_numbers: Annotated[
+        bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
+    ] = False,
+) -> None:
+    """Show the rendered messages with recipient (masked), segment count and case. Sends nothing."""
+    current = state(ctx)
+    project = load_everything(current).project
+    chosen = project.campaign(campaign)
+    day = parse_day(date)
+    if day is None:
+        today = default_day(project, chosen, current)
+        day = today if today in chosen.window else chosen.window.start
+    if contact is not None and contact not in project.book.contacts:
+        raise UsageError(f"no contact has id {contact!r}")
+    results = render_occurrence(project, campaign, pick_pushes(chosen, push), day)
+    out = stdout()
+    for result in results:
+        drafts = [d for d in result.drafts if contact is None or d.contact.id == contact]
+        table = Table(
+            title=f"{campaign} / {result.push} on {day}: {len(drafts)} messages",
+            show_lines=True,
+            title_justify="left",
+        )
+        for column in ("contact", "to", "segments", "case", "message"):
+            table.add_column(column, overflow="fold")
+        for item in drafts[:limit]:
+            table.add_row(
+                f"{item.contact.id} {item.contact.name}",
+                shown(item.contact.phone, show_numbers=show_numbers),
+                f"{item.count.segments} ({item.count.units} {item.count.encoding})",
+                item.case.id if item.case else "-",
+                item.body,
+            )
+        out.print(table)
+        if len(drafts) > limit:
+            out.print(f"… and {len(drafts) - limit} more (use --limit)", markup=False)

@@ -1,0 +1,202 @@
+"""`reminder send`: plan one occurrence of a campaign and dispatch it through the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from reminder.cli.app import command, parse_day, state, stderr, stdout
+from reminder.cli.loading import Loaded, default_day, load_everything, pick_pushes
+from reminder.clock import Clock
+from reminder.config import Config
+from reminder.dispatch import DispatchResult, dispatch_occurrence
+from reminder.errors import UsageError
+from reminder.planning import PlanResult, count_existing, render_occurrence, store_plan
+from reminder.status import Status
+from reminder.store import Store, open_store
+from reminder.store.migrate import current_revision
+from reminder.store.store import make_engine
+
+
+@command()
+def send(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
+    push: Annotated[str | None, typer.Option(help="Only this push (default: every push).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(help="Occurrence date, YYYY-MM-DD (default: today in the campaign's zone)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and render only; send and write nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice."""
+    current = state(ctx)
+    loaded = load_everything(current)
+    project = loaded.project
+    chosen = project.campaign(campaign)
+    day = parse_day(date) or default_day(project, chosen, current)
+    results = render_occurrence(project, campaign, pick_pushes(chosen, push), day)
+
+    if dry_run:
+        store = _existing_store(loaded.config)
+        for result in results:
+            count_existing(store, result)
+        if store is not None:
+            store.close()
+        _report(results, {}, day, campaign, loaded, dry_run=True, as_json=as_json)
+        return
+
+    store = open_store(loaded.config.database_url)
+    try:
+        if loaded.gateway.real and not yes:
+            _confirm(store, results, loaded)
+        for result in results:
+            store_plan(store, result, current.clock)
+        # In --json mode standard output carries only the JSON object.
+        target = sys.stderr if as_json else sys.stdout
+        with contextlib.redirect_stdout(target):
+            dispatched = asyncio.run(_dispatch_all(store, loaded, current.clock, results))
+        _report(
+            results, dispatched, day, campaign, loaded, dry_run=False, as_json=as_json, store=store
+        )
+    finally:
+        store.close()
+
+
+def _existing_store(config: Config) -> Store | None:
+    """The store if it already exists with a schema (a dry run never creates one)."""
+    url = config.database_url
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        if not Path(url[len("sqlite:///") :]).exists():
+            return None
+    engine = make_engine(url)
+    try:
+        if current_revision(engine) is None:
+            engine.dispose()
+            return None
+    except Exception:
+        engine.dispose()
+        return None
+    return Store(engine)
+
+
+def _confirm(store: Store, results: list[PlanResult], loaded: Loaded) -> None:
+    to_send = 0
+    segments = 0
+    for result in results:
+        existing = store.statuses(result.campaign, result.push, result.occurrence)
+        for item in result.drafts:
+            if existing.get(item.contact.id, Status.planned) is Status.planned:
+                to_send += 1
+                segments += item.count.segments
+    if to_send == 0:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"the {loaded.gateway.name} gateway sends to real phones: {to_send} messages would "
+            "be sent; run in a terminal to confirm, or pass --yes"
+        )
+    console = stderr()
+    console.print(
+        f"About to send {to_send} messages ({segments} segments) through {loaded.gateway.name}.",
+        markup=False,
+    )
+    if not typer.confirm("Send them now?", default=False):
+        raise typer.Exit(1)
+
+
+async def _dispatch_all(
+    store: Store, loaded: Loaded, clock: Clock, results: list[PlanResult]
+) -> dict[str, DispatchResult]:
+    outcomes: dict[str, DispatchResult] = {}
+    try:
+        for result in results:
+            outcomes[result.push] = await dispatch_occurrence(
+                store,
+                loaded.gateway,
+                clock,
+                campaign=result.campaign,
+                push=result.push,
+                occurrence=result.occurrence,
+            )
+    finally:
+        await loaded.gateway.aclose()
+    return outcomes
+
+
+def _report(
+    results: list[PlanResult],
+    dispatched: dict[str, DispatchResult],
+    day: date,
+    campaign: str,
+    loaded: Loaded,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    store: Store | None = None,
+) -> None:
+    pushes: list[dict[str, Any]] = []
+    for result in results:
+        outcome = dispatched.get(result.push, DispatchResult())
+        counts = store.status_counts(campaign, result.push, day) if store else {}
+        pushes.append(
+            {
+                "push": result.push,
+                "audience": result.audience,
+                "segments": result.segments,
+                "planned": result.planned,
+                "already_planned": result.already_planned,
+                "sent": outcome.sent,
+                "failed": outcome.failed,
+                "skipped": counts.get(Status.skipped.value, 0),
+            }
+        )
+    totals = {
+        key: sum(p[key] for p in pushes)
+        for key in ("planned", "already_planned", "sent", "failed", "skipped")
+    }
+    if as_json:
+        document = {
+            "campaign": campaign,
+            "date": day.isoformat(),
+            "gateway": loaded.gateway.name,
+            "dry_run": dry_run,
+            **totals,
+            "pushes": pushes,
+        }
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+        return
+    out = stdout()
+    for p in pushes:
+        if dry_run:
+            out.print(
+                f"{campaign}/{p['push']} {day}: would plan {p['audience'] - p['already_planned']}"
+                f" messages ({p['segments']} segments); {p['already_planned']} already "
+                "planned; dry run, nothing sent or written",
+                markup=False,
+                highlight=False,
+            )
+        else:
+            out.print(
+                f"{campaign}/{p['push']} {day}: planned {p['planned']} new, "
+                f"{p['already_planned']} already planned; sent {p['sent']}, failed "
+                f"{p['failed']}, skipped {p['skipped']}",
+                markup=False,
+                highlight=False,
+            )
+    if not dry_run and totals["planned"] == 0 and totals["sent"] == 0 and totals["failed"] == 0:
+        out.print(
+            "nothing new to send: this occurrence was already planned and dispatched", markup=False
+        )

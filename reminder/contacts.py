@@ -1,0 +1,285 @@
+"""Contacts: cadres and their family members, read from YAML and CSV files in `contacts/`.
+
+A YAML file holds `contacts:` (a list) and may hold `groups:` (see `reminder.groups`).
+A CSV file has a header row with the columns id, name, phone, rank, unit, post, tags
+(separated by `;`), family_of and relation.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from reminder.errors import InputError, Problem, display_path
+from reminder.phones import normalise
+from reminder.ranks import Rank, parse_rank
+from reminder.sources import LineDict, LineList, load_yaml, validation_problems
+
+CSV_COLUMNS = ("id", "name", "phone", "rank", "unit", "post", "tags", "family_of", "relation")
+
+
+class Contact(BaseModel):
+    """One person: a cadre, or a family member pointing at a cadre with `family_of`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    phone: str
+    rank: Rank | None = None
+    unit: str = ""
+    post: str = ""
+    tags: frozenset[str] = frozenset()
+    family_of: str | None = None
+    relation: str | None = None
+
+    @field_validator("id", "name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not str(value).strip():
+            raise ValueError("must not be empty")
+        return str(value).strip()
+
+    @field_validator("rank", mode="before")
+    @classmethod
+    def _rank(cls, value: Any) -> Rank | None:
+        if value is None or value == "":
+            return None
+        return value if isinstance(value, Rank) else parse_rank(value)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> frozenset[str]:
+        if value is None or value == "":
+            return frozenset()
+        if isinstance(value, str):
+            return frozenset(t.strip() for t in value.replace("，", ";").split(";") if t.strip())
+        return frozenset(str(t).strip() for t in value)
+
+    @field_validator("family_of", "relation", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> str | None:
+        return None if value is None or str(value).strip() == "" else str(value).strip()
+
+    @property
+    def is_family(self) -> bool:
+        """True for a family member (who has a `family_of` cadre)."""
+        return self.family_of is not None
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where one record was read: file and line (CSV: the row's line)."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class ContactBook:
+    """Every contact by id, plus where each was read and the raw group definitions."""
+
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    where: dict[str, Located] = field(default_factory=dict)
+    group_sources: list[tuple[str, LineDict]] = field(default_factory=list)
+
+    def family_of(self, cadre_id: str) -> list[Contact]:
+        """The family members of one cadre, ordered by id."""
+        return sorted(
+            (c for c in self.contacts.values() if c.family_of == cadre_id), key=lambda c: c.id
+        )
+
+    def cadre_of(self, contact: Contact) -> Contact | None:
+        """The cadre a family member belongs to (None for a cadre)."""
+        return self.contacts.get(contact.family_of) if contact.family_of else None
+
+
+def contact_files(folder: Path) -> list[Path]:
+    """The contact files of a folder, in a stable order."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".yaml", ".yml", ".csv"}
+    )
+
+
+def load_contacts(folder: Path, region: str, problems: list[Problem]) -> ContactBook:
+    """Read every contact file of `folder`; append every problem found, keep going."""
+    book = ContactBook()
+    if not folder.is_dir():
+        problems.append(Problem(display_path(folder), "contacts folder does not exist"))
+        return book
+    phones: dict[str, Located] = {}
+    for path in contact_files(folder):
+        for record, where in _records(path, book, problems):
+            contact = _parse(record, where, region, problems)
+            if contact is None:
+                continue
+            if contact.id in book.contacts:
+                first = book.where[contact.id]
+                problems.append(
+                    Problem(
+                        where.file,
+                        f"duplicate contact id {contact.id!r} (first at {first})",
+                        line=where.line,
+                    )
+                )
+                continue
+            if contact.phone in phones:
+                problems.append(
+                    Problem(
+                        where.file,
+                        f"duplicate phone number (also at {phones[contact.phone]})",
+                        line=where.line,
+                    )
+                )
+                continue
+            phones[contact.phone] = where
+            book.contacts[contact.id] = contact
+            book.where[contact.id] = where
+    _check_families(book, problems)
+    if not book.contacts and not problems:
+        problems.append(Problem(display_path(folder), "no contacts found"))
+    return book
+
+
+def _records(
+    path: Path, book: ContactBook, problems: list[Problem]
+) -> Iterator[tuple[dict[str, Any], Located]]:
+    name = display_path(path)
+    if path.suffix.lower() == ".csv":
+        yield from _csv_records(path, name, problems)
+        return
+    try:
+        data = load_yaml(path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return
+    if data is None:
+        return
+    if not isinstance(data, LineDict):
+        problems.append(
+            Problem(name, "expected a mapping with 'contacts:' and/or 'groups:'", line=1)
+        )
+        return
+    unknown = set(data) - {"contacts", "groups"}
+    for key in sorted(unknown, key=str):
+        problems.append(Problem(name, f"unknown section {key!r}", line=data.key_lines[key]))
+    if "groups" in data:
+        groups = data["groups"]
+        if isinstance(groups, LineDict):
+            book.group_sources.append((name, groups))
+        else:
+            problems.append(
+                Problem(
+                    name, "groups: expected a mapping of group names", line=data.key_lines["groups"]
+                )
+            )
+    contacts = data.get("contacts")
+    if contacts is None:
+        return
+    if not isinstance(contacts, LineList):
+        problems.append(Problem(name, "contacts: expected a list", line=data.key_lines["contacts"]))
+        return
+    for item, line in zip(contacts, contacts.item_lines, strict=True):
+        if not isinstance(item, dict):
+            problems.append(Problem(name, "a contact is a mapping of fields", line=line))
+            continue
+        yield item, Located(name, line)
+
+
+def _csv_records(
+    path: Path, name: str, problems: list[Problem]
+) -> Iterator[tuple[dict[str, Any], Located]]:
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        problems.append(Problem(name, f"cannot read file: {exc.strerror}"))
+        return
+    with handle:
+        try:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            missing = [c for c in ("id", "name", "phone") if c not in header]
+            unknown = [c for c in header if c not in CSV_COLUMNS]
+            if missing or unknown:
+                parts = []
+                if missing:
+                    parts.append("missing column(s) " + ", ".join(missing))
+                if unknown:
+                    parts.append("unknown column(s) " + ", ".join(unknown))
+                problems.append(Problem(name, "; ".join(parts), line=1))
+                return
+            for row in reader:
+                line = reader.line_num
+                if None in row:
+                    problems.append(Problem(name, "more fields than columns", line=line))
+                    continue
+                values = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
+                if not values:
+                    continue
+                yield values, Located(name, line)
+        except UnicodeDecodeError:
+            problems.append(Problem(name, "file is not UTF-8 text"))
+        except csv.Error as exc:
+            problems.append(Problem(name, f"invalid CSV: {exc}"))
+
+
+def _parse(
+    record: dict[str, Any], where: Located, region: str, problems: list[Problem]
+) -> Contact | None:
+    values = dict(record)
+    phone = values.get("phone")
+    if phone is not None:
+        try:
+            values["phone"] = normalise(str(phone), region)
+        except ValueError as exc:
+            problems.append(Problem(where.file, f"phone: {exc}", line=where.line))
+            return None
+    for key in ("id", "name", "unit", "post"):
+        if key in values and values[key] is not None:
+            values[key] = str(values[key])
+    try:
+        return Contact.model_validate(values)
+    except ValidationError as exc:
+        for problem in validation_problems(exc, None, where.file):
+            field = f"{problem.field}: " if problem.field else ""
+            problems.append(Problem(where.file, field + problem.message, line=where.line))
+        return None
+
+
+def _check_families(book: ContactBook, problems: list[Problem]) -> None:
+    for contact_id, contact in list(book.contacts.items()):
+        if contact.family_of is None:
+            if contact.relation:
+                where = book.where[contact_id]
+                problems.append(
+                    Problem(where.file, "relation is set but family_of is not", line=where.line)
+                )
+            continue
+        where = book.where[contact_id]
+        cadre = book.contacts.get(contact.family_of)
+        if cadre is None:
+            problems.append(
+                Problem(
+                    where.file,
+                    f"family_of: no contact has id {contact.family_of!r}",
+                    line=where.line,
+                )
+            )
+        elif cadre.is_family:
+            problems.append(
+                Problem(
+                    where.file,
+                    f"family_of: {contact.family_of!r} is itself a family member",
+                    line=where.line,
+                )
+            )

@@ -1,0 +1,98 @@
+"""The one exception hierarchy of the package.
+
+    ReminderError
+    ├── InputError            bad input: config, contacts, campaigns, templates (exit 2)
+    ├── UsageError            a command asked for something that cannot be (exit 2)
+    ├── OperationalError      the environment stopped a command: store, network (exit 1)
+    │   └── MissingExtraError an optional dependency is not installed
+    └── GatewayError          a gateway could not send one message
+        ├── TransientGatewayError   worth retrying later
+        └── PermanentGatewayError   retrying will not help
+
+Only the CLI (and later the scheduler and web) boundaries catch broadly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located by file and line or field."""
+
+    file: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.file}:{self.line}: {self.message}"
+        if self.field:
+            return f"{self.file}: {self.field}: {self.message}"
+        return f"{self.file}: {self.message}"
+
+
+def display_path(path: Path | str) -> str:
+    """A path as a person wants to read it: relative to the working directory when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class ReminderError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(ReminderError):
+    """One or more problems with the user's files; carries every problem found."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(ReminderError):
+    """The command asked for something that cannot be done as asked."""
+
+    exit_code = 2
+
+
+class OperationalError(ReminderError):
+    """Something outside the user's files stopped the command (store, network, disk)."""
+
+    exit_code = 1
+
+
+class MissingExtraError(OperationalError):
+    """An optional dependency is needed; the message says how to install it."""
+
+
+class GatewayError(ReminderError):
+    """A gateway could not send one message; `code` is the provider's error code."""
+
+    transient = False
+
+    def __init__(self, text: str, *, code: str | None = None, status: int | None = None) -> None:
+        self.code = code
+        self.text = text
+        self.status = status
+        super().__init__(f"[{code}] {text}" if code else text)
+
+
+class TransientGatewayError(GatewayError):
+    """The send may succeed if retried later (rate limit, server error, timeout)."""
+
+    transient = True
+
+
+class PermanentGatewayError(GatewayError):
+    """The send will fail again if retried (invalid number, unsubscribed, bad request)."""

@@ -1,0 +1,190 @@
+"""Groups: named selections of contacts, defined under `groups:` in contact YAML files.
+
+A group is exactly one of:
+- `ids: [c001, c002]`                         explicit contacts;
+- a filter: `rank: ">= deputy_division"`, `units: [...]`, `tags: [...]` (all given must match;
+  a filter selects cadres, never family members);
+- `family_of: other_group` (optionally `relations: [spouse]`): the family of that group's cadres;
+- `union: [group_a, group_b]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from reminder.contacts import Contact, ContactBook
+from reminder.errors import Problem
+from reminder.ranks import RankRange, parse_rank_range
+from reminder.sources import validation_problems
+
+
+class GroupSpec(BaseModel):
+    """The definition of one group, as written in YAML."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    ids: tuple[str, ...] | None = None
+    rank: RankRange | None = None
+    units: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    family_of: str | None = None
+    relations: tuple[str, ...] | None = None
+    union: tuple[str, ...] | None = None
+
+    @field_validator("rank", mode="before")
+    @classmethod
+    def _rank(cls, value: Any) -> RankRange | None:
+        if value is None or isinstance(value, RankRange):
+            return value
+        return parse_rank_range(str(value))
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> GroupSpec:
+        kinds = [
+            name
+            for name, given in (
+                ("ids", self.ids is not None),
+                ("filter", any(v is not None for v in (self.rank, self.units, self.tags))),
+                ("family_of", self.family_of is not None),
+                ("union", self.union is not None),
+            )
+            if given
+        ]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a group is exactly one of: ids, a filter (rank/units/tags), family_of, union"
+                + (f"; this one mixes {', '.join(kinds)}" if kinds else "")
+            )
+        if self.relations is not None and self.family_of is None:
+            raise ValueError("relations only goes with family_of")
+        return self
+
+    def references(self) -> tuple[str, ...]:
+        """The names of the other groups this one is built from."""
+        if self.family_of is not None:
+            return (self.family_of,)
+        return self.union or ()
+
+
+@dataclass(frozen=True)
+class GroupDef:
+    """A validated group and where it was defined."""
+
+    name: str
+    spec: GroupSpec
+    file: str
+    line: int
+
+
+def load_groups(book: ContactBook, problems: list[Problem]) -> dict[str, GroupDef]:
+    """Validate every group definition found in the contact files, including references."""
+    groups: dict[str, GroupDef] = {}
+    for file, mapping in book.group_sources:
+        for name, body in mapping.items():
+            line = mapping.key_lines[name]
+            if name in groups:
+                first = groups[name]
+                problems.append(
+                    Problem(
+                        file,
+                        f"duplicate group {name!r} (first at {first.file}:{first.line})",
+                        line=line,
+                    )
+                )
+                continue
+            try:
+                spec = GroupSpec.model_validate(body if body is not None else {})
+            except ValidationError as exc:
+                for problem in validation_problems(exc, body, file, prefix=(name,)):
+                    problems.append(
+                        problem if problem.line else Problem(file, problem.message, line=line)
+                    )
+                continue
+            groups[str(name)] = GroupDef(str(name), spec, file, line)
+    _check_references(groups, book, problems)
+    return groups
+
+
+def _check_references(
+    groups: dict[str, GroupDef], book: ContactBook, problems: list[Problem]
+) -> None:
+    for group in groups.values():
+        for ref in group.spec.references():
+            if ref not in groups:
+                problems.append(
+                    Problem(
+                        group.file,
+                        f"group {group.name!r} refers to unknown group {ref!r}",
+                        line=group.line,
+                    )
+                )
+        for contact_id in group.spec.ids or ():
+            if contact_id not in book.contacts:
+                problems.append(
+                    Problem(
+                        group.file,
+                        f"group {group.name!r}: no contact has id {contact_id!r}",
+                        line=group.line,
+                    )
+                )
+    for group in groups.values():
+        if _cycle(group.name, groups, []):
+            problems.append(
+                Problem(
+                    group.file,
+                    f"group {group.name!r} includes itself through its references",
+                    line=group.line,
+                )
+            )
+
+
+def _cycle(name: str, groups: dict[str, GroupDef], path: list[str]) -> bool:
+    if name in path:
+        return True
+    group = groups.get(name)
+    if group is None:
+        return False
+    return any(_cycle(ref, groups, [*path, name]) for ref in group.spec.references())
+
+
+def resolve(name: str, groups: dict[str, GroupDef], book: ContactBook) -> list[Contact]:
+    """The contacts of one group, ordered by id (groups must have been validated)."""
+    spec = groups[name].spec
+    chosen: dict[str, Contact] = {}
+    if spec.ids is not None:
+        chosen = {i: book.contacts[i] for i in spec.ids}
+    elif spec.union is not None:
+        for member in spec.union:
+            chosen.update((c.id, c) for c in resolve(member, groups, book))
+    elif spec.family_of is not None:
+        for cadre in resolve(spec.family_of, groups, book):
+            for relative in book.family_of(cadre.id):
+                if spec.relations is None or relative.relation in spec.relations:
+                    chosen[relative.id] = relative
+    else:
+        chosen = {c.id: c for c in book.contacts.values() if _matches(spec, c)}
+    return sorted(chosen.values(), key=lambda c: c.id)
+
+
+def _matches(spec: GroupSpec, contact: Contact) -> bool:
+    if contact.is_family:
+        return False
+    if spec.rank is not None and contact.rank not in spec.rank:
+        return False
+    if spec.units is not None and contact.unit not in spec.units:
+        return False
+    return spec.tags is None or bool(contact.tags & set(spec.tags))
+
+
+def audience(
+    names: tuple[str, ...], groups: dict[str, GroupDef], book: ContactBook
+) -> list[Contact]:
+    """The union of several groups, each person once, ordered by id."""
+    chosen: dict[str, Contact] = {}
+    for name in names:
+        chosen.update((c.id, c) for c in resolve(name, groups, book))
+    return sorted(chosen.values(), key=lambda c: c.id)

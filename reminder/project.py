@@ -1,0 +1,137 @@
+"""Loading and cross-checking everything a command needs: config, contacts, groups, cases,
+templates and campaigns. All problems are collected and raised together, before anything is
+sent or written (ARCHITECTURE.md invariant 8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reminder.campaigns import Campaign, CampaignFile, CaseSelection, load_campaigns
+from reminder.cases import Case, load_cases
+from reminder.config import Config
+from reminder.contacts import ContactBook, load_contacts
+from reminder.errors import Problem, UsageError
+from reminder.groups import GroupDef, audience, load_groups
+from reminder.sources import raise_if
+from reminder.templates import Templates
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything loaded from the user's files, validated and cross-checked."""
+
+    config: Config
+    book: ContactBook
+    groups: dict[str, GroupDef]
+    cases: dict[str, Case]
+    campaigns: dict[str, CampaignFile]
+    templates: Templates
+    _audiences: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        """A campaign by id; an unknown id is a usage error listing the known ones."""
+        if campaign_id not in self.campaigns:
+            known = ", ".join(sorted(self.campaigns)) or "none"
+            raise UsageError(f"no campaign {campaign_id!r}; campaigns: {known}")
+        return self.campaigns[campaign_id].campaign
+
+    def audience_ids(self, campaign_id: str, push_id: str) -> frozenset[str]:
+        """The contact ids one push reaches (computed once per push)."""
+        key = (campaign_id, push_id)
+        if key not in self._audiences:
+            push = self.campaign(campaign_id).push(push_id)
+            members = audience(push.audience, self.groups, self.book)
+            self._audiences[key] = frozenset(c.id for c in members)
+        return self._audiences[key]
+
+    def timezone(self, campaign: Campaign) -> str:
+        """The zone a campaign runs in: its own, else the config's."""
+        return campaign.timezone or self.config.settings.timezone
+
+
+def load_project(config: Config) -> Project:
+    """Load every file the config points at; raise one `InputError` with every problem."""
+    problems: list[Problem] = []
+    settings = config.settings
+    book = load_contacts(config.folder("contacts"), settings.default_region, problems)
+    groups = load_groups(book, problems)
+    cases = load_cases(config.folder("cases"), problems)
+    campaigns = load_campaigns(config.folder("campaigns"), problems)
+    templates = Templates(config.folder("templates"))
+    for source in campaigns.values():
+        _check_campaign(source, config, groups, cases, templates, problems)
+    raise_if(problems)
+    return Project(config, book, groups, cases, campaigns, templates)
+
+
+def _check_campaign(
+    source: CampaignFile,
+    config: Config,
+    groups: dict[str, GroupDef],
+    cases: dict[str, Case],
+    templates: Templates,
+    problems: list[Problem],
+) -> None:
+    campaign = source.campaign
+    if campaign.timezone is not None:
+        try:
+            ZoneInfo(campaign.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                Problem(
+                    source.file,
+                    f"timezone: unknown time zone {campaign.timezone!r}",
+                    line=source.line("timezone"),
+                )
+            )
+    quiet = config.settings.quiet_hours
+    for index, push in enumerate(campaign.pushes):
+        where = ("pushes", index)
+        for position, name in enumerate(push.audience):
+            if name not in groups:
+                known = ", ".join(sorted(groups)) or "none defined"
+                problems.append(
+                    Problem(
+                        source.file,
+                        f"push {push.id!r}: unknown group {name!r} (groups: {known})",
+                        line=source.line(*where, "audience", position),
+                    )
+                )
+        template_problem = templates.check(push.template)
+        if template_problem is not None:
+            if template_problem.line is None:
+                template_problem = Problem(
+                    source.file,
+                    f"push {push.id!r}: {template_problem.message}",
+                    line=source.line(*where, "template"),
+                )
+            problems.append(template_problem)
+        if isinstance(push.cases, CaseSelection):
+            missing = [i for i in push.cases.ids or () if i not in cases]
+            if missing:
+                problems.append(
+                    Problem(
+                        source.file,
+                        f"push {push.id!r}: unknown case id(s) " + ", ".join(missing),
+                        line=source.line(*where, "cases"),
+                    )
+                )
+        if push.cases is not None and not push.case_pool(cases):
+            problems.append(
+                Problem(
+                    source.file,
+                    f"push {push.id!r}: no case matches its case selection",
+                    line=source.line(*where, "cases"),
+                )
+            )
+        if quiet.contains(push.send_at):
+            problems.append(
+                Problem(
+                    source.file,
+                    f"push {push.id!r}: send_at {push.send_at:%H:%M} falls in the quiet hours "
+                    f"{quiet.start:%H:%M}–{quiet.end:%H:%M}",
+                    line=source.line(*where, "send_at"),
+                )
+            )

@@ -1,0 +1,88 @@
+"""The tables of the store. Timestamps are stored in UTC and read back as aware datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the store keeps aware datetimes only")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class Message(SQLModel, table=True):
+    """One message: identity `(campaign, push, occurrence, contact_id)`, body and delivery state."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint(
+            "campaign", "push", "occurrence", "contact_id", name="uq_message_identity"
+        ),
+        Index("ix_message_status", "status"),
+        Index("ix_message_campaign_occurrence", "campaign", "occurrence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign: str
+    push: str
+    occurrence: date
+    contact_id: str
+    recipient: str
+    body: str
+    segments: int
+    encoding: str
+    template: str
+    variables: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    case_id: str | None = None
+    gateway: str | None = None
+    provider_id: str | None = None
+    status: str
+    attempts: int = 0
+    error_code: str | None = None
+    error_text: str | None = None
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    sent_at: datetime | None = _utc(nullable=True)
+
+
+class DeliveryEvent(SQLModel, table=True):
+    """An append-only record of one status change (or attempt) of one message."""
+
+    __tablename__ = "delivery_event"
+    __table_args__ = (Index("ix_delivery_event_message", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("message.id", ondelete="CASCADE"), nullable=False)
+    )
+    at: datetime = _utc()
+    status: str
+    previous: str | None = None
+    source: str
+    error_code: str | None = None
+    detail: str | None = None

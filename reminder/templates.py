@@ -1,0 +1,83 @@
+"""Message templates: Jinja2 files rendered in a sandbox with `StrictUndefined`.
+
+Every message carries the carrier signature: it is put in front of the rendered text unless the
+template already wrote it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import TemplateSyntaxError as JinjaSyntaxError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from reminder.errors import Problem, display_path
+
+
+class RenderFailure(Exception):
+    """A template could not be rendered; `problem` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+class Templates:
+    """The templates folder, compiled lazily, rendered in a sandbox."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._env = SandboxedEnvironment(
+            loader=FileSystemLoader(str(folder)),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def check(self, name: str) -> Problem | None:
+        """None when template `name` exists and compiles, else the problem."""
+        try:
+            self._env.get_template(name)
+        except TemplateNotFound:
+            return Problem(display_path(self.folder), f"template {name!r} not found")
+        except JinjaSyntaxError as exc:
+            return Problem(self._file(name), f"template syntax: {exc.message}", line=exc.lineno)
+        return None
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """Render template `name`; any failure is a `RenderFailure` located in the template."""
+        try:
+            return self._env.get_template(name).render(context)
+        except JinjaSyntaxError as exc:
+            raise RenderFailure(
+                Problem(self._file(name), f"template syntax: {exc.message}", line=exc.lineno)
+            ) from None
+        except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+            line = self._template_line(exc, name)
+            text = getattr(exc, "message", None) or str(exc)
+            raise RenderFailure(Problem(self._file(name), text, line=line)) from None
+
+    def _file(self, name: str) -> str:
+        return display_path(self.folder / name)
+
+    def _template_line(self, exc: BaseException, name: str) -> int | None:
+        target = str((self.folder / name).resolve())
+        line = None
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            filename = frame.f_code.co_filename
+            if filename and Path(filename).resolve().as_posix() == Path(target).as_posix():
+                line = lineno
+        return line
+
+
+def with_signature(text: str, signature: str) -> str:
+    """The final message text: stripped, and signed unless the template signed it already."""
+    body = text.strip()
+    if signature in body:
+        return body
+    return f"{signature}{body}"
