@@ -88,6 +88,7 @@ class Config:
     base_dir: Path
     source: Path | None = None
     raw_gateways: Any = field(default=None, compare=False)
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def source_name(self) -> str:
@@ -140,7 +141,7 @@ def load_config(explicit: Path | None = None) -> Config:
     data = load_yaml(path)
     if data is None:
         data = LineDict()
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         raise InputError([Problem(name, "a config file is a mapping of settings", line=1)])
     problems: list[Problem] = []
     raw_gateways = data.get("gateways")
@@ -156,4 +157,5 @@ def load_config(explicit: Path | None = None) -> Config:
         base_dir=path.parent.resolve(),
         source=path,
         raw_gateways=raw_gateways,
+        key_lines=dict(data.key_lines),
     )

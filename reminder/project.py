@@ -108,24 +108,19 @@ def _check_campaign(
                     line=source.line(*where, "template"),
                 )
             problems.append(template_problem)
-        if isinstance(push.cases, CaseSelection):
-            missing = [i for i in push.cases.ids or () if i not in cases]
+        if push.cases is not None:
+            missing = []
+            if isinstance(push.cases, CaseSelection):
+                missing = [i for i in push.cases.ids or () if i not in cases]
             if missing:
-                problems.append(
-                    Problem(
-                        source.file,
-                        f"push {push.id!r}: unknown case id(s) " + ", ".join(missing),
-                        line=source.line(*where, "cases"),
-                    )
-                )
-        if push.cases is not None and not push.case_pool(cases):
-            problems.append(
-                Problem(
-                    source.file,
-                    f"push {push.id!r}: no case matches its case selection",
-                    line=source.line(*where, "cases"),
-                )
-            )
+                message = "unknown case id(s) " + ", ".join(missing)
+            elif not push.case_pool(cases):
+                message = "no case matches its case selection"
+            else:
+                message = ""
+            if message:
+                line = source.line(*where, "cases")
+                problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
         if quiet.contains(push.send_at):
             problems.append(
                 Problem(

@@ -47,15 +47,11 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
     try:
         cls = gateway_class(name)
     except KeyError:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    f"gateway: unknown gateway {name!r}; installed: {', '.join(available())}",
-                    field="gateway",
-                )
-            ]
-        ) from None
+        message = f"unknown gateway {name!r}; installed: {', '.join(available())}"
+        gateway_line = config.key_lines.get("gateway")
+        if gateway_line is None:
+            raise InputError([Problem(file, message, field="gateway")]) from None
+        raise InputError([Problem(file, f"gateway: {message}", line=gateway_line)]) from None
     problems: list[Problem] = []
     if raw is None:
         raw = LineDict()

@@ -1,0 +1,97 @@
+"""Shared fixtures: a clean environment, sample projects, stores on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from reminder.cli import app
+from tests.factories import ProjectFiles
+
+REPO = Path(__file__).resolve().parent.parent
+PG_URL_VARIABLE = "REMINDER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No REMINDER_* or TWILIO_* variable leaks in; every test runs in its own directory."""
+    for name in list(os.environ):
+        if name.startswith(("REMINDER_", "TWILIO_")) and name != PG_URL_VARIABLE:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A copy of the repository's sample data with a config using the file gateway."""
+    root = tmp_path / "sample"
+    for folder in ("campaigns", "templates", "contacts", "cases"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "config.yaml").write_text(
+        "database_url: sqlite:///reminder.db\ngateway: file\ngateways:\n  file:\n"
+        "    path: outbox.jsonl\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> ProjectFiles:
+    """A small project written from test data (see tests/factories.py)."""
+    return ProjectFiles(tmp_path / "project")
+
+
+class Cli:
+    """Runs the `reminder` app in-process and keeps what it printed apart."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):  # noqa: A002 - CliRunner's name
+        return self.runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """Invoke the CLI: `result = cli("--config", path, "validate")`."""
+    return Cli()
+
+
+def _store_params() -> list[object]:
+    params: list[object] = ["sqlite"]
+    params.append(
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not os.environ.get(PG_URL_VARIABLE), reason=f"{PG_URL_VARIABLE} is not set"
+            ),
+        )
+    )
+    return params
+
+
+@pytest.fixture(params=_store_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, and a PostgreSQL schema when configured."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    base = os.environ[PG_URL_VARIABLE]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,39 @@
+import pytest
+
+from reminder.phones import mask, mask_in_text, normalise, shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("13812345678", "+8613812345678"),
+        ("138 1234 5678", "+8613812345678"),
+        ("+86 138-1234-5678", "+8613812345678"),
+        ("008613812345678", "+8613812345678"),
+        ("010 6512 3456", "+861065123456"),
+        ("+1 415 555 2671", "+14155552671"),
+    ],
+)
+def test_normalise_to_e164(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "1381234567", "abc", "+86 000 0000 0000"])
+def test_normalise_rejects_invalid_numbers(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalise(raw)
+
+
+def test_mask_keeps_country_code_and_ends() -> None:
+    assert mask("+8613812345678") == "+86 138****5678"
+    assert mask("+14155552671") == "+1 415***2671"
+
+
+def test_mask_in_text_masks_every_number() -> None:
+    text = "to +8613812345678 and +8613987654321 failed"
+    assert mask_in_text(text) == "to +86 138****5678 and +86 139****4321 failed"
+
+
+def test_shown_unmasks_only_when_asked() -> None:
+    assert shown("+8613812345678", show_numbers=False) == "+86 138****5678"
+    assert shown("+8613812345678", show_numbers=True) == "+8613812345678"
