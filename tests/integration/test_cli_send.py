@@ -1,0 +1,216 @@
+"""`reminder send`, `preview` and `log` on a real SQLite file with the file gateway."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+
+from reminder.store import open_store
+from tests.factories import ProjectFiles
+
+FULL_NUMBER = re.compile(r"\+?86\s?1\d{10}|\b1[3-9]\d{9}\b")
+
+
+def outbox(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def send_json(cli: Any, config: Path, *args: str) -> dict[str, Any]:
+    result = cli("--config", config, "send", "spring-festival", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
+    report = send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
+    assert report["planned"] == 36 + 29
+    assert report["sent"] == 65
+    assert (report["already_planned"], report["failed"], report["skipped"]) == (0, 0, 0)
+    lines = outbox(sample / "outbox.jsonl")
+    assert len(lines) == 65
+    required = {"message_id", "campaign", "push", "occurrence", "contact_id", "to", "body",
+                "segments"}
+    assert all(required <= set(line) for line in lines)
+    assert all(line["body"].startswith("【某某市纪委监委】") for line in lines)
+    assert {line["occurrence"] for line in lines} == {"2027-02-01"}
+    assert len({line["to"] for line in lines}) == 65
+    store = open_store(f"sqlite:///{sample / 'reminder.db'}")
+    try:
+        messages = store.messages()
+        assert len(messages) == 65
+        assert {m.status for m in messages} == {"sent"}
+        assert all(m.provider_id and m.attempts == 1 and m.gateway == "file" for m in messages)
+        assert all([e.status for e in store.events(m.id)] == ["planned", "sending", "sent"]
+                   for m in messages)
+    finally:
+        store.close()
+
+
+def test_running_send_again_sends_nothing_twice(cli: Any, sample: Path) -> None:
+    config = sample / "config.yaml"
+    send_json(cli, config, "--date", "2027-02-01")
+    again = send_json(cli, config, "--date", "2027-02-01")
+    assert (again["planned"], again["already_planned"], again["sent"]) == (0, 65, 0)
+    result = cli("--config", config, "send", "spring-festival", "--date", "2027-02-01")
+    assert result.exit_code == 0
+    assert "nothing new to send" in result.output
+    assert len(outbox(sample / "outbox.jsonl")) == 65
+
+
+def test_send_one_push_then_the_rest(cli: Any, sample: Path) -> None:
+    config = sample / "config.yaml"
+    first = send_json(cli, config, "--date", "2027-02-01", "--push", "family-greeting")
+    assert (first["planned"], first["sent"]) == (29, 29)
+    rest = send_json(cli, config, "--date", "2027-02-01")
+    assert (rest["planned"], rest["already_planned"], rest["sent"]) == (36, 29, 36)
+
+
+def test_planned_but_unsent_messages_are_sent_by_the_next_run(cli: Any, sample: Path) -> None:
+    """A run that stopped after planning leaves `planned` rows; the next run sends exactly those."""
+    config = sample / "config.yaml"
+    send_json(cli, config, "--date", "2027-02-01", "--push", "family-greeting")
+    store = open_store(f"sqlite:///{sample / 'reminder.db'}")
+    with store.engine.begin() as connection:
+        from sqlalchemy import text
+
+        connection.execute(text("UPDATE message SET status='planned' WHERE id > 20"))
+    store.close()
+    (sample / "outbox.jsonl").unlink()
+    resumed = send_json(cli, config, "--date", "2027-02-01", "--push", "family-greeting")
+    assert (resumed["planned"], resumed["already_planned"], resumed["sent"]) == (0, 29, 9)
+    assert sorted(line["message_id"] for line in outbox(sample / "outbox.jsonl")) == list(
+        range(21, 30)
+    )
+
+
+def test_dates_outside_the_window_are_refused(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date",
+                 "2027-03-01", "--yes")
+    assert result.exit_code == 2
+    assert "2027-03-01 is outside the window of campaign 'spring-festival'" in result.output
+    assert "2027-01-30 to 2027-02-20" in result.output
+    assert not (sample / "reminder.db").exists()
+
+
+@freeze_time("2027-02-02 17:00:00")  # 01:00 on 3 February in Shanghai
+def test_default_date_is_today_in_the_campaign_zone(cli: Any, sample: Path) -> None:
+    report = send_json(cli, sample / "config.yaml", "--push", "daily-leading")
+    assert report["date"] == "2027-02-03"
+
+
+@freeze_time("2026-11-22 02:00:00")
+def test_default_date_outside_the_window_is_refused(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "send", "spring-festival")
+    assert result.exit_code == 2
+    assert "2026-11-22 is outside the window" in result.output
+
+
+def test_dry_run_renders_but_writes_and_sends_nothing(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date",
+                 "2027-02-01", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True
+    assert (report["planned"], report["sent"]) == (0, 0)
+    assert [p["audience"] for p in report["pushes"]] == [36, 29]
+    assert not (sample / "reminder.db").exists()
+    assert not (sample / "outbox.jsonl").exists()
+
+
+def test_dry_run_after_a_send_counts_what_is_already_planned(cli: Any, sample: Path) -> None:
+    send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
+    report = send_json(cli, sample / "config.yaml", "--date", "2027-02-01", "--dry-run")
+    assert report["already_planned"] == 65
+
+
+def test_unknown_campaign_and_push(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "send", "christmas", "--date", "2027-02-01")
+    assert result.exit_code == 2
+    assert "no campaign 'christmas'; campaigns: mid-autumn, spring-festival" in result.output
+    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--push", "x",
+                 "--date", "2027-02-01")
+    assert result.exit_code == 2
+    assert "has no push 'x'" in result.output
+    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date", "2/1")
+    assert result.exit_code == 2
+    assert "'2/1' is not a date" in result.output
+
+
+def test_a_real_gateway_without_a_terminal_and_without_yes_refuses(
+    cli: Any, files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    files.write(config={"gateway": "twilio", "gateways": {"twilio": {
+        "account_sid": "AC" + "0" * 32, "auth_token": "${TWILIO_AUTH_TOKEN}",
+        "from_number": "+15005550006", "base_url": "http://127.0.0.1:9"}}})
+    result = cli("--config", files.config_path, "send", "test", "--date", "2027-02-01")
+    assert result.exit_code == 2
+    assert "sends to real phones: 3 messages would be sent" in result.output
+    assert "--yes" in result.output
+    store = open_store(f"sqlite:///{files.database}")
+    try:
+        assert store.messages() == []
+    finally:
+        store.close()
+
+
+def test_console_output_and_logs_mask_every_number(cli: Any, sample: Path) -> None:
+    (sample / "config.yaml").write_text("gateway: console\n", encoding="utf-8")
+    outputs = []
+    for args in (
+        ["-v", "send", "spring-festival", "--date", "2027-02-01"],
+        ["preview", "spring-festival", "--date", "2027-02-01", "--limit", "100"],
+        ["log", "--limit", "100"],
+        ["log", "--json", "--limit", "100"],
+    ):
+        result = cli("--config", sample / "config.yaml", *args)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    text = "\n".join(outputs)
+    assert "****" in text
+    assert not FULL_NUMBER.search(text), FULL_NUMBER.search(text)
+
+
+def test_log_shows_numbers_only_when_asked(cli: Any, sample: Path) -> None:
+    send_json(cli, sample / "config.yaml", "--date", "2027-02-01", "--push", "family-greeting")
+    masked = json.loads(cli("--config", sample / "config.yaml", "log", "--json").stdout)
+    shown = json.loads(cli("--config", sample / "config.yaml", "log", "--json",
+                           "--show-numbers").stdout)
+    assert all("****" in row["to"] for row in masked)
+    assert all(row["to"].startswith("+86") and "*" not in row["to"] for row in shown)
+    assert len(masked) == 29 and {row["status"] for row in masked} == {"sent"}
+
+
+def test_log_filters_by_campaign_and_status(cli: Any, sample: Path) -> None:
+    send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
+    config = sample / "config.yaml"
+    rows = json.loads(cli("--config", config, "log", "spring-festival", "--status", "sent",
+                          "--limit", "500", "--json").stdout)
+    assert len(rows) == 65
+    assert json.loads(cli("--config", config, "log", "mid-autumn", "--json").stdout) == []
+    assert json.loads(cli("--config", config, "log", "--status", "failed", "--json").stdout) == []
+    result = cli("--config", config, "log", "--status", "lost")
+    assert result.exit_code == 2
+    assert "unknown status 'lost'" in result.output
+
+
+def test_preview_shows_one_contact(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "preview", "spring-festival", "--push",
+                 "family-greeting", "--date", "2027-02-01", "--contact", "f001")
+    assert result.exit_code == 0, result.output
+    assert "family-greeting on 2027-02-01: 1 messages" in result.output
+    assert "f001" in result.output and "+86 135****1633" in result.output
+    assert not (sample / "reminder.db").exists()
+
+
+def test_validate_the_sample(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "validate")
+    assert result.exit_code == 0, result.output
+    assert "60 cadres, 29 family members" in result.output
+    assert "push daily-leading: 36 recipients" in result.output
+    assert "everything is valid" in result.output

@@ -1,0 +1,133 @@
+"""The store on a real SQLite file, and on PostgreSQL when REMINDER_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, text
+
+from reminder.status import Status
+from reminder.store import NewMessage, open_store
+from reminder.store.migrate import current_revision, downgrade, head_revision, upgrade
+
+pytestmark = pytest.mark.postgres
+
+NOW = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
+
+
+def message(contact: str = "c001", day: date = date(2027, 2, 1), push: str = "daily") -> NewMessage:
+    return NewMessage(
+        campaign="spring", push=push, occurrence=day, contact_id=contact,
+        recipient="+8613800138000", body="【测试】你好", segments=1, encoding="UCS-2",
+        template="daily.j2", variables={"contact_name": "张三"}, case_id="k01",
+    )
+
+
+def test_migrations_create_the_schema(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        tables = set(inspect(store.engine).get_table_names())
+        assert {"message", "delivery_event", "alembic_version"} <= tables
+        assert current_revision(store.engine) == head_revision()
+        uniques = inspect(store.engine).get_unique_constraints("message")
+        assert any(set(u["column_names"]) == {"campaign", "push", "occurrence", "contact_id"}
+                   for u in uniques)
+    finally:
+        store.close()
+
+
+def test_opening_twice_migrates_once_and_keeps_data(database_url: str) -> None:
+    store = open_store(database_url)
+    store.add_planned([message()], NOW)
+    store.close()
+    again = open_store(database_url)
+    try:
+        assert len(again.messages()) == 1
+    finally:
+        again.close()
+
+
+def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        downgrade(store.engine, "base")
+        assert "message" not in inspect(store.engine).get_table_names()
+        upgrade(store.engine)
+        assert "message" in inspect(store.engine).get_table_names()
+    finally:
+        store.close()
+
+
+def test_planning_the_same_occurrence_twice_adds_nothing(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        first = store.add_planned([message("c001"), message("c002")], NOW)
+        second = store.add_planned([message("c001"), message("c002"), message("c003")], NOW)
+        assert len(first) == 2 and len(second) == 1
+        assert sorted(store.statuses("spring", "daily", date(2027, 2, 1))) == ["c001", "c002",
+                                                                                "c003"]
+        other_day = store.add_planned([message("c001", day=date(2027, 2, 2))], NOW)
+        other_push = store.add_planned([message("c001", push="family")], NOW)
+        assert len(other_day) == 1 and len(other_push) == 1
+        for message_id in first:
+            assert [e.status for e in store.events(message_id)] == ["planned"]
+    finally:
+        store.close()
+
+
+def test_status_only_moves_forward_and_events_are_appended(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        (message_id,) = store.add_planned([message()], NOW)
+        assert store.claim(message_id, "file", NOW) is not None
+        assert store.claim(message_id, "file", NOW) is None, "a message is claimed once"
+        assert store.transition(message_id, Status.sent, NOW, source="gateway")
+        assert store.transition(message_id, Status.delivered, NOW, source="receipt")
+        assert not store.transition(message_id, Status.sent, NOW, source="receipt")
+        assert not store.transition(message_id, Status.failed, NOW, source="receipt")
+        assert store.get(message_id).status == "delivered"
+        events = store.events(message_id)
+        assert [(e.previous, e.status) for e in events] == [
+            (None, "planned"), ("planned", "sending"), ("sending", "sent"), ("sent", "delivered"),
+        ]
+    finally:
+        store.close()
+
+
+def test_timestamps_are_kept_in_utc(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        shanghai = timezone(timedelta(hours=8))
+        (message_id,) = store.add_planned([message()], datetime(2027, 2, 1, 8, 30, tzinfo=shanghai))
+        stored = store.get(message_id)
+        assert stored.created_at == datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
+        assert stored.created_at.tzinfo == UTC
+        with pytest.raises(Exception, match="aware"):
+            store.add_planned([message("c009")], datetime(2027, 2, 1, 8, 30))
+    finally:
+        store.close()
+
+
+def test_status_counts_and_filters(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        ids = store.add_planned([message(f"c{i:03d}") for i in range(5)], NOW)
+        store.claim(ids[0], "file", NOW)
+        store.transition(ids[0], Status.sent, NOW, source="gateway")
+        store.transition(ids[1], Status.skipped, NOW, source="plan", detail="opted out")
+        counts = store.status_counts("spring", "daily", date(2027, 2, 1))
+        assert counts == {"sent": 1, "skipped": 1, "planned": 3}
+        assert [m.id for m in store.messages(statuses=[Status.sent])] == [ids[0]]
+        assert len(store.messages(limit=2)) == 2
+    finally:
+        store.close()
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        with store.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        store.close()
