@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reminder.cli import app
 from tests.factories import ProjectFiles
+from tests.support.servers import TwilioLikeServer
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL_VARIABLE = "REMINDER_TEST_DATABASE_URL"
@@ -95,3 +96,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def twilio_mock_url() -> Iterator[str]:
+    """Prism serving Twilio's own OpenAPI description on 127.0.0.1 (one per test session).
+
+    Outside CI a machine without the shared/ folder or npm skips these tests; in CI they fail.
+    """
+    from tests.support.servers import prism_mock
+
+    try:
+        context = prism_mock()
+        url = context.__enter__()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Twilio mock unavailable: {exc}")
+    try:
+        yield url
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def twilio_like() -> Iterator[TwilioLikeServer]:
+    """A scripted Twilio-like server on 127.0.0.1 that records what it accepted."""
+    with TwilioLikeServer() as server:
+        yield server

@@ -6,6 +6,7 @@ client at a mock or a regional proxy. Twilio's errors become typed errors carryi
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any, ClassVar
 
@@ -120,6 +121,11 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_API):
             url = self._base_url + url[len(TWILIO_API) :]
+        # aiohttp deprecates BasicAuth objects; send the same header ourselves.
+        auth = kwargs.pop("auth", None)
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "Authorization": f"Basic {token}"}
         return await super().request(method, url, *args, **kwargs)
 
 
