@@ -99,22 +99,39 @@ class ProjectFiles:
         self.dump("config.yaml", settings)
         people = contacts if contacts is not None else [cadre(1), cadre(2), spouse(1, of=1)]
         self.dump("contacts/people.yaml", {"contacts": people})
-        self.dump("contacts/groups.yaml", {"groups": groups or {"everyone": {"union": ["cadres", "families"]},
-                                                               "cadres": {"rank": ">= clerk"},
-                                                               "families": {"family_of": "cadres"}}})
-        self.dump("cases/cases.yaml", {"cases": cases if cases is not None else
-                                       [case(i) for i in range(1, 6)]})
-        self.dump("campaigns/test.yaml", campaign or {
-            "id": "test",
-            "name": "测试活动",
-            "festival": "spring_festival",
-            "window": {"start": "2027-01-30", "end": "2027-02-20"},
-            "pushes": [push(cases="all")],
-        })
-        for name, body in (templates or {
-            "daily.j2": "{{ contact.name }}：第{{ day }}天。{% if case is defined %}{{ case.title }}"
-                        "{% endif %}",
-        }).items():
+        self.dump(
+            "contacts/groups.yaml",
+            {
+                "groups": groups
+                or {
+                    "everyone": {"union": ["cadres", "families"]},
+                    "cadres": {"rank": ">= clerk"},
+                    "families": {"family_of": "cadres"},
+                }
+            },
+        )
+        self.dump(
+            "cases/cases.yaml",
+            {"cases": cases if cases is not None else [case(i) for i in range(1, 6)]},
+        )
+        self.dump(
+            "campaigns/test.yaml",
+            campaign
+            or {
+                "id": "test",
+                "name": "测试活动",
+                "festival": "spring_festival",
+                "window": {"start": "2027-01-30", "end": "2027-02-20"},
+                "pushes": [push(cases="all")],
+            },
+        )
+        for name, body in (
+            templates
+            or {
+                "daily.j2": "{{ contact.name }}：第{{ day }}天。"
+                "{% if case is defined %}{{ case.title }}{% endif %}",
+            }
+        ).items():
             (self.root / "templates" / name).write_text(body, encoding="utf-8")
         return self
 

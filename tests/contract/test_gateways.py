@@ -61,12 +61,19 @@ def _memory(tmp_path: Path) -> Iterator[Harness]:
 
 def _twilio(tmp_path: Path) -> Iterator[Harness]:
     with TwilioLikeServer() as server:
-        gateway = TwilioGateway(TwilioSettings.model_validate({
-            "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
-            "messaging_service_sid": "MG" + "c" * 32, "base_url": server.url,
-        }))
-        yield Harness(gateway, lambda: [{"to": r["To"], "body": r["Body"]}
-                                        for r in server.recorded.accepted])
+        gateway = TwilioGateway(
+            TwilioSettings.model_validate(
+                {
+                    "account_sid": ACCOUNT_SID,
+                    "auth_token": AUTH_TOKEN,
+                    "messaging_service_sid": "MG" + "c" * 32,
+                    "base_url": server.url,
+                }
+            )
+        )
+        yield Harness(
+            gateway, lambda: [{"to": r["To"], "body": r["Body"]} for r in server.recorded.accepted]
+        )
 
 
 HARNESSES: dict[str, Callable[[Path], Iterator[Harness]]] = {
@@ -88,9 +95,15 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
 
 def message(number: int) -> OutgoingMessage:
     return OutgoingMessage(
-        message_id=number, campaign="spring", push="daily", occurrence=date(2027, 2, 1),
-        contact_id=f"c{number:03d}", to=f"+86138001380{number:02d}",
-        body=f"【测试】第{number}条提醒", segments=1, template="daily.j2",
+        message_id=number,
+        campaign="spring",
+        push="daily",
+        occurrence=date(2027, 2, 1),
+        contact_id=f"c{number:03d}",
+        to=f"+86138001380{number:02d}",
+        body=f"【测试】第{number}条提醒",
+        segments=1,
+        template="daily.j2",
         variables={"contact_name": "张三"},
     )
 

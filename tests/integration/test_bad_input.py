@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import ProjectFiles, cadre, case, push, spouse
+from tests.factories import ProjectFiles, cadre, push, spouse
 
 Breaker = Callable[[ProjectFiles], Any]
 
@@ -27,91 +27,183 @@ def campaign_with(**changes: Any) -> dict[str, Any]:
 
 CASES: list[tuple[str, Breaker, str]] = [
     # --- config (item 2)
-    ("config yaml syntax", lambda f: f.text("config.yaml", "gateway: [file\n"),
-     "config.yaml:2: invalid YAML"),
-    ("config unknown field", lambda f: f.text("config.yaml", "gateway: file\ncolour: red\n"),
-     "config.yaml:2: colour: unknown field"),
-    ("config missing variable",
-     lambda f: f.text("config.yaml", "gateway: file\nhotline: ${REMINDER_NO_SUCH}\n"),
-     "config.yaml:2: hotline: environment variable REMINDER_NO_SUCH is not set"),
-    ("config bad zone", lambda f: f.text("config.yaml", "timezone: Mars/Olympus\n"),
-     "config.yaml:1: timezone: unknown time zone 'Mars/Olympus'"),
-    ("config unknown gateway", lambda f: f.text("config.yaml", "gateway: pigeon\n"),
-     "config.yaml:1: gateway: unknown gateway 'pigeon'"),
-    ("config gateway setting",
-     lambda f: f.text("config.yaml", "gateway: file\ngateways:\n  file:\n    paht: x.jsonl\n"),
-     "config.yaml:4: gateways.file.paht: unknown field"),
-    ("config literal secret",
-     lambda f: f.text("config.yaml", "gateway: twilio\ngateways:\n  twilio:\n"
-                      "    account_sid: AC00000000000000000000000000000000\n"
-                      "    auth_token: hunter2\n    from_number: '+15005550006'\n"),
-     "config.yaml:5: gateways.twilio.auth_token: is a secret"),
-    ("config missing secret variable",
-     lambda f: f.text("config.yaml", "gateway: twilio\ngateways:\n  twilio:\n"
-                      "    account_sid: AC00000000000000000000000000000000\n"
-                      "    auth_token: ${TWILIO_AUTH_TOKEN}\n    from_number: '+15005550006'\n"),
-     "config.yaml:5: gateways.twilio.auth_token: environment variable TWILIO_AUTH_TOKEN is not set"),
+    (
+        "config yaml syntax",
+        lambda f: f.text("config.yaml", "gateway: [file\n"),
+        "config.yaml:2: invalid YAML",
+    ),
+    (
+        "config unknown field",
+        lambda f: f.text("config.yaml", "gateway: file\ncolour: red\n"),
+        "config.yaml:2: colour: unknown field",
+    ),
+    (
+        "config missing variable",
+        lambda f: f.text("config.yaml", "gateway: file\nhotline: ${REMINDER_NO_SUCH}\n"),
+        "config.yaml:2: hotline: environment variable REMINDER_NO_SUCH is not set",
+    ),
+    (
+        "config bad zone",
+        lambda f: f.text("config.yaml", "timezone: Mars/Olympus\n"),
+        "config.yaml:1: timezone: unknown time zone 'Mars/Olympus'",
+    ),
+    (
+        "config unknown gateway",
+        lambda f: f.text("config.yaml", "gateway: pigeon\n"),
+        "config.yaml:1: gateway: unknown gateway 'pigeon'",
+    ),
+    (
+        "config gateway setting",
+        lambda f: f.text("config.yaml", "gateway: file\ngateways:\n  file:\n    paht: x.jsonl\n"),
+        "config.yaml:4: gateways.file.paht: unknown field",
+    ),
+    (
+        "config literal secret",
+        lambda f: f.text(
+            "config.yaml",
+            "gateway: twilio\ngateways:\n  twilio:\n"
+            "    account_sid: AC00000000000000000000000000000000\n"
+            "    auth_token: hunter2\n    from_number: '+15005550006'\n",
+        ),
+        "config.yaml:5: gateways.twilio.auth_token: is a secret",
+    ),
+    (
+        "config missing secret variable",
+        lambda f: f.text(
+            "config.yaml",
+            "gateway: twilio\ngateways:\n  twilio:\n"
+            "    account_sid: AC00000000000000000000000000000000\n"
+            "    auth_token: ${TWILIO_AUTH_TOKEN}\n    from_number: '+15005550006'\n",
+        ),
+        "config.yaml:5: gateways.twilio.auth_token: environment variable TWILIO_AUTH_TOKEN is not "
+        "set",
+    ),
     # --- contacts (item 3)
-    ("invalid phone", lambda f: f.write(contacts=[cadre(1, phone="1234")]),
-     "contacts/people.yaml:2: phone: '1234' is not a valid phone number"),
-    ("duplicate phone",
-     lambda f: f.write(contacts=[cadre(1), cadre(2, phone="+86 138 0013 0001")]),
-     "people.yaml:8: duplicate phone number (also at project/contacts/people.yaml:2)"),
-    ("duplicate id", lambda f: f.write(contacts=[cadre(1), {**cadre(2), "id": "c001"}]),
-     "contacts/people.yaml:8: duplicate contact id 'c001'"),
-    ("dangling family_of", lambda f: f.write(contacts=[cadre(1), spouse(1, of=7)]),
-     "contacts/people.yaml:8: family_of: no contact has id 'c007'"),
-    ("unknown rank", lambda f: f.write(contacts=[cadre(1, rank="general")]),
-     "contacts/people.yaml:2: rank: unknown rank 'general'"),
-    ("unknown contact field", lambda f: f.write(contacts=[cadre(1, email="a@b.c")]),
-     "contacts/people.yaml:2: email: unknown field"),
-    ("csv bad row", lambda f: f.text("contacts/more.csv",
-                                     "id,name,phone\nx1,张三,13800138000\nx2,李四,999\n"),
-     "contacts/more.csv:3: phone: '999' is not a valid phone number"),
-    ("csv unknown column", lambda f: f.text("contacts/more.csv", "id,name,phone,age\n"),
-     "contacts/more.csv:1: unknown column(s) age"),
+    (
+        "invalid phone",
+        lambda f: f.write(contacts=[cadre(1, phone="1234")]),
+        "contacts/people.yaml:2: phone: '1234' is not a valid phone number",
+    ),
+    (
+        "duplicate phone",
+        lambda f: f.write(contacts=[cadre(1), cadre(2, phone="+86 138 0013 0001")]),
+        "people.yaml:8: duplicate phone number (also at project/contacts/people.yaml:2)",
+    ),
+    (
+        "duplicate id",
+        lambda f: f.write(contacts=[cadre(1), {**cadre(2), "id": "c001"}]),
+        "contacts/people.yaml:8: duplicate contact id 'c001'",
+    ),
+    (
+        "dangling family_of",
+        lambda f: f.write(contacts=[cadre(1), spouse(1, of=7)]),
+        "contacts/people.yaml:8: family_of: no contact has id 'c007'",
+    ),
+    (
+        "unknown rank",
+        lambda f: f.write(contacts=[cadre(1, rank="general")]),
+        "contacts/people.yaml:2: rank: unknown rank 'general'",
+    ),
+    (
+        "unknown contact field",
+        lambda f: f.write(contacts=[cadre(1, email="a@b.c")]),
+        "contacts/people.yaml:2: email: unknown field",
+    ),
+    (
+        "csv bad row",
+        lambda f: f.text("contacts/more.csv", "id,name,phone\nx1,张三,13800138000\nx2,李四,999\n"),
+        "contacts/more.csv:3: phone: '999' is not a valid phone number",
+    ),
+    (
+        "csv unknown column",
+        lambda f: f.text("contacts/more.csv", "id,name,phone,age\n"),
+        "contacts/more.csv:1: unknown column(s) age",
+    ),
     # --- groups (item 4)
-    ("unknown group reference", lambda f: f.write(groups={"everyone": {"union": ["nobody"]}}),
-     "contacts/groups.yaml:2: group 'everyone' refers to unknown group 'nobody'"),
+    (
+        "unknown group reference",
+        lambda f: f.write(groups={"everyone": {"union": ["nobody"]}}),
+        "contacts/groups.yaml:2: group 'everyone' refers to unknown group 'nobody'",
+    ),
     # --- templates (item 5)
-    ("template syntax", lambda f: f.write(templates={"daily.j2": "你好\n{{ contact.name "}),
-     "templates/daily.j2:2: template syntax"),
-    ("template undefined variable",
-     lambda f: f.write(templates={"daily.j2": "你好\n{{ contact.nickname }}"}),
-     "templates/daily.j2:2: 'dict object' has no attribute 'nickname'"),
-    ("template sandbox", lambda f: f.write(templates={"daily.j2": "{{ ''.__class__.__mro__ }}"}),
-     "templates/daily.j2:1: access to attribute '__class__'"),
-    ("template missing", lambda f: f.write(campaign=campaign_with(pushes=[push(template="no.j2")])),
-     "campaigns/test.yaml:11: push 'daily': template 'no.j2' not found"),
-    ("segment cap",
-     lambda f: f.write(campaign=campaign_with(pushes=[push(max_segments=1)]),
-                       templates={"daily.j2": "廉" * 80}),
-     "campaigns/test.yaml:13: push 'daily': the message for c001 on 2027-0"),
+    (
+        "template syntax",
+        lambda f: f.write(templates={"daily.j2": "你好\n{{ contact.name "}),
+        "templates/daily.j2:2: template syntax",
+    ),
+    (
+        "template undefined variable",
+        lambda f: f.write(templates={"daily.j2": "你好\n{{ contact.nickname }}"}),
+        "templates/daily.j2:2: 'dict object' has no attribute 'nickname'",
+    ),
+    (
+        "template sandbox",
+        lambda f: f.write(templates={"daily.j2": "{{ ''.__class__.__mro__ }}"}),
+        "templates/daily.j2:1: access to attribute '__class__'",
+    ),
+    (
+        "template missing",
+        lambda f: f.write(campaign=campaign_with(pushes=[push(template="no.j2")])),
+        "campaigns/test.yaml:11: push 'daily': template 'no.j2' not found",
+    ),
+    (
+        "segment cap",
+        lambda f: f.write(
+            campaign=campaign_with(pushes=[push(max_segments=1)]), templates={"daily.j2": "廉" * 80}
+        ),
+        "campaigns/test.yaml:13: push 'daily': the message for c001 on 2027-0",
+    ),
     # --- cases (item 6)
-    ("case missing field", lambda f: f.write(cases=[{"id": "k1", "title": "t", "year": 2024}]),
-     "cases/cases.yaml:2: summary: Field required"),
-    ("unknown case id", lambda f: f.write(campaign=campaign_with(pushes=[push(cases={"ids": ["k99"]})])),
-     "campaigns/test.yaml:13: push 'daily': unknown case id(s) k99"),
-    ("case used but push has none",
-     lambda f: f.write(campaign=campaign_with(pushes=[push()]),
-                       templates={"daily.j2": "{{ case.title }}"}),
-     "templates/daily.j2:1: 'case' is undefined"),
+    (
+        "case missing field",
+        lambda f: f.write(cases=[{"id": "k1", "title": "t", "year": 2024}]),
+        "cases/cases.yaml:2: summary: Field required",
+    ),
+    (
+        "unknown case id",
+        lambda f: f.write(campaign=campaign_with(pushes=[push(cases={"ids": ["k99"]})])),
+        "campaigns/test.yaml:13: push 'daily': unknown case id(s) k99",
+    ),
+    (
+        "case used but push has none",
+        lambda f: f.write(
+            campaign=campaign_with(pushes=[push()]), templates={"daily.j2": "{{ case.title }}"}
+        ),
+        "templates/daily.j2:1: 'case' is undefined",
+    ),
     # --- campaigns (item 7)
-    ("window reversed",
-     lambda f: f.write(campaign=campaign_with(window={"start": "2027-02-20", "end": "2027-01-30"})),
-     "campaigns/test.yaml:4: window: window end is before its start"),
-    ("unknown festival", lambda f: f.write(campaign=campaign_with(festival="christmas")),
-     "campaigns/test.yaml:3: festival: Input should be"),
-    ("unknown audience group",
-     lambda f: f.write(campaign=campaign_with(pushes=[push(audience=["everyone", "ghosts"])])),
-     "campaigns/test.yaml:11: push 'daily': unknown group 'ghosts'"),
-    ("duplicate push ids", lambda f: f.write(campaign=campaign_with(pushes=[push(), push()])),
-     "two pushes have the id 'daily'"),
-    ("send time in quiet hours",
-     lambda f: f.write(campaign=campaign_with(pushes=[push(send_at="23:00")])),
-     "campaigns/test.yaml:12: push 'daily': send_at 23:00 falls in the quiet hours 21:30–07:30"),
-    ("campaign unknown field", lambda f: f.write(campaign=campaign_with(colour="red")),
-     "campaigns/test.yaml:14: colour: unknown field"),
+    (
+        "window reversed",
+        lambda f: f.write(
+            campaign=campaign_with(window={"start": "2027-02-20", "end": "2027-01-30"})
+        ),
+        "campaigns/test.yaml:4: window: window end is before its start",
+    ),
+    (
+        "unknown festival",
+        lambda f: f.write(campaign=campaign_with(festival="christmas")),
+        "campaigns/test.yaml:3: festival: Input should be",
+    ),
+    (
+        "unknown audience group",
+        lambda f: f.write(campaign=campaign_with(pushes=[push(audience=["everyone", "ghosts"])])),
+        "campaigns/test.yaml:11: push 'daily': unknown group 'ghosts'",
+    ),
+    (
+        "duplicate push ids",
+        lambda f: f.write(campaign=campaign_with(pushes=[push(), push()])),
+        "two pushes have the id 'daily'",
+    ),
+    (
+        "send time in quiet hours",
+        lambda f: f.write(campaign=campaign_with(pushes=[push(send_at="23:00")])),
+        "campaigns/test.yaml:12: push 'daily': send_at 23:00 falls in the quiet hours 21:30–07:30",
+    ),
+    (
+        "campaign unknown field",
+        lambda f: f.write(campaign=campaign_with(colour="red")),
+        "campaigns/test.yaml:14: colour: unknown field",
+    ),
 ]
 
 
@@ -132,8 +224,9 @@ def test_bad_input_is_reported_and_nothing_is_written(
 
 
 def test_all_problems_are_reported_at_once(cli: Any, files: ProjectFiles) -> None:
-    files.write(contacts=[cadre(1, phone="1"), cadre(2, rank="general")],
-                templates={"daily.j2": "{{ oops"})
+    files.write(
+        contacts=[cadre(1, phone="1"), cadre(2, rank="general")], templates={"daily.j2": "{{ oops"}
+    )
     result = cli("--config", files.config_path, "validate")
     assert result.exit_code == 2
     assert "people.yaml:2: phone" in result.output
@@ -147,8 +240,11 @@ def test_secret_values_never_appear_in_errors(
 ) -> None:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "s3cr3t-token-value")
     files.write()
-    files.text("config.yaml", "gateway: twilio\ngateways:\n  twilio:\n"
-               "    account_sid: not-a-sid\n    auth_token: ${TWILIO_AUTH_TOKEN}\n")
+    files.text(
+        "config.yaml",
+        "gateway: twilio\ngateways:\n  twilio:\n"
+        "    account_sid: not-a-sid\n    auth_token: ${TWILIO_AUTH_TOKEN}\n",
+    )
     result = cli("--config", files.config_path, "validate")
     assert result.exit_code == 2
     assert "account_sid" in result.output

@@ -33,8 +33,16 @@ def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
     assert (report["already_planned"], report["failed"], report["skipped"]) == (0, 0, 0)
     lines = outbox(sample / "outbox.jsonl")
     assert len(lines) == 65
-    required = {"message_id", "campaign", "push", "occurrence", "contact_id", "to", "body",
-                "segments"}
+    required = {
+        "message_id",
+        "campaign",
+        "push",
+        "occurrence",
+        "contact_id",
+        "to",
+        "body",
+        "segments",
+    }
     assert all(required <= set(line) for line in lines)
     assert all(line["body"].startswith("【某某市纪委监委】") for line in lines)
     assert {line["occurrence"] for line in lines} == {"2027-02-01"}
@@ -45,8 +53,10 @@ def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
         assert len(messages) == 65
         assert {m.status for m in messages} == {"sent"}
         assert all(m.provider_id and m.attempts == 1 and m.gateway == "file" for m in messages)
-        assert all([e.status for e in store.events(m.id)] == ["planned", "sending", "sent"]
-                   for m in messages)
+        assert all(
+            [e.status for e in store.events(m.id)] == ["planned", "sending", "sent"]
+            for m in messages
+        )
     finally:
         store.close()
 
@@ -89,8 +99,15 @@ def test_planned_but_unsent_messages_are_sent_by_the_next_run(cli: Any, sample: 
 
 
 def test_dates_outside_the_window_are_refused(cli: Any, sample: Path) -> None:
-    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date",
-                 "2027-03-01", "--yes")
+    result = cli(
+        "--config",
+        sample / "config.yaml",
+        "send",
+        "spring-festival",
+        "--date",
+        "2027-03-01",
+        "--yes",
+    )
     assert result.exit_code == 2
     assert "2027-03-01 is outside the window of campaign 'spring-festival'" in result.output
     assert "2027-01-30 to 2027-02-20" in result.output
@@ -111,8 +128,16 @@ def test_default_date_outside_the_window_is_refused(cli: Any, sample: Path) -> N
 
 
 def test_dry_run_renders_but_writes_and_sends_nothing(cli: Any, sample: Path) -> None:
-    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date",
-                 "2027-02-01", "--dry-run", "--json")
+    result = cli(
+        "--config",
+        sample / "config.yaml",
+        "send",
+        "spring-festival",
+        "--date",
+        "2027-02-01",
+        "--dry-run",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["dry_run"] is True
@@ -132,8 +157,16 @@ def test_unknown_campaign_and_push(cli: Any, sample: Path) -> None:
     result = cli("--config", sample / "config.yaml", "send", "christmas", "--date", "2027-02-01")
     assert result.exit_code == 2
     assert "no campaign 'christmas'; campaigns: mid-autumn, spring-festival" in result.output
-    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--push", "x",
-                 "--date", "2027-02-01")
+    result = cli(
+        "--config",
+        sample / "config.yaml",
+        "send",
+        "spring-festival",
+        "--push",
+        "x",
+        "--date",
+        "2027-02-01",
+    )
     assert result.exit_code == 2
     assert "has no push 'x'" in result.output
     result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date", "2/1")
@@ -145,9 +178,19 @@ def test_a_real_gateway_without_a_terminal_and_without_yes_refuses(
     cli: Any, files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
-    files.write(config={"gateway": "twilio", "gateways": {"twilio": {
-        "account_sid": "AC" + "0" * 32, "auth_token": "${TWILIO_AUTH_TOKEN}",
-        "from_number": "+15005550006", "base_url": "http://127.0.0.1:9"}}})
+    files.write(
+        config={
+            "gateway": "twilio",
+            "gateways": {
+                "twilio": {
+                    "account_sid": "AC" + "0" * 32,
+                    "auth_token": "${TWILIO_AUTH_TOKEN}",
+                    "from_number": "+15005550006",
+                    "base_url": "http://127.0.0.1:9",
+                }
+            },
+        }
+    )
     result = cli("--config", files.config_path, "send", "test", "--date", "2027-02-01")
     assert result.exit_code == 2
     assert "sends to real phones: 3 messages would be sent" in result.output
@@ -179,8 +222,9 @@ def test_console_output_and_logs_mask_every_number(cli: Any, sample: Path) -> No
 def test_log_shows_numbers_only_when_asked(cli: Any, sample: Path) -> None:
     send_json(cli, sample / "config.yaml", "--date", "2027-02-01", "--push", "family-greeting")
     masked = json.loads(cli("--config", sample / "config.yaml", "log", "--json").stdout)
-    shown = json.loads(cli("--config", sample / "config.yaml", "log", "--json",
-                           "--show-numbers").stdout)
+    shown = json.loads(
+        cli("--config", sample / "config.yaml", "log", "--json", "--show-numbers").stdout
+    )
     assert all("****" in row["to"] for row in masked)
     assert all(row["to"].startswith("+86") and "*" not in row["to"] for row in shown)
     assert len(masked) == 29 and {row["status"] for row in masked} == {"sent"}
@@ -189,8 +233,19 @@ def test_log_shows_numbers_only_when_asked(cli: Any, sample: Path) -> None:
 def test_log_filters_by_campaign_and_status(cli: Any, sample: Path) -> None:
     send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
     config = sample / "config.yaml"
-    rows = json.loads(cli("--config", config, "log", "spring-festival", "--status", "sent",
-                          "--limit", "500", "--json").stdout)
+    rows = json.loads(
+        cli(
+            "--config",
+            config,
+            "log",
+            "spring-festival",
+            "--status",
+            "sent",
+            "--limit",
+            "500",
+            "--json",
+        ).stdout
+    )
     assert len(rows) == 65
     assert json.loads(cli("--config", config, "log", "mid-autumn", "--json").stdout) == []
     assert json.loads(cli("--config", config, "log", "--status", "failed", "--json").stdout) == []
@@ -200,8 +255,18 @@ def test_log_filters_by_campaign_and_status(cli: Any, sample: Path) -> None:
 
 
 def test_preview_shows_one_contact(cli: Any, sample: Path) -> None:
-    result = cli("--config", sample / "config.yaml", "preview", "spring-festival", "--push",
-                 "family-greeting", "--date", "2027-02-01", "--contact", "f001")
+    result = cli(
+        "--config",
+        sample / "config.yaml",
+        "preview",
+        "spring-festival",
+        "--push",
+        "family-greeting",
+        "--date",
+        "2027-02-01",
+        "--contact",
+        "f001",
+    )
     assert result.exit_code == 0, result.output
     assert "family-greeting on 2027-02-01: 1 messages" in result.output
     assert "f001" in result.output and "+86 135****1633" in result.output

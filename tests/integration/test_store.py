@@ -18,9 +18,17 @@ NOW = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
 
 def message(contact: str = "c001", day: date = date(2027, 2, 1), push: str = "daily") -> NewMessage:
     return NewMessage(
-        campaign="spring", push=push, occurrence=day, contact_id=contact,
-        recipient="+8613800138000", body="【测试】你好", segments=1, encoding="UCS-2",
-        template="daily.j2", variables={"contact_name": "张三"}, case_id="k01",
+        campaign="spring",
+        push=push,
+        occurrence=day,
+        contact_id=contact,
+        recipient="+8613800138000",
+        body="【测试】你好",
+        segments=1,
+        encoding="UCS-2",
+        template="daily.j2",
+        variables={"contact_name": "张三"},
+        case_id="k01",
     )
 
 
@@ -31,8 +39,10 @@ def test_migrations_create_the_schema(database_url: str) -> None:
         assert {"message", "delivery_event", "alembic_version"} <= tables
         assert current_revision(store.engine) == head_revision()
         uniques = inspect(store.engine).get_unique_constraints("message")
-        assert any(set(u["column_names"]) == {"campaign", "push", "occurrence", "contact_id"}
-                   for u in uniques)
+        assert any(
+            set(u["column_names"]) == {"campaign", "push", "occurrence", "contact_id"}
+            for u in uniques
+        )
     finally:
         store.close()
 
@@ -65,8 +75,11 @@ def test_planning_the_same_occurrence_twice_adds_nothing(database_url: str) -> N
         first = store.add_planned([message("c001"), message("c002")], NOW)
         second = store.add_planned([message("c001"), message("c002"), message("c003")], NOW)
         assert len(first) == 2 and len(second) == 1
-        assert sorted(store.statuses("spring", "daily", date(2027, 2, 1))) == ["c001", "c002",
-                                                                                "c003"]
+        assert sorted(store.statuses("spring", "daily", date(2027, 2, 1))) == [
+            "c001",
+            "c002",
+            "c003",
+        ]
         other_day = store.add_planned([message("c001", day=date(2027, 2, 2))], NOW)
         other_push = store.add_planned([message("c001", push="family")], NOW)
         assert len(other_day) == 1 and len(other_push) == 1
@@ -89,7 +102,10 @@ def test_status_only_moves_forward_and_events_are_appended(database_url: str) ->
         assert store.get(message_id).status == "delivered"
         events = store.events(message_id)
         assert [(e.previous, e.status) for e in events] == [
-            (None, "planned"), ("planned", "sending"), ("sending", "sent"), ("sent", "delivered"),
+            (None, "planned"),
+            ("planned", "sending"),
+            ("sending", "sent"),
+            ("sent", "delivered"),
         ]
     finally:
         store.close()

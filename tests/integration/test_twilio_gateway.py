@@ -21,15 +21,27 @@ from reminder.store import NewMessage, open_store
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer, free_port
 
 MESSAGE = OutgoingMessage(
-    message_id=1, campaign="spring", push="daily", occurrence=date(2027, 2, 1),
-    contact_id="c001", to="+8613800138000", body="【测试】节日廉洁提醒", segments=1,
-    template="daily.j2", variables={"contact_name": "张三"},
+    message_id=1,
+    campaign="spring",
+    push="daily",
+    occurrence=date(2027, 2, 1),
+    contact_id="c001",
+    to="+8613800138000",
+    body="【测试】节日廉洁提醒",
+    segments=1,
+    template="daily.j2",
+    variables={"contact_name": "张三"},
 )
 
 
 def gateway(base_url: str, **settings: Any) -> TwilioGateway:
-    values = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
-              "from_number": "+15005550006", "base_url": base_url, **settings}
+    values = {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "from_number": "+15005550006",
+        "base_url": base_url,
+        **settings,
+    }
     return TwilioGateway(TwilioSettings.model_validate(values))
 
 
@@ -42,6 +54,7 @@ async def send(gw: TwilioGateway, message: OutgoingMessage = MESSAGE):
 
 # --- against Prism (Twilio's own API description) -----------------------------------------------
 
+
 @pytest.mark.twilio_mock
 def test_send_with_a_from_number_passes_twilios_own_api_description(twilio_mock_url: str) -> None:
     accepted = asyncio.run(send(gateway(twilio_mock_url)))
@@ -51,8 +64,12 @@ def test_send_with_a_from_number_passes_twilios_own_api_description(twilio_mock_
 
 @pytest.mark.twilio_mock
 def test_send_with_a_messaging_service_and_status_callback(twilio_mock_url: str) -> None:
-    gw = gateway(twilio_mock_url, from_number=None, messaging_service_sid="MG" + "b" * 32,
-                 status_callback="https://sms.example.org/twilio/status")
+    gw = gateway(
+        twilio_mock_url,
+        from_number=None,
+        messaging_service_sid="MG" + "b" * 32,
+        status_callback="https://sms.example.org/twilio/status",
+    )
     accepted = asyncio.run(send(gw))
     assert accepted.provider_id and accepted.provider_id.startswith("SM")
 
@@ -61,8 +78,12 @@ def test_send_with_a_messaging_service_and_status_callback(twilio_mock_url: str)
 def test_a_request_twilio_would_reject_is_a_permanent_error(twilio_mock_url: str) -> None:
     # Bypass our own validation to show what the API description says of a malformed SID.
     settings = TwilioSettings.model_construct(
-        account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN), from_number=None,
-        messaging_service_sid="not-a-service", status_callback=None, base_url=twilio_mock_url,
+        account_sid=ACCOUNT_SID,
+        auth_token=SecretStr(AUTH_TOKEN),
+        from_number=None,
+        messaging_service_sid="not-a-service",
+        status_callback=None,
+        base_url=twilio_mock_url,
         timeout=15.0,
     )
     with pytest.raises(PermanentGatewayError) as caught:
@@ -72,22 +93,33 @@ def test_a_request_twilio_would_reject_is_a_permanent_error(twilio_mock_url: str
 
 # --- against the scripted Twilio-like server -------------------------------------------------
 
+
 def test_the_request_carries_what_twilio_needs(twilio_like: TwilioLikeServer) -> None:
     gw = gateway(twilio_like.url, status_callback="https://sms.example.org/status")
     accepted = asyncio.run(send(gw))
     (request,) = twilio_like.recorded.accepted
-    assert request == {"To": "+8613800138000", "Body": "【测试】节日廉洁提醒",
-                       "From": "+15005550006", "StatusCallback": "https://sms.example.org/status"}
+    assert request == {
+        "To": "+8613800138000",
+        "Body": "【测试】节日廉洁提醒",
+        "From": "+15005550006",
+        "StatusCallback": "https://sms.example.org/status",
+    }
     assert accepted.provider_id == f"SM{1:032x}"
 
 
 @pytest.mark.parametrize(
     ("reply", "kind", "code"),
     [
-        (Reply(400, 21211, "The 'To' number +8613800138000 is not a valid phone number."),
-         PermanentGatewayError, "21211"),
-        (Reply(400, 21610, "Attempt to send to unsubscribed recipient"), PermanentGatewayError,
-         "21610"),
+        (
+            Reply(400, 21211, "The 'To' number +8613800138000 is not a valid phone number."),
+            PermanentGatewayError,
+            "21211",
+        ),
+        (
+            Reply(400, 21610, "Attempt to send to unsubscribed recipient"),
+            PermanentGatewayError,
+            "21610",
+        ),
         (Reply(400, 30005, "Unknown destination handset"), PermanentGatewayError, "30005"),
         (Reply(400, 30006, "Landline or unreachable carrier"), PermanentGatewayError, "30006"),
         (Reply(400, 30007, "Message filtered"), PermanentGatewayError, "30007"),
@@ -125,14 +157,29 @@ def test_secrets_are_masked_in_repr() -> None:
 
 # --- dispatch through Twilio: retries and failures recorded in the store ---------------------
 
+
 def _plan(tmp_path: Path, count: int):
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     now = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
-    store.add_planned([
-        NewMessage("spring", "daily", date(2027, 2, 1), f"c{i:03d}", f"+86138001380{i:02d}",
-                   "【测试】提醒", 1, "UCS-2", "daily.j2", {}, None)
-        for i in range(count)
-    ], now)
+    store.add_planned(
+        [
+            NewMessage(
+                "spring",
+                "daily",
+                date(2027, 2, 1),
+                f"c{i:03d}",
+                f"+86138001380{i:02d}",
+                "【测试】提醒",
+                1,
+                "UCS-2",
+                "daily.j2",
+                {},
+                None,
+            )
+            for i in range(count)
+        ],
+        now,
+    )
     return store, FixedClock(now)
 
 
@@ -140,19 +187,23 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
     tmp_path: Path, twilio_like: TwilioLikeServer
 ) -> None:
     store, clock = _plan(tmp_path, 3)
-    twilio_like.script.extend([
-        Reply(503, 20503, "Service unavailable"),  # message 1, attempt 1
-        Reply(201),  # message 1, attempt 2
-        Reply(400, 21211, "The 'To' number +8613800138001 is not a valid phone number."),
-        Reply(429, 20429, "Too Many Requests"),  # message 3: three transient errors
-        Reply(429, 20429, "Too Many Requests"),
-        Reply(429, 20429, "Too Many Requests"),
-    ])
+    twilio_like.script.extend(
+        [
+            Reply(503, 20503, "Service unavailable"),  # message 1, attempt 1
+            Reply(201),  # message 1, attempt 2
+            Reply(400, 21211, "The 'To' number +8613800138001 is not a valid phone number."),
+            Reply(429, 20429, "Too Many Requests"),  # message 3: three transient errors
+            Reply(429, 20429, "Too Many Requests"),
+            Reply(429, 20429, "Too Many Requests"),
+        ]
+    )
+
     async def run():
         gw = gateway(twilio_like.url)
         try:
-            return await dispatch_occurrence(store, gw, clock, campaign="spring", push="daily",
-                                             occurrence=date(2027, 2, 1))
+            return await dispatch_occurrence(
+                store, gw, clock, campaign="spring", push="daily", occurrence=date(2027, 2, 1)
+            )
         finally:
             await gw.aclose()
 
@@ -163,8 +214,13 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
     assert (second.status, second.attempts, second.error_code) == ("failed", 1, "21211")
     assert "+86 138****8001" in second.error_text and "+8613800138001" not in second.error_text
     assert (third.status, third.attempts, third.error_code) == ("failed", 3, "20429")
-    assert [e.status for e in store.events(third.id)] == ["planned", "sending", "sending",
-                                                          "sending", "failed"]
+    assert [e.status for e in store.events(third.id)] == [
+        "planned",
+        "sending",
+        "sending",
+        "sending",
+        "failed",
+    ]
     assert len(twilio_like.recorded.accepted) == 1
     store.close()
 
@@ -180,8 +236,18 @@ def test_cli_send_through_twilio_to_the_mock(
         f"    from_number: '+15005550006'\n    base_url: {twilio_mock_url}\n",
         encoding="utf-8",
     )
-    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date",
-                 "2027-02-01", "--push", "family-greeting", "--yes", "--json")
+    result = cli(
+        "--config",
+        sample / "config.yaml",
+        "send",
+        "spring-festival",
+        "--date",
+        "2027-02-01",
+        "--push",
+        "family-greeting",
+        "--yes",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["planned"], report["sent"], report["failed"]) == (29, 29, 0)

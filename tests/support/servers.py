@@ -69,12 +69,20 @@ class TwilioLikeServer:
                         server.recorded.accepted.append(form)
                         sid = f"SM{server._counter:032x}"
                 if reply.status == 201:
-                    body = {"sid": sid, "status": "queued", "to": form.get("To"),
-                            "body": form.get("Body"), "account_sid": match.group(1)}
+                    body = {
+                        "sid": sid,
+                        "status": "queued",
+                        "to": form.get("To"),
+                        "body": form.get("Body"),
+                        "account_sid": match.group(1),
+                    }
                 else:
-                    body = {"code": reply.code, "message": reply.message,
-                            "more_info": f"https://www.twilio.com/docs/errors/{reply.code}",
-                            "status": reply.status}
+                    body = {
+                        "code": reply.code,
+                        "message": reply.message,
+                        "more_info": f"https://www.twilio.com/docs/errors/{reply.code}",
+                        "status": reply.status,
+                    }
                 payload = json.dumps(body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
@@ -82,7 +90,7 @@ class TwilioLikeServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -113,8 +121,13 @@ def prism_mock() -> Iterator[str]:
     if shutil.which("npm") is None and not (Path.home() / ".cache/twilio-mock").exists():
         raise FileNotFoundError("npm is needed to install Prism (apt-get install -y npm)")
     port = free_port()
-    started = subprocess.run([str(TWILIO_MOCK), "start", str(port)], capture_output=True,
-                             text=True, timeout=600, env=os.environ.copy())
+    started = subprocess.run(
+        [str(TWILIO_MOCK), "start", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ.copy(),
+    )
     if started.returncode != 0:
         raise RuntimeError(f"twilio-mock did not start: {started.stderr.strip()}")
     try:

@@ -18,8 +18,14 @@ def book_of(*contacts: Contact, groups: dict) -> ContactBook:
 
 
 PEOPLE = (
-    Contact(id="c1", name="甲", phone="+8613800000001", rank=Rank.bureau, unit="财政局",
-            tags=frozenset({"key_post"})),
+    Contact(
+        id="c1",
+        name="甲",
+        phone="+8613800000001",
+        rank=Rank.bureau,
+        unit="财政局",
+        tags=frozenset({"key_post"}),
+    ),
     Contact(id="c2", name="乙", phone="+8613800000002", rank=Rank.deputy_division, unit="教育局"),
     Contact(id="c3", name="丙", phone="+8613800000003", rank=Rank.section, unit="财政局"),
     Contact(id="f1", name="丁", phone="+8613900000001", family_of="c1", relation="spouse"),
@@ -33,12 +39,15 @@ def ids(contacts: list[Contact]) -> list[str]:
 
 
 def test_filters_select_cadres_only() -> None:
-    book = book_of(*PEOPLE, groups={
-        "leading": {"rank": ">= deputy_division"},
-        "finance": {"units": ["财政局"]},
-        "key": {"tags": ["key_post"]},
-        "finance_leading": {"units": ["财政局"], "rank": ">= division"},
-    })
+    book = book_of(
+        *PEOPLE,
+        groups={
+            "leading": {"rank": ">= deputy_division"},
+            "finance": {"units": ["财政局"]},
+            "key": {"tags": ["key_post"]},
+            "finance_leading": {"units": ["财政局"], "rank": ">= division"},
+        },
+    )
     problems: list[Problem] = []
     groups = load_groups(book, problems)
     assert problems == []
@@ -49,23 +58,29 @@ def test_filters_select_cadres_only() -> None:
 
 
 def test_family_of_a_group_with_relations() -> None:
-    book = book_of(*PEOPLE, groups={
-        "leading": {"rank": ">= deputy_division"},
-        "leading_spouses": {"family_of": "leading", "relations": ["spouse"]},
-        "leading_families": {"family_of": "leading"},
-    })
+    book = book_of(
+        *PEOPLE,
+        groups={
+            "leading": {"rank": ">= deputy_division"},
+            "leading_spouses": {"family_of": "leading", "relations": ["spouse"]},
+            "leading_families": {"family_of": "leading"},
+        },
+    )
     groups = load_groups(book, [])
     assert ids(resolve("leading_spouses", groups, book)) == ["f1"]
     assert ids(resolve("leading_families", groups, book)) == ["f1", "f2"]
 
 
 def test_union_and_audience_give_each_person_once() -> None:
-    book = book_of(*PEOPLE, groups={
-        "finance": {"units": ["财政局"]},
-        "leading": {"rank": ">= deputy_division"},
-        "both": {"union": ["finance", "leading"]},
-        "named": {"ids": ["c3", "f3"]},
-    })
+    book = book_of(
+        *PEOPLE,
+        groups={
+            "finance": {"units": ["财政局"]},
+            "leading": {"rank": ">= deputy_division"},
+            "both": {"union": ["finance", "leading"]},
+            "named": {"ids": ["c3", "f3"]},
+        },
+    )
     groups = load_groups(book, [])
     assert ids(resolve("both", groups, book)) == ["c1", "c2", "c3"]
     assert ids(audience(("finance", "leading", "named"), groups, book)) == ["c1", "c2", "c3", "f3"]

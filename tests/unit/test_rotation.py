@@ -8,7 +8,9 @@ def pool(size: int, prefix: str = "k") -> list[Case]:
 
 def test_same_inputs_give_the_same_case() -> None:
     cases = pool(8)
-    assert case_for(cases, "spring", "c001", 3) == case_for(list(reversed(cases)), "spring", "c001", 3)
+    assert case_for(cases, "spring", "c001", 3) == case_for(
+        list(reversed(cases)), "spring", "c001", 3
+    )
 
 
 def test_recipients_get_different_orders() -> None:
