@@ -1,14 +1,15 @@
 """Campaign files (`campaigns/*.yaml`): a festival, a window around it, and its pushes.
 
-The window's `start` and `end` are dates in this version. The field is a mapping so that
-festival-relative bounds (`festival: mid_autumn`, `start: -3d`) can be added without a format break.
+The window's `start` and `end` are dates or festival-relative expressions (`little_new_year`,
+`-3d`, `holiday_end`); a push fires daily, on listed days, or on a random subset of days, at a
+fixed time or a random minute in a range (see `reminder.schedule`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from reminder.cases import Case
 from reminder.errors import InputError, Problem, display_path
-from reminder.festivals import Festival, nearest_festival_date
+from reminder.festivals import FIRST_YEAR, LAST_YEAR, Festival
 from reminder.sources import LineDict, line_of, load_yaml, parse_model
+from reminder.windows import DateExpr, ResolvedWindow, parse_date_expr, resolve_window
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -48,15 +50,35 @@ class CaseSelection(_Strict):
         return sorted(chosen, key=lambda c: c.id)
 
 
+class RandomDays(_Strict):
+    """`{random: N}`: N days of the window, chosen pseudo-randomly but the same on every run."""
+
+    random: int = Field(ge=1)
+
+
+class TimeRange(_Strict):
+    """`{between: ["08:00", "11:30"]}`: a pseudo-random minute in the range, the same on every
+    run for a given date."""
+
+    between: tuple[time, time]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.between[1] <= self.between[0]:
+            raise ValueError("the end of the time range must be after its start")
+        return self
+
+
 class Push(_Strict):
-    """One kind of message of a campaign: who gets it, which words, at what time of day."""
+    """One kind of message of a campaign: who gets it, which words, on which days, at what time."""
 
     id: str
     description: str = ""
     audience: tuple[str, ...] = Field(min_length=1)
     template: str
     cases: Literal["all"] | CaseSelection | None = None
-    send_at: time = time(8, 30)
+    days: Literal["daily"] | RandomDays | tuple[DateExpr, ...] = "daily"
+    send_at: time | TimeRange = time(8, 30)
     max_segments: int | None = Field(default=None, ge=1)
 
     @field_validator("id")
@@ -71,6 +93,15 @@ class Push(_Strict):
     def _audience(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if not value:
+                raise ValueError("list at least one day, or write 'daily'")
+            return tuple(parse_date_expr(item) for item in value)
+        return value
+
     def case_pool(self, cases: dict[str, Case]) -> list[Case]:
         """The cases this push rotates through (empty when it sends none)."""
         if self.cases is None:
@@ -80,25 +111,31 @@ class Push(_Strict):
         assert isinstance(self.cases, CaseSelection)
         return self.cases.pick(cases)
 
+    def times(self) -> tuple[time, time]:
+        """The earliest and latest time of day this push may send at."""
+        if isinstance(self.send_at, TimeRange):
+            return self.send_at.between
+        return self.send_at, self.send_at
+
 
 class Window(_Strict):
-    """The first and last date (inclusive) on which the campaign sends."""
+    """The first and last day (inclusive) on which the campaign sends: dates, or expressions
+    relative to the festival (see `reminder.windows`)."""
 
-    start: date
-    end: date
+    start: DateExpr
+    end: DateExpr
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Window:
-        if self.end < self.start:
-            raise ValueError("window end is before its start")
-        return self
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _expression(cls, value: Any) -> DateExpr:
+        return value if isinstance(value, DateExpr) else parse_date_expr(value)
 
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.start <= day <= self.end
-
-    def days(self) -> list[date]:
-        """Every date of the window."""
-        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+    @property
+    def fixed_year(self) -> int | None:
+        """The year of a window given as dates (None for a festival-relative window)."""
+        if self.start.fixed is not None:
+            return self.start.fixed.year
+        return self.end.fixed.year if self.end.fixed is not None else None
 
 
 class Campaign(_Strict):
@@ -128,17 +165,36 @@ class Campaign(_Strict):
             seen.add(push.id)
         return pushes
 
-    @property
-    def festival_date(self) -> date:
-        """The date of the festival this campaign's window is built around."""
-        return nearest_festival_date(self.festival, self.window.start, self.window.end)
-
     def push(self, push_id: str) -> Push:
         """One push by id (KeyError when there is none)."""
         for push in self.pushes:
             if push.id == push_id:
                 return push
         raise KeyError(push_id)
+
+    def window_for(self, year: int) -> ResolvedWindow:
+        """The window of festival year `year` (a window given as dates has only its own year)."""
+        return resolve_window(
+            self.window.start, self.window.end, self.festival, self.window.fixed_year or year
+        )
+
+    def windows_between(self, first: date, last: date) -> list[ResolvedWindow]:
+        """Every window that overlaps the dates from `first` to `last`."""
+        if self.window.fixed_year is not None:
+            candidates = [self.window_for(self.window.fixed_year)]
+        else:
+            years = range(max(first.year - 1, FIRST_YEAR), min(last.year + 1, LAST_YEAR) + 1)
+            candidates = [self.window_for(year) for year in years]
+        seen: dict[date, ResolvedWindow] = {}
+        for window in candidates:
+            if window.end >= first and window.start <= last:
+                seen.setdefault(window.start, window)
+        return [seen[key] for key in sorted(seen)]
+
+    def window_containing(self, day: date) -> ResolvedWindow | None:
+        """The window that `day` falls in, if any."""
+        windows = self.windows_between(day, day)
+        return windows[0] if windows else None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,12 @@ class QuietHours(_Strict):
             return self.start <= moment < self.end
         return moment >= self.start or moment < self.end
 
+    def overlaps(self, first: time, last: time) -> bool:
+        """True when any moment from `first` to `last` (same day, inclusive) is quiet."""
+        if self.start <= self.end:
+            return first < self.end and last >= self.start
+        return first < self.end or last >= self.start
+
 
 class Paths(_Strict):
     """Where the data folders are, relative to the config file."""

@@ -6,6 +6,7 @@ is computed on its own, as it falls 7 or 8 days before the Spring Festival depen
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from enum import StrEnum
 
@@ -64,6 +65,7 @@ _FIXED: dict[Festival, tuple[int, int]] = {
 }
 
 
+@functools.cache
 def festival_date(festival: Festival, year: int) -> date:
     """The Gregorian date of `festival` in Gregorian year `year` (1901–2099)."""
     if not FIRST_YEAR <= year <= LAST_YEAR:

@@ -15,6 +15,7 @@ from reminder.project import Project
 from reminder.rotation import case_for
 from reminder.segments import SegmentCount, count_segments
 from reminder.templates import RenderFailure, with_signature
+from reminder.windows import ResolvedWindow
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,23 @@ def _cadre_cases(project: Project, campaign: Campaign, cadre_id: str, day_index:
 
 
 def context_for(
-    project: Project, campaign: Campaign, push: Push, day: date, contact: Contact
+    project: Project,
+    campaign: Campaign,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    contact: Contact,
 ) -> tuple[dict[str, Any], Case | None]:
     """The template variables for one contact on one date, and the case of the day."""
     settings = project.config.settings
     cadre_id, family_rank = _family_rank(project, contact)
-    day_index = (day - campaign.window.start).days
+    day_index = window.index(day)
     avoid = _cadre_cases(project, campaign, cadre_id, day_index) if family_rank else set()
     case = case_for(
         push.case_pool(project.cases), campaign.id, cadre_id, day_index, family_rank, avoid
     )
     cadre = project.book.cadre_of(contact)
-    festival_day = campaign.festival_date
+    festival_day = window.festival_day
     context: dict[str, Any] = {
         "contact": _person(contact),
         "campaign": {"id": campaign.id, "name": campaign.name},
@@ -87,12 +93,18 @@ def context_for(
         },
         "date": day,
         "day": day_index + 1,
-        "days": len(campaign.window.days()),
+        "days": len(window.days()),
         "days_to_festival": (festival_day - day).days,
         "organisation": settings.organisation,
         "hotline": settings.hotline,
         "signature": settings.signature,
     }
+    if window.holiday is not None:
+        context["holiday"] = {
+            "start": window.holiday.start,
+            "end": window.holiday.end,
+            "days": window.holiday.days,
+        }
     if cadre is not None:
         context["cadre"] = _person(cadre)
     if case is not None:
@@ -118,9 +130,16 @@ def _flat_variables(context: dict[str, Any]) -> dict[str, str]:
     return flat
 
 
-def draft(project: Project, campaign: Campaign, push: Push, day: date, contact: Contact) -> Draft:
-    """Render one message; raises `RenderFailure` or `InputError` (segment cap)."""
-    context, case = context_for(project, campaign, push, day, contact)
+def draft(
+    project: Project,
+    campaign: Campaign,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    contact: Contact,
+) -> Draft:
+    """Render one message; raises `RenderFailure` when the template fails."""
+    context, case = context_for(project, campaign, push, window, day, contact)
     text = project.templates.render(push.template, context)
     body = with_signature(text, project.config.settings.signature)
     return Draft(
@@ -136,7 +155,9 @@ def draft(project: Project, campaign: Campaign, push: Push, day: date, contact: 
     )
 
 
-def draft_push(project: Project, campaign_id: str, push: Push, day: date) -> list[Draft]:
+def draft_push(
+    project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
+) -> list[Draft]:
     """Render every message of one push on one date, or raise one `InputError` with every problem.
 
     Problems are de-duplicated: a template mistake is reported once, not once per contact.
@@ -147,7 +168,7 @@ def draft_push(project: Project, campaign_id: str, push: Push, day: date) -> lis
     problems: dict[str, Problem] = {}
     for contact in audience(push.audience, project.groups, project.book):
         try:
-            message = draft(project, campaign, push, day, contact)
+            message = draft(project, campaign, push, window, day, contact)
         except RenderFailure as exc:
             problems.setdefault(str(exc.problem), exc.problem)
             continue

@@ -14,8 +14,10 @@ from reminder.clock import Clock
 from reminder.errors import UsageError
 from reminder.messages import Draft, draft_push
 from reminder.project import Project
+from reminder.schedule import occurrence_on
 from reminder.status import Status
 from reminder.store import NewMessage, Store
+from reminder.windows import ResolvedWindow
 
 
 @dataclass
@@ -36,25 +38,44 @@ class PlanResult:
         return sum(d.count.segments for d in self.drafts)
 
 
-def check_in_window(campaign: Campaign, day: date) -> None:
-    """Refuse a date outside the campaign window, saying what the window is."""
-    if day not in campaign.window:
-        raise UsageError(
-            f"{day} is outside the window of campaign {campaign.id!r} "
-            f"({campaign.window.start} to {campaign.window.end})"
-        )
+def window_for_day(campaign: Campaign, day: date) -> ResolvedWindow:
+    """The campaign window containing `day`; a usage error naming the window(s) otherwise."""
+    window = campaign.window_containing(day)
+    if window is None:
+        nearby = campaign.windows_between(date(day.year, 1, 1), date(day.year, 12, 31))
+        spans = ", ".join(f"{w.start} to {w.end}" for w in nearby) or "none that year"
+        raise UsageError(f"{day} is outside the window of campaign {campaign.id!r} ({spans})")
+    return window
 
 
 def render_occurrence(
-    project: Project, campaign_id: str, push_ids: list[str], day: date
+    project: Project, campaign_id: str, push_ids: list[str], day: date, *, explicit: bool = False
 ) -> list[PlanResult]:
-    """Render every message of the given pushes on `day`; raises before anything is written."""
+    """Render every message of the pushes that fire on `day`; raises before anything is written.
+
+    With `explicit` (the user named the push), a push that does not fire that day is an error;
+    otherwise it is left out. A day on which no push fires is an error.
+    """
     campaign = project.campaign(campaign_id)
-    check_in_window(campaign, day)
+    window = window_for_day(campaign, day)
+    zone = project.timezone(campaign)
     results = []
     for push_id in push_ids:
-        drafts = draft_push(project, campaign_id, campaign.push(push_id), day)
+        push = campaign.push(push_id)
+        if occurrence_on(campaign, push, zone, day) is None:
+            if explicit:
+                raise UsageError(
+                    f"push {push_id!r} of campaign {campaign_id!r} does not fire on "
+                    f"{day}; see `reminder schedule --campaign {campaign_id}`"
+                )
+            continue
+        drafts = draft_push(project, campaign_id, push, window, day)
         results.append(PlanResult(campaign_id, push_id, day, audience=len(drafts), drafts=drafts))
+    if not results:
+        raise UsageError(
+            f"no push of campaign {campaign_id!r} fires on {day}; see "
+            f"`reminder schedule --campaign {campaign_id}`"
+        )
     return results
 
 

@@ -14,6 +14,7 @@ from reminder.config import Config
 from reminder.contacts import ContactBook, load_contacts
 from reminder.errors import Problem, UsageError
 from reminder.groups import GroupDef, audience, load_groups
+from reminder.schedule import push_days
 from reminder.sources import raise_if
 from reminder.templates import Templates
 
@@ -86,6 +87,7 @@ def _check_campaign(
                     line=source.line("timezone"),
                 )
             )
+    _check_window(source, problems)
     quiet = config.settings.quiet_hours
     for index, push in enumerate(campaign.pushes):
         where = ("pushes", index)
@@ -121,12 +123,34 @@ def _check_campaign(
             if message:
                 line = source.line(*where, "cases")
                 problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
-        if quiet.contains(push.send_at):
+        first, last = push.times()
+        if quiet.overlaps(first, last):
+            when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
             problems.append(
                 Problem(
                     source.file,
-                    f"push {push.id!r}: send_at {push.send_at:%H:%M} falls in the quiet hours "
+                    f"push {push.id!r}: send_at {when} falls in the quiet hours "
                     f"{quiet.start:%H:%M}–{quiet.end:%H:%M}",
                     line=source.line(*where, "send_at"),
                 )
             )
+
+
+#: Festival-relative windows are checked to resolve in each of these years when loaded.
+CHECKED_YEARS = range(2020, 2041)
+
+
+def _check_window(source: CampaignFile, problems: list[Problem]) -> None:
+    campaign = source.campaign
+    years = [campaign.window.fixed_year] if campaign.window.fixed_year else CHECKED_YEARS
+    for year in years:
+        assert year is not None
+        try:
+            window = campaign.window_for(year)
+            for push in campaign.pushes:
+                push_days(campaign, push, window)
+        except ValueError as exc:
+            problems.append(
+                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
+            )
+            return

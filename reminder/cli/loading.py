@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from reminder.campaigns import Campaign
 from reminder.cli.app import State
@@ -54,6 +54,17 @@ def pick_pushes(campaign: Campaign, push: str | None) -> list[str]:
             f"campaign {campaign.id!r} has no push {push!r}; pushes: " + ", ".join(known)
         )
     return [push]
+
+
+def first_day_from(campaign: Campaign, today: date) -> date:
+    """`today` when it is inside a window, else the first day of the next window."""
+    if campaign.window_containing(today) is not None:
+        return today
+    upcoming = campaign.windows_between(today, today + timedelta(days=400))
+    if upcoming:
+        return upcoming[0].start
+    past = campaign.windows_between(today - timedelta(days=400), today)
+    return past[-1].start if past else today
 
 
 def default_day(project: Project, campaign: Campaign, state: State) -> date:

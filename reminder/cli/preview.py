@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from reminder.cli.app import command, parse_day, state, stdout
-from reminder.cli.loading import default_day, load_everything, pick_pushes
+from reminder.cli.loading import default_day, first_day_from, load_everything, pick_pushes
 from reminder.errors import UsageError
 from reminder.phones import shown
 from reminder.planning import render_occurrence
@@ -35,13 +35,12 @@ def preview(
     current = state(ctx)
     project = load_everything(current).project
     chosen = project.campaign(campaign)
-    day = parse_day(date)
-    if day is None:
-        today = default_day(project, chosen, current)
-        day = today if today in chosen.window else chosen.window.start
+    day = parse_day(date) or first_day_from(chosen, default_day(project, chosen, current))
     if contact is not None and contact not in project.book.contacts:
         raise UsageError(f"no contact has id {contact!r}")
-    results = render_occurrence(project, campaign, pick_pushes(chosen, push), day)
+    results = render_occurrence(
+        project, campaign, pick_pushes(chosen, push), day, explicit=push is not None
+    )
     out = stdout()
     for result in results:
         drafts = [d for d in result.drafts if contact is None or d.contact.id == contact]

@@ -45,7 +45,9 @@ def send(
     project = loaded.project
     chosen = project.campaign(campaign)
     day = parse_day(date) or default_day(project, chosen, current)
-    results = render_occurrence(project, campaign, pick_pushes(chosen, push), day)
+    results = render_occurrence(
+        project, campaign, pick_pushes(chosen, push), day, explicit=push is not None
+    )
 
     if dry_run:
         store = _existing_store(loaded.config)

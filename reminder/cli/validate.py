@@ -1,4 +1,5 @@
-"""`reminder validate`: load everything and render every message of every push for one date."""
+"""`reminder validate`: load everything, resolve every window for this year and next, and
+render every message of every push for one sample date."""
 
 from __future__ import annotations
 
@@ -6,10 +7,26 @@ from typing import Annotated
 
 import typer
 
+from reminder.checks import check_project
 from reminder.cli.app import command, parse_day, state, stdout
 from reminder.cli.loading import load_everything
-from reminder.errors import InputError, Problem
-from reminder.messages import draft_push
+from reminder.clock import today_in
+from reminder.windows import ResolvedWindow
+
+
+def describe_window(window: ResolvedWindow) -> str:
+    """One line about a resolved window, its festival and its holiday period."""
+    text = (
+        f"{window.year}: {window.start} to {window.end} ({len(window.days())} days), "
+        f"{window.festival.label} {window.festival_day}"
+    )
+    if window.holiday is not None:
+        text += f"; holiday {window.holiday.start} to {window.holiday.end}"
+        if window.holiday.provisional:
+            text += " (provisional: not yet published)"
+    if window.provisional:
+        text += "; window provisional"
+    return text
 
 
 @command()
@@ -17,7 +34,7 @@ def validate(
     ctx: typer.Context,
     date: Annotated[
         str | None,
-        typer.Option(help="Sample date to render (YYYY-MM-DD; default: each window's first day)."),
+        typer.Option(help="Sample date to render (YYYY-MM-DD; default: each push's first day)."),
     ] = None,
 ) -> None:
     """Check config, contacts, groups, cases, templates and campaigns; render every message.
@@ -27,45 +44,32 @@ def validate(
     current = state(ctx)
     loaded = load_everything(current)
     project = loaded.project
-    sample = parse_day(date)
-    problems: list[Problem] = []
-    lines: list[str] = []
-    for campaign_id, source in sorted(project.campaigns.items()):
-        campaign = source.campaign
-        day = sample or campaign.window.start
-        lines.append(
-            f"campaign {campaign.id} “{campaign.name}”: window {campaign.window.start} to "
-            f"{campaign.window.end}, {campaign.festival.label} {campaign.festival_date}, "
-            f"zone {project.timezone(campaign)}"
-        )
-        for push in campaign.pushes:
-            try:
-                drafts = draft_push(project, campaign_id, push, day)
-            except InputError as exc:
-                problems.extend(exc.problems)
-                continue
-            most = max((d.count.segments for d in drafts), default=0)
-            lines.append(
-                f"  push {push.id}: {len(drafts)} recipients at {push.send_at:%H:%M}, template "
-                f"{push.template}, up to {most} segment{'s' if most != 1 else ''} on {day}"
-            )
-    if problems:
-        raise InputError(problems)
+    today = today_in(current.clock, loaded.config.settings.timezone)
+    checks = check_project(project, today, parse_day(date))
+    out = stdout()
+
+    def say(text: str, style: str | None = None) -> None:
+        out.print(text, style=style, markup=False, highlight=False)
+
     cadres = sum(1 for c in project.book.contacts.values() if not c.is_family)
     family = len(project.book.contacts) - cadres
-    out = stdout()
-    out.print(
+    say(
         f"config {loaded.config.source_name}: gateway {loaded.gateway.name}, "
-        f"zone {loaded.config.settings.timezone}",
-        markup=False,
-        highlight=False,
+        f"zone {loaded.config.settings.timezone}"
     )
-    out.print(
-        f"contacts: {cadres} cadres, {family} family members; {len(project.groups)} groups;"
-        f" {len(project.cases)} cases",
-        markup=False,
-        highlight=False,
+    say(
+        f"contacts: {cadres} cadres, {family} family members; {len(project.groups)} groups; "
+        f"{len(project.cases)} cases"
     )
-    for line in lines:
-        out.print(line, markup=False, highlight=False)
-    out.print("everything is valid", style="green", markup=False)
+    for check in checks:
+        campaign = project.campaign(check.campaign)
+        say(f"campaign {campaign.id} “{campaign.name}” (zone {project.timezone(campaign)})")
+        for window in check.windows:
+            say("  window " + describe_window(window))
+        for push in check.pushes:
+            days = ", ".join(f"{n} in {year}" for year, n in push.days.items())
+            say(
+                f"  push {push.push}: {push.recipients} recipients, days: {days}; up to "
+                f"{push.max_segments} segments on {push.sample_day}"
+            )
+    say("everything is valid", style="green")

@@ -35,7 +35,7 @@ def copy_sample(tmp_path: Path) -> Path:
 
 def test_quickstart_sends_one_day_through_the_console_into_sqlite(tmp_path: Path) -> None:
     root = copy_sample(tmp_path)
-    first = run(root, "send", "spring-festival", "--date", "2027-02-01")
+    first = run(root, "send", "spring-festival", "--date", "2027-01-30")
     assert first.returncode == 0, first.stderr
     assert "planned 36 new" in first.stdout and "sent 36" in first.stdout
     assert "planned 29 new" in first.stdout and "sent 29" in first.stdout
@@ -46,7 +46,7 @@ def test_quickstart_sends_one_day_through_the_console_into_sqlite(tmp_path: Path
         ).fetchone() == (65, 65)
         assert db.execute("select distinct status from message").fetchall() == [("sent",)]
         assert db.execute("pragma journal_mode").fetchone() == ("wal",)
-    second = run(root, "send", "spring-festival", "--date", "2027-02-01")
+    second = run(root, "send", "spring-festival", "--date", "2027-01-30")
     assert second.returncode == 0
     assert "nothing new to send" in second.stdout
     assert "[console" not in second.stdout
@@ -57,7 +57,7 @@ def test_bad_input_exits_2_with_located_errors_and_no_traceback(tmp_path: Path) 
     contacts = root / "contacts" / "cadres.yaml"
     text = contacts.read_text(encoding="utf-8")
     contacts.write_text(text.replace('"13905626259"', '"1390562"', 1), encoding="utf-8")
-    result = run(root, "send", "spring-festival", "--date", "2027-02-01", "--yes")
+    result = run(root, "send", "spring-festival", "--date", "2027-01-30", "--yes")
     assert result.returncode == 2
     assert "contacts/cadres.yaml:4: phone: '1390562' is not a valid phone number" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -69,7 +69,7 @@ def test_an_unreachable_database_is_an_operational_error(tmp_path: Path) -> None
     (root / "config.yaml").write_text(
         "database_url: postgresql+psycopg://nobody:pw@127.0.0.1:1/none\n", encoding="utf-8"
     )
-    result = run(root, "send", "spring-festival", "--date", "2027-02-01")
+    result = run(root, "send", "spring-festival", "--date", "2027-01-30")
     assert result.returncode == 1
     assert "cannot open the store" in result.stderr
     assert ":pw@" not in result.stderr, "passwords in URLs are hidden"

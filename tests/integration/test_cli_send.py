@@ -27,7 +27,7 @@ def send_json(cli: Any, config: Path, *args: str) -> dict[str, Any]:
 
 
 def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
-    report = send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
+    report = send_json(cli, sample / "config.yaml", "--date", "2027-01-30")
     assert report["planned"] == 36 + 29
     assert report["sent"] == 65
     assert (report["already_planned"], report["failed"], report["skipped"]) == (0, 0, 0)
@@ -45,7 +45,7 @@ def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
     }
     assert all(required <= set(line) for line in lines)
     assert all(line["body"].startswith("【某某市纪委监委】") for line in lines)
-    assert {line["occurrence"] for line in lines} == {"2027-02-01"}
+    assert {line["occurrence"] for line in lines} == {"2027-01-30"}
     assert len({line["to"] for line in lines}) == 65
     store = open_store(f"sqlite:///{sample / 'reminder.db'}")
     try:
@@ -63,10 +63,10 @@ def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
 
 def test_running_send_again_sends_nothing_twice(cli: Any, sample: Path) -> None:
     config = sample / "config.yaml"
-    send_json(cli, config, "--date", "2027-02-01")
-    again = send_json(cli, config, "--date", "2027-02-01")
+    send_json(cli, config, "--date", "2027-01-30")
+    again = send_json(cli, config, "--date", "2027-01-30")
     assert (again["planned"], again["already_planned"], again["sent"]) == (0, 65, 0)
-    result = cli("--config", config, "send", "spring-festival", "--date", "2027-02-01")
+    result = cli("--config", config, "send", "spring-festival", "--date", "2027-01-30")
     assert result.exit_code == 0
     assert "nothing new to send" in result.output
     assert len(outbox(sample / "outbox.jsonl")) == 65
@@ -74,16 +74,16 @@ def test_running_send_again_sends_nothing_twice(cli: Any, sample: Path) -> None:
 
 def test_send_one_push_then_the_rest(cli: Any, sample: Path) -> None:
     config = sample / "config.yaml"
-    first = send_json(cli, config, "--date", "2027-02-01", "--push", "family-greeting")
+    first = send_json(cli, config, "--date", "2027-01-30", "--push", "family-greeting")
     assert (first["planned"], first["sent"]) == (29, 29)
-    rest = send_json(cli, config, "--date", "2027-02-01")
+    rest = send_json(cli, config, "--date", "2027-01-30")
     assert (rest["planned"], rest["already_planned"], rest["sent"]) == (36, 29, 36)
 
 
 def test_planned_but_unsent_messages_are_sent_by_the_next_run(cli: Any, sample: Path) -> None:
     """A run that stopped after planning leaves `planned` rows; the next run sends exactly those."""
     config = sample / "config.yaml"
-    send_json(cli, config, "--date", "2027-02-01", "--push", "family-greeting")
+    send_json(cli, config, "--date", "2027-01-30", "--push", "family-greeting")
     store = open_store(f"sqlite:///{sample / 'reminder.db'}")
     with store.engine.begin() as connection:
         from sqlalchemy import text
@@ -91,7 +91,7 @@ def test_planned_but_unsent_messages_are_sent_by_the_next_run(cli: Any, sample: 
         connection.execute(text("UPDATE message SET status='planned' WHERE id > 20"))
     store.close()
     (sample / "outbox.jsonl").unlink()
-    resumed = send_json(cli, config, "--date", "2027-02-01", "--push", "family-greeting")
+    resumed = send_json(cli, config, "--date", "2027-01-30", "--push", "family-greeting")
     assert (resumed["planned"], resumed["already_planned"], resumed["sent"]) == (0, 29, 9)
     assert sorted(line["message_id"] for line in outbox(sample / "outbox.jsonl")) == list(
         range(21, 30)
@@ -134,7 +134,7 @@ def test_dry_run_renders_but_writes_and_sends_nothing(cli: Any, sample: Path) ->
         "send",
         "spring-festival",
         "--date",
-        "2027-02-01",
+        "2027-01-30",
         "--dry-run",
         "--json",
     )
@@ -148,13 +148,13 @@ def test_dry_run_renders_but_writes_and_sends_nothing(cli: Any, sample: Path) ->
 
 
 def test_dry_run_after_a_send_counts_what_is_already_planned(cli: Any, sample: Path) -> None:
-    send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
-    report = send_json(cli, sample / "config.yaml", "--date", "2027-02-01", "--dry-run")
+    send_json(cli, sample / "config.yaml", "--date", "2027-01-30")
+    report = send_json(cli, sample / "config.yaml", "--date", "2027-01-30", "--dry-run")
     assert report["already_planned"] == 65
 
 
 def test_unknown_campaign_and_push(cli: Any, sample: Path) -> None:
-    result = cli("--config", sample / "config.yaml", "send", "christmas", "--date", "2027-02-01")
+    result = cli("--config", sample / "config.yaml", "send", "christmas", "--date", "2027-01-30")
     assert result.exit_code == 2
     assert "no campaign 'christmas'; campaigns: mid-autumn, spring-festival" in result.output
     result = cli(
@@ -165,7 +165,7 @@ def test_unknown_campaign_and_push(cli: Any, sample: Path) -> None:
         "--push",
         "x",
         "--date",
-        "2027-02-01",
+        "2027-01-30",
     )
     assert result.exit_code == 2
     assert "has no push 'x'" in result.output
@@ -191,7 +191,7 @@ def test_a_real_gateway_without_a_terminal_and_without_yes_refuses(
             },
         }
     )
-    result = cli("--config", files.config_path, "send", "test", "--date", "2027-02-01")
+    result = cli("--config", files.config_path, "send", "test", "--date", "2027-01-30")
     assert result.exit_code == 2
     assert "sends to real phones: 3 messages would be sent" in result.output
     assert "--yes" in result.output
@@ -206,8 +206,8 @@ def test_console_output_and_logs_mask_every_number(cli: Any, sample: Path) -> No
     (sample / "config.yaml").write_text("gateway: console\n", encoding="utf-8")
     outputs = []
     for args in (
-        ["-v", "send", "spring-festival", "--date", "2027-02-01"],
-        ["preview", "spring-festival", "--date", "2027-02-01", "--limit", "100"],
+        ["-v", "send", "spring-festival", "--date", "2027-01-30"],
+        ["preview", "spring-festival", "--date", "2027-01-30", "--limit", "100"],
         ["log", "--limit", "100"],
         ["log", "--json", "--limit", "100"],
     ):
@@ -220,7 +220,7 @@ def test_console_output_and_logs_mask_every_number(cli: Any, sample: Path) -> No
 
 
 def test_log_shows_numbers_only_when_asked(cli: Any, sample: Path) -> None:
-    send_json(cli, sample / "config.yaml", "--date", "2027-02-01", "--push", "family-greeting")
+    send_json(cli, sample / "config.yaml", "--date", "2027-01-30", "--push", "family-greeting")
     masked = json.loads(cli("--config", sample / "config.yaml", "log", "--json").stdout)
     shown = json.loads(
         cli("--config", sample / "config.yaml", "log", "--json", "--show-numbers").stdout
@@ -231,7 +231,7 @@ def test_log_shows_numbers_only_when_asked(cli: Any, sample: Path) -> None:
 
 
 def test_log_filters_by_campaign_and_status(cli: Any, sample: Path) -> None:
-    send_json(cli, sample / "config.yaml", "--date", "2027-02-01")
+    send_json(cli, sample / "config.yaml", "--date", "2027-01-30")
     config = sample / "config.yaml"
     rows = json.loads(
         cli(
@@ -263,12 +263,12 @@ def test_preview_shows_one_contact(cli: Any, sample: Path) -> None:
         "--push",
         "family-greeting",
         "--date",
-        "2027-02-01",
+        "2027-01-30",
         "--contact",
         "f001",
     )
     assert result.exit_code == 0, result.output
-    assert "family-greeting on 2027-02-01: 1 messages" in result.output
+    assert "family-greeting on 2027-01-30: 1 messages" in result.output
     assert "f001" in result.output and "+86 135****1633" in result.output
     assert not (sample / "reminder.db").exists()
 

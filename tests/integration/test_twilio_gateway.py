@@ -242,7 +242,7 @@ def test_cli_send_through_twilio_to_the_mock(
         "send",
         "spring-festival",
         "--date",
-        "2027-02-01",
+        "2027-01-30",
         "--push",
         "family-greeting",
         "--yes",
