@@ -107,11 +107,10 @@ def _provisional(festival: Festival, day: date) -> HolidayPeriod:
     if festival is Festival.national_day:
         return HolidayPeriod(festival, day, day + timedelta(days=6), provisional=True)
     if festival is Festival.mid_autumn and date(day.year, 9, 29) <= day <= date(day.year, 10, 8):
-        first = min(day, date(day.year, 10, 1))
-        last = max(day, date(day.year, 10, 7))
-        return HolidayPeriod(festival, first, last, provisional=True)
-    first, length = _STATUTORY[festival]
-    start = day + timedelta(days=first)
+        joined = (min(day, date(day.year, 10, 1)), max(day, date(day.year, 10, 7)))
+        return HolidayPeriod(festival, *joined, provisional=True)
+    shift, length = _STATUTORY[festival]
+    start = day + timedelta(days=shift)
     end = start + timedelta(days=length - 1)
     while (start - timedelta(days=1)).weekday() >= 5:
         start -= timedelta(days=1)

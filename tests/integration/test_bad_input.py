@@ -177,7 +177,8 @@ CASES: list[tuple[str, Breaker, str]] = [
         lambda f: f.write(
             campaign=campaign_with(window={"start": "2027-02-20", "end": "2027-01-30"})
         ),
-        "campaigns/test.yaml:4: window (2027): window end 2027-01-30 (2027-01-30) is before its start",
+        "campaigns/test.yaml:4: window (2027): window end 2027-01-30 (2027-01-30) is before "
+        "its start",
     ),
     (
         "unknown festival",
