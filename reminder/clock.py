@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 class Clock(Protocol):
     """Anything that tells the current time as an aware UTC datetime."""
 
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """The current time (aware, UTC)."""
+        ...
+
+    def to_real(self, moment: datetime) -> datetime:
+        """The wall-clock time at which this clock will read `moment` (for timers)."""
+        ...
 
 
 class SystemClock:
@@ -23,6 +29,33 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def to_real(self, moment: datetime) -> datetime:
+        return moment
+
+
+class ScaledClock:
+    """A simulated time that starts at `start` and runs `speed` times faster than the wall clock.
+
+    `reminder run --clock-start … --clock-speed …` uses it to play a whole festival in minutes;
+    `to_real` tells timers (APScheduler) when, in wall-clock time, a simulated moment comes.
+    """
+
+    def __init__(self, start: datetime, speed: float = 1.0, real: Clock | None = None) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ScaledClock needs an aware start time")
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._real = real or SystemClock()
+        self._start = start.astimezone(UTC)
+        self._origin = self._real.now()
+        self._speed = speed
+
+    def now(self) -> datetime:
+        return self._start + (self._real.now() - self._origin) * self._speed
+
+    def to_real(self, moment: datetime) -> datetime:
+        return self._origin + (moment - self._start) / self._speed
 
 
 class FixedClock:
@@ -35,6 +68,9 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self._at
+
+    def to_real(self, moment: datetime) -> datetime:
+        return moment
 
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by `delta`."""

@@ -54,6 +54,13 @@ class Paths(_Strict):
     cases: str = "cases"
 
 
+class SchedulerSettings(_Strict):
+    """How `reminder run` treats occurrences it missed while it was down."""
+
+    grace_minutes: int = Field(default=120, ge=0)
+    catch_up_days: int = Field(default=7, ge=1)
+
+
 class Settings(_Strict):
     """The validated content of a config file."""
 
@@ -65,6 +72,7 @@ class Settings(_Strict):
     default_region: str = "CN"
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     paths: Paths = Field(default_factory=Paths)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     gateway: str = "console"
     # Each gateway validates its own settings when it is built (reminder.gateways.registry).
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -30,6 +30,7 @@ class DispatchResult:
 
     sent: int = 0
     failed: int = 0
+    stopped: bool = False
 
 
 def outgoing(message: Message) -> OutgoingMessage:
@@ -59,10 +60,18 @@ async def dispatch_occurrence(
     occurrence: date,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     on_result: Callable[[Message, Status], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> DispatchResult:
-    """Send every planned message of one occurrence; returns how many were sent and failed."""
+    """Send every planned message of one occurrence; returns how many were sent and failed.
+
+    `should_stop` is asked before each message: once it says yes, the message in flight is
+    finished and the rest stay `planned` for the next run.
+    """
     result = DispatchResult()
     for message_id in store.planned_ids(campaign, push, occurrence):
+        if should_stop():
+            result.stopped = True
+            break
         message = store.claim(message_id, gateway.name, clock.now())
         if message is None:
             continue  # another dispatcher took it

@@ -43,5 +43,5 @@ def configure_logging(level: int) -> None:
     handler._reminder = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("twilio", "alembic", "sqlalchemy", "aiohttp", "asyncio"):
+    for noisy in ("twilio", "alembic", "sqlalchemy", "aiohttp", "asyncio", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

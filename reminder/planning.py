@@ -79,7 +79,10 @@ def render_occurrence(
     return results
 
 
-def _new_message(draft: Draft) -> NewMessage:
+def new_message(
+    draft: Draft, status: Status = Status.planned, note: str | None = None
+) -> NewMessage:
+    """The store row for a rendered draft."""
     return NewMessage(
         campaign=draft.campaign,
         push=draft.push,
@@ -92,7 +95,8 @@ def _new_message(draft: Draft) -> NewMessage:
         template=draft.template,
         variables=draft.variables,
         case_id=draft.case.id if draft.case else None,
-        status=Status.planned,
+        status=status,
+        error_text=note,
     )
 
 
@@ -106,7 +110,7 @@ def count_existing(store: Store | None, result: PlanResult) -> None:
 def store_plan(store: Store, result: PlanResult, clock: Clock) -> PlanResult:
     """Write the rendered messages that are not in the store yet; counts what was new."""
     existing = store.statuses(result.campaign, result.push, result.occurrence)
-    fresh = [_new_message(d) for d in result.drafts if d.contact.id not in existing]
+    fresh = [new_message(d) for d in result.drafts if d.contact.id not in existing]
     added = store.add_planned(fresh, clock.now())
     result.planned = len(added)
     result.already_planned = len(existing) + (len(fresh) - len(added))

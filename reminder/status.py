@@ -3,7 +3,8 @@
 planned ──► sending ──► sent ──► delivered
    │           │          └────► undelivered / failed
    │           └──────────────► failed
-   └──► skipped
+   ├──► skipped
+   └──► expired   (the daemon missed the occurrence by more than the grace period)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Status(StrEnum):
     undelivered = "undelivered"
     failed = "failed"
     skipped = "skipped"
+    expired = "expired"
 
 
 _STAGE: dict[Status, int] = {
@@ -31,6 +33,7 @@ _STAGE: dict[Status, int] = {
     Status.undelivered: 3,
     Status.failed: 3,
     Status.skipped: 3,
+    Status.expired: 3,
 }
 
 FINAL = frozenset(s for s, stage in _STAGE.items() if stage == 3)

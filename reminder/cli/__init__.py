@@ -1,6 +1,13 @@
 """The `reminder` command line."""
 
-from reminder.cli import log_command, preview, send, validate  # noqa: F401 - register commands
+from reminder.cli import (  # noqa: F401 - registers the commands
+    log_command,
+    preview,
+    run_command,
+    schedule_command,
+    send,
+    validate,
+)
 from reminder.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +48,8 @@ class Recorded:
 class TwilioLikeServer:
     """A scripted stand-in for Twilio's Messages API, serving on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay  # seconds each answer takes, like a slow provider
         self.script: list[Reply] = []
         self.recorded = Recorded()
         self._lock = threading.Lock()
@@ -56,6 +58,8 @@ class TwilioLikeServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                if server.delay:
+                    time.sleep(server.delay)
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 match = re.fullmatch(r"/2010-04-01/Accounts/(AC\w+)/Messages\.json", self.path)

@@ -1,0 +1,57 @@
+"""`reminder run`: the scheduling daemon."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from reminder.cli.app import command, state
+from reminder.cli.loading import load_everything
+from reminder.clock import Clock, ScaledClock
+from reminder.daemon import Daemon
+from reminder.errors import UsageError
+from reminder.logsetup import configure_logging
+from reminder.runner import Runtime
+from reminder.store import open_store
+
+
+@command("run")
+def run(
+    ctx: typer.Context,
+    clock_start: Annotated[
+        str | None,
+        typer.Option(
+            help="Simulate: start the clock at this time (ISO 8601 with offset, e.g. "
+            "2027-01-30T08:00+08:00). Use with the file or console gateway."
+        ),
+    ] = None,
+    clock_speed: Annotated[
+        float, typer.Option(min=0.001, help="Simulate: how many times faster than real time.")
+    ] = 1.0,
+) -> None:
+    """Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads)."""
+    current = state(ctx)
+    if not current.debug and logging.getLogger().level > logging.INFO:
+        configure_logging(logging.INFO)
+    loaded = load_everything(current)
+    clock: Clock = current.clock
+    if clock_start is not None:
+        try:
+            start = datetime.fromisoformat(clock_start)
+        except ValueError:
+            raise UsageError(f"--clock-start: {clock_start!r} is not an ISO 8601 time") from None
+        if start.tzinfo is None:
+            raise UsageError("--clock-start needs a UTC offset, e.g. 2027-01-30T08:00+08:00")
+        clock = ScaledClock(start, clock_speed)
+    store = open_store(loaded.config.database_url)
+    try:
+        runtime = Runtime(project=loaded.project, store=store, gateway=loaded.gateway, clock=clock)
+        daemon = Daemon(loaded.config, runtime)
+        daemon.install_signal_handlers()
+        code = daemon.run()
+    finally:
+        store.close()
+    raise typer.Exit(code)

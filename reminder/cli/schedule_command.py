@@ -1,0 +1,67 @@
+"""`reminder schedule`: the calendar of upcoming occurrences, checked before a festival."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reminder.agenda import agenda
+from reminder.cli.app import command, parse_day, state, stdout
+from reminder.cli.loading import load_everything
+from reminder.clock import today_in
+from reminder.errors import UsageError
+
+
+@command("schedule")
+def schedule(
+    ctx: typer.Context,
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign.")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD; default today).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option(help="Last date (YYYY-MM-DD; default a year after --from).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List every upcoming occurrence: date, time, zone, campaign, push, audience, segments."""
+    current = state(ctx)
+    project = load_everything(current).project
+    if campaign is not None:
+        project.campaign(campaign)
+    first = parse_day(from_, "--from") or today_in(current.clock, project.config.settings.timezone)
+    last = parse_day(to, "--to") or first + timedelta(days=365)
+    if last < first:
+        raise UsageError(f"--to {last} is before --from {first}")
+    rows = agenda(project, first, last, campaign)
+    if as_json:
+        sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{len(rows)} occurrences from {first} to {last}", title_justify="left")
+    for column in ("date", "time", "zone", "campaign", "push", "audience", "segments", "note"):
+        table.add_column(column)
+    for row in rows:
+        o = row.occurrence
+        note = "provisional holiday dates" if o.provisional else ""
+        table.add_row(
+            o.day.isoformat(),
+            o.at.strftime("%H:%M"),
+            row.timezone,
+            o.campaign,
+            o.push,
+            str(row.audience),
+            str(row.segments),
+            note,
+        )
+    stdout().print(table)
+    if any(r.occurrence.provisional for r in rows):
+        stdout().print(
+            "provisional: the official holiday period of that year is not published "
+            "yet; dates follow the rule in the README",
+            markup=False,
+        )

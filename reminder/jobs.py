@@ -1,0 +1,34 @@
+"""The functions APScheduler calls, importable by reference (`reminder.jobs:fire`).
+
+A persistent APScheduler job store keeps jobs as a textual reference plus arguments, and
+silently drops a job whose function cannot be imported; so the job function lives here, takes
+only plain ids, and finds the running daemon's `Runtime` through `install()`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from reminder.runner import Runtime, run_due
+
+log = logging.getLogger("reminder.run")
+
+_runtime: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    """Make `runtime` the one the jobs use (None to uninstall)."""
+    global _runtime
+    _runtime = runtime
+
+
+def fire(campaign_id: str, push_id: str) -> None:
+    """Handle the due occurrences of one push; errors are logged, never raised into APScheduler."""
+    runtime = _runtime
+    if runtime is None:
+        log.error("job %s/%s fired without a running daemon", campaign_id, push_id)
+        return
+    try:
+        run_due(runtime, campaign_id, push_id)
+    except Exception:
+        log.exception("%s/%s: the occurrence could not be run", campaign_id, push_id)

@@ -1,0 +1,164 @@
+"""Running the occurrences of one push that are due: what `reminder run` does at each firing.
+
+The store is the truth (ARCHITECTURE.md invariant 2): whatever the scheduler remembers or forgets,
+each firing looks at every occurrence of the push from the last `catch_up_days` up to now and
+- sends it when it is less than `grace` late (planning first if needed; planning is idempotent,
+  so a restart resumes exactly the messages not sent yet);
+- marks it `expired` when it is later than that, never flooding out stale reminders;
+- defers it while the quiet hours last (it expires if they outlast the grace period);
+- leaves it alone when every message already has an outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from reminder.clock import Clock
+from reminder.dispatch import DispatchResult, dispatch_occurrence
+from reminder.gateways.base import Gateway
+from reminder.messages import draft_push
+from reminder.planning import PlanResult, new_message, store_plan
+from reminder.project import Project
+from reminder.schedule import Occurrence, occurrences
+from reminder.status import Status
+from reminder.store import Store
+
+log = logging.getLogger("reminder.run")
+
+
+@dataclass
+class Runtime:
+    """What every firing needs; `project` is replaced when the campaign files are reloaded."""
+
+    project: Project
+    store: Store
+    gateway: Gateway
+    clock: Clock
+    stopping: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def grace(self) -> timedelta:
+        """How late an occurrence may still be sent."""
+        return timedelta(minutes=self.project.config.settings.scheduler.grace_minutes)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one firing did with one occurrence."""
+
+    occurrence: Occurrence
+    action: str  # "sent", "interrupted", "expired", "deferred", "done"
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    expired: int = 0
+
+
+def due_occurrences(
+    runtime: Runtime, campaign_id: str, push_id: str, now: datetime
+) -> list[Occurrence]:
+    """The push's occurrences from the catch-up horizon up to `now`, oldest first."""
+    project = runtime.project
+    campaign = project.campaign(campaign_id)
+    zone = project.timezone(campaign)
+    local_now = now.astimezone(ZoneInfo(zone))
+    horizon = local_now.date() - timedelta(days=project.config.settings.scheduler.catch_up_days)
+    push = campaign.push(push_id)
+    return [o for o in occurrences(campaign, push, zone, horizon, local_now.date()) if o.at <= now]
+
+
+def run_due(runtime: Runtime, campaign_id: str, push_id: str) -> list[Outcome]:
+    """Handle every due occurrence of one push (see the module docstring); never raises for
+    one message's failure."""
+    outcomes = []
+    with runtime.lock:
+        for occurrence in due_occurrences(runtime, campaign_id, push_id, runtime.clock.now()):
+            if runtime.stopping.is_set():
+                break
+            outcome = _run_one(runtime, occurrence)
+            if outcome.action != "done":
+                log.info(
+                    "%s/%s %s: %s (planned %d, sent %d, failed %d, expired %d)",
+                    occurrence.campaign,
+                    occurrence.push,
+                    occurrence.day,
+                    outcome.action,
+                    outcome.planned,
+                    outcome.sent,
+                    outcome.failed,
+                    outcome.expired,
+                )
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
+    store, clock = runtime.store, runtime.clock
+    statuses = store.statuses(occurrence.campaign, occurrence.push, occurrence.day)
+    if statuses and Status.planned not in statuses.values():
+        return Outcome(occurrence, "done")
+    now = clock.now()
+    lateness = now - occurrence.at
+    if lateness > runtime.grace:
+        return _expire(runtime, occurrence, statuses, lateness)
+    quiet = runtime.project.config.settings.quiet_hours
+    zone = occurrence.at.tzinfo
+    if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
+        return Outcome(occurrence, "deferred")
+    plan = _render(runtime, occurrence)
+    store_plan(store, plan, clock)
+    result = asyncio.run(_dispatch(runtime, occurrence))
+    action = "interrupted" if result.stopped else "sent"
+    return Outcome(occurrence, action, planned=plan.planned, sent=result.sent, failed=result.failed)
+
+
+def _render(runtime: Runtime, occurrence: Occurrence) -> PlanResult:
+    project = runtime.project
+    push = project.campaign(occurrence.campaign).push(occurrence.push)
+    drafts = draft_push(project, occurrence.campaign, push, occurrence.window, occurrence.day)
+    return PlanResult(
+        occurrence.campaign, occurrence.push, occurrence.day, audience=len(drafts), drafts=drafts
+    )
+
+
+async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
+    try:
+        return await dispatch_occurrence(
+            runtime.store,
+            runtime.gateway,
+            runtime.clock,
+            campaign=occurrence.campaign,
+            push=occurrence.push,
+            occurrence=occurrence.day,
+            should_stop=runtime.stopping.is_set,
+        )
+    finally:
+        await runtime.gateway.aclose()
+
+
+def _expire(
+    runtime: Runtime, occurrence: Occurrence, statuses: dict[str, Status], lateness: timedelta
+) -> Outcome:
+    store, clock = runtime.store, runtime.clock
+    minutes = int(lateness.total_seconds() // 60)
+    reason = (
+        f"missed by {minutes // 60}h{minutes % 60:02d}m "
+        f"(grace {int(runtime.grace.total_seconds() // 60)} min)"
+    )
+    if not statuses:
+        plan = _render(runtime, occurrence)
+        rows = [new_message(d, status=Status.expired, note=reason) for d in plan.drafts]
+        return Outcome(occurrence, "expired", expired=len(store.add_planned(rows, clock.now())))
+    expired = 0
+    for message_id in store.planned_ids(occurrence.campaign, occurrence.push, occurrence.day):
+        if store.transition(
+            message_id, Status.expired, clock.now(), source="scheduler", detail=reason
+        ):
+            expired += 1
+    return Outcome(occurrence, "expired", expired=expired)

@@ -1,0 +1,99 @@
+"""`reminder run` as a real subprocess: SIGTERM in the middle of a dispatch, then a restart.
+
+The daemon runs on a simulated clock that starts two seconds before the 08:30 occurrence and
+runs at real speed; the Twilio-like server on 127.0.0.1 answers slowly, so the dispatch is still
+going when the signal arrives.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.e2e.test_cli_subprocess import copy_sample
+from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll until `condition` holds (an event, not a duration, is what the test waits for)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def start(root: Path, clock_start: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
+    env["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
+    with (root / "run.log").open("a") as log:  # the child keeps its own copy of the handle
+        return subprocess.Popen(
+            [sys.executable, "-m", "reminder", "run", "--clock-start", clock_start],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def counts(root: Path) -> Counter[str]:
+    if not (root / "reminder.db").exists():
+        return Counter()
+    with sqlite3.connect(root / "reminder.db") as db:
+        try:
+            rows = db.execute(
+                "select status, count(*) from message where push='daily-leading' group by status"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return Counter()
+    return Counter(dict(rows))
+
+
+def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path)
+    with TwilioLikeServer(delay=0.15) as server:
+        (root / "config.yaml").write_text(
+            "gateway: twilio\ngateways:\n  twilio:\n"
+            f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
+            f"    from_number: '+15005550006'\n    base_url: {server.url}\n",
+            encoding="utf-8",
+        )
+        daemon = start(root, "2027-01-30T08:29:58+08:00")
+        try:
+            wait_for(lambda: len(server.recorded.accepted) >= 5, "the dispatch to start")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+        first = counts(root)
+        accepted_first = len(server.recorded.accepted)
+        assert first["sent"] == accepted_first, "every accepted message was recorded as sent"
+        assert 5 <= accepted_first < 36, "the signal came mid-dispatch"
+        assert first["planned"] == 36 - accepted_first
+        assert "finishing the message in flight" in (root / "run.log").read_text()
+
+        daemon = start(root, "2027-01-30T08:31:00+08:00")  # within the 2 h grace period
+        try:
+            wait_for(lambda: counts(root)["sent"] == 36, "the rest to be sent")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+
+    recipients = Counter(request["To"] for request in server.recorded.accepted)
+    assert len(recipients) == 36, "nobody was lost"
+    assert max(recipients.values()) == 1, "nobody got it twice"
+    assert counts(root) == Counter({"sent": 36})
+    log = (root / "run.log").read_text()
+    assert "spring-festival/daily-leading 2027-01-30: sent" in log
+    assert "+86138" not in log and "+86 138" not in log.replace("****", "")
