@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -38,6 +39,12 @@ def send(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ignore_quiet_hours: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-quiet-hours", help="Send through a real gateway even inside the quiet hours."
+        ),
+    ] = False,
 ) -> None:
     """Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice."""
     current = state(ctx)
@@ -49,6 +56,8 @@ def send(
         project, campaign, pick_pushes(chosen, push), day, explicit=push is not None
     )
 
+    if loaded.gateway.real and not dry_run and not ignore_quiet_hours:
+        _refuse_in_quiet_hours(loaded, project.timezone(chosen), current.clock)
     if dry_run:
         store = _existing_store(loaded.config)
         for result in results:
@@ -73,6 +82,17 @@ def send(
         )
     finally:
         store.close()
+
+
+def _refuse_in_quiet_hours(loaded: Loaded, zone: str, clock: Clock) -> None:
+    quiet = loaded.config.settings.quiet_hours
+    local = clock.now().astimezone(ZoneInfo(zone))
+    if quiet.contains(local.time().replace(tzinfo=None)):
+        raise UsageError(
+            f"it is {local:%H:%M} in {zone}, inside the quiet hours {quiet.start:%H:%M}–"
+            f"{quiet.end:%H:%M}: no reminder may arrive now; send later, or pass "
+            "--ignore-quiet-hours"
+        )
 
 
 def _existing_store(config: Config) -> Store | None:

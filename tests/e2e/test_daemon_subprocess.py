@@ -97,3 +97,46 @@ def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path
     log = (root / "run.log").read_text()
     assert "spring-festival/daily-leading 2027-01-30: sent" in log
     assert "+86138" not in log and "+86 138" not in log.replace("****", "")
+
+
+def test_sighup_reloads_the_campaign_files(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path)
+    (root / "config.yaml").write_text("gateway: file\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
+    with (root / "run.log").open("a") as log:
+        # One simulated minute per real second, from 08:00 on Little New Year.
+        daemon = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "reminder",
+                "run",
+                "--clock-start",
+                "2027-01-30T08:00:00+08:00",
+                "--clock-speed",
+                "60",
+            ],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        wait_for(lambda: "running: 5 jobs" in (root / "run.log").read_text(), "the start")
+        campaign = root / "campaigns" / "spring-festival.yaml"
+        campaign.write_text(
+            campaign.read_text(encoding="utf-8").replace('"08:30"', '"08:05"'), encoding="utf-8"
+        )
+        daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: "campaign files reloaded" in (root / "run.log").read_text(), "reload")
+        wait_for(lambda: counts(root)["sent"] == 36, "the 08:05 occurrence")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    with sqlite3.connect(root / "reminder.db") as db:
+        (sent_at,) = db.execute("select min(sent_at) from message").fetchone()
+    # Stored in UTC: 08:05 in Shanghai is 00:05 UTC; sent before the old 08:30 time.
+    assert sent_at.startswith("2027-01-30 00:0"), sent_at

@@ -279,3 +279,44 @@ def test_validate_the_sample(cli: Any, sample: Path) -> None:
     assert "60 cadres, 29 family members" in result.output
     assert "push daily-leading: 36 recipients" in result.output
     assert "everything is valid" in result.output
+
+
+def _twilio_config(files: ProjectFiles, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    files.write(
+        config={
+            "gateway": "twilio",
+            "gateways": {
+                "twilio": {
+                    "account_sid": "AC" + "0" * 32,
+                    "auth_token": "${TWILIO_AUTH_TOKEN}",
+                    "from_number": "+15005550006",
+                    "base_url": url,
+                }
+            },
+        }
+    )
+
+
+@freeze_time("2027-02-01 15:00:00")  # 23:00 in Shanghai
+def test_a_real_gateway_does_not_send_in_the_quiet_hours(
+    cli: Any, files: ProjectFiles, monkeypatch: pytest.MonkeyPatch, twilio_like: Any
+) -> None:
+    _twilio_config(files, monkeypatch, twilio_like.url)
+    result = cli("--config", files.config_path, "send", "test", "--yes")
+    assert result.exit_code == 2
+    assert "it is 23:00 in Asia/Shanghai, inside the quiet hours 21:30–07:30" in result.output
+    assert twilio_like.recorded.seen == []
+    forced = cli(
+        "--config", files.config_path, "send", "test", "--yes", "--ignore-quiet-hours", "--json"
+    )
+    assert forced.exit_code == 0, forced.output
+    assert json.loads(forced.stdout)["sent"] == 3
+
+
+@freeze_time("2027-02-01 15:00:00")
+def test_the_console_and_file_gateways_ignore_quiet_hours(cli: Any, files: ProjectFiles) -> None:
+    files.write()
+    result = cli("--config", files.config_path, "send", "test", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sent"] == 3
