@@ -70,6 +70,8 @@ class Settings(_Strict):
     signature: str = "【某某市纪委监委】"
     hotline: str = "12388"
     default_region: str = "CN"
+    #: At most this many messages to one number in 24 hours, across all campaigns (None: no cap).
+    per_number_cap: int | None = Field(default=3, ge=1)
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     paths: Paths = Field(default_factory=Paths)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)

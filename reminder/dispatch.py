@@ -1,27 +1,45 @@
-"""Dispatch: send the planned messages of one occurrence through a gateway, recording each outcome.
+"""Dispatch: send planned messages through a gateway, concurrently, throttled, exactly once.
 
-Each message is claimed (`planned → sending`) with a conditional update before the request, so
-two dispatchers never send the same message. Transient errors are retried a bounded number of
-times; permanent errors fail the message at once with the provider's code and text.
+- Messages are claimed in small batches with a conditional update (`planned → sending`, owner
+  recorded), so two dispatchers never send the same message; memory stays bounded by the batch.
+- Up to `concurrency` requests are in flight; the event loop's thread is the one store writer.
+- Each send waits for the rate limiter (messages and segments per second) and the per-number
+  cap (across all campaigns, default 3 per 24 h).
+- Transient errors retry with exponential backoff and jitter, within a count and a deadline;
+  permanent errors fail the message at once with the provider's code (21610 also suppresses the
+  number); an ambiguous outcome (the request may have arrived) leaves the message `unknown`.
+- Before sending, messages left `sending` by a dead process, and `unknown` ones, are reconciled
+  with the provider when it can be asked; otherwise they wait as `unknown` for an operator.
+- `should_stop` is asked before each send: the messages in flight finish, claimed messages not
+  yet sent are released back to `planned`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import random
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from reminder.clock import Clock
-from reminder.errors import GatewayError
-from reminder.gateways.base import Gateway, OutgoingMessage
+from reminder.errors import AmbiguousGatewayError, GatewayError
+from reminder.gateways.base import Accepted, DeliveryPolicy, Gateway, OutgoingMessage
 from reminder.phones import mask
 from reminder.status import Status
-from reminder.store import Message, Store
+from reminder.store import Message, Selection, Store
+from reminder.throttle import RateLimiter, Sleep
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_ATTEMPTS = 3
+HOST = socket.gethostname()
+#: Who claims messages in this process: host, pid and a nonce (a restarted pid is not us).
+OWNER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+UNSUBSCRIBED_CODES = frozenset({"21610"})
 
 
 @dataclass
@@ -30,6 +48,9 @@ class DispatchResult:
 
     sent: int = 0
     failed: int = 0
+    skipped: int = 0
+    unknown: int = 0
+    reconciled: int = 0
     stopped: bool = False
 
 
@@ -50,95 +71,290 @@ def outgoing(message: Message) -> OutgoingMessage:
     )
 
 
-async def dispatch_occurrence(
-    store: Store,
-    gateway: Gateway,
-    clock: Clock,
-    *,
-    campaign: str,
-    push: str,
-    occurrence: date,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    on_result: Callable[[Message, Status], None] | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> DispatchResult:
-    """Send every planned message of one occurrence; returns how many were sent and failed.
-
-    `should_stop` is asked before each message: once it says yes, the message in flight is
-    finished and the rest stay `planned` for the next run.
-    """
-    result = DispatchResult()
-    for message_id in store.planned_ids(campaign, push, occurrence):
-        if should_stop():
-            result.stopped = True
-            break
-        message = store.claim(message_id, gateway.name, clock.now())
-        if message is None:
-            continue  # another dispatcher took it
-        status = await _send_one(store, gateway, clock, message, max_attempts)
-        if status is Status.sent:
-            result.sent += 1
-        else:
-            result.failed += 1
-        if on_result is not None:
-            on_result(message, status)
-    return result
+def owner_alive(owner: str | None) -> bool | None:
+    """Whether the process that claimed a message still runs (None: another host, unknown)."""
+    if not owner:
+        return False
+    if owner == OWNER:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != HOST or not pid_text.isdigit():
+        return None
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # an earlier process that had our pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-async def _send_one(
-    store: Store, gateway: Gateway, clock: Clock, message: Message, max_attempts: int
-) -> Status:
-    assert message.id is not None
-    request = outgoing(message)
-    for attempt in range(1, max_attempts + 1):
-        try:
-            accepted = await gateway.send(request)
-        except GatewayError as exc:
-            if exc.transient and attempt < max_attempts:
-                store.record_attempt(
-                    message.id, clock.now(), error_code=exc.code, error_text=exc.text
-                )
-                log.info(
-                    "message %s to %s: retryable error %s, attempt %d of %d",
-                    message.id,
-                    mask(message.recipient),
-                    exc.code,
-                    attempt,
-                    max_attempts,
-                )
-                continue
-            kind = "transient, out of attempts" if exc.transient else "permanent"
-            store.transition(
-                message.id,
-                Status.failed,
-                clock.now(),
-                source="gateway",
-                error_code=exc.code,
-                detail=f"{exc.text} ({kind})",
-                count_attempt=True,
+class Dispatcher:
+    """Sends the planned messages of a selection through one gateway (see the module doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: Gateway,
+        clock: Clock,
+        *,
+        per_number_cap: int | None = 3,
+        should_stop: Callable[[], bool] = lambda: False,
+        sleep: Sleep = asyncio.sleep,
+        jitter: random.Random | None = None,
+        on_result: Callable[[Message, Status], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.clock = clock
+        self.policy: DeliveryPolicy = gateway.settings.delivery
+        self.per_number_cap = per_number_cap
+        self.should_stop = should_stop
+        self.sleep = sleep
+        self.jitter = jitter or random.Random()
+        self.on_result = on_result
+        self.limiter = RateLimiter(
+            clock, self.policy.messages_per_second, self.policy.segments_per_second, sleep
+        )
+        self.result = DispatchResult()
+
+    async def run(self, selection: Selection) -> DispatchResult:
+        """Reconcile what earlier runs left, then send every planned message of `selection`."""
+        await self.reconcile(selection)
+        slots = asyncio.Semaphore(self.policy.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        while not self._stopping():
+            batch = self.store.claim_batch(
+                selection,
+                self.gateway.name,
+                OWNER,
+                self.clock.now(),
+                limit=self.policy.concurrency * 2,
             )
-            log.warning(
-                "message %s to %s failed: %s %s",
-                message.id,
-                mask(message.recipient),
-                exc.code,
-                exc.text,
-            )
-            return Status.failed
-        now = clock.now()
-        store.transition(
+            if not batch:
+                break
+            for index, message in enumerate(batch):
+                await slots.acquire()
+                if self._stopping():
+                    slots.release()
+                    self._release(batch[index:], "stopped before sending")
+                    break
+                task = asyncio.create_task(self._deliver(message))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _t: slots.release())
+        if running:
+            await asyncio.gather(*running)
+        return self.result
+
+    def _stopping(self) -> bool:
+        if self.should_stop():
+            self.result.stopped = True
+        return self.result.stopped
+
+    def _release(self, messages: list[Message], reason: str) -> None:
+        ids = [m.id for m in messages if m.id is not None]
+        self.store.release(ids, OWNER, self.clock.now(), reason)
+
+    # --- one message ------------------------------------------------------------------------
+
+    async def _deliver(self, message: Message) -> None:
+        assert message.id is not None
+        if self._over_cap(message):
+            return
+        await self.limiter.acquire(message.segments)
+        if self._stopping():
+            self._release([message], "stopped before sending")
+            return
+        request = outgoing(message)
+        deadline = self.clock.now() + timedelta(seconds=self.policy.retry_deadline_seconds)
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                accepted = await self.gateway.send(request)
+            except AmbiguousGatewayError as exc:
+                self._finish(message, Status.unknown, exc, "the request may have arrived")
+                return
+            except GatewayError as exc:
+                delay = self._backoff(attempt)
+                out_of_time = self.clock.now() + timedelta(seconds=delay) > deadline
+                if exc.transient and attempt < self.policy.max_attempts and not out_of_time:
+                    self.store.record_attempt(
+                        message.id, self.clock.now(), error_code=exc.code, error_text=exc.text
+                    )
+                    await self.sleep(delay)
+                    continue
+                kind = "permanent" if not exc.transient else "transient, out of attempts"
+                self._finish(message, Status.failed, exc, kind)
+                if exc.code in UNSUBSCRIBED_CODES:
+                    self.store.suppress(
+                        message.recipient,
+                        f"unsubscribed (provider {exc.code})",
+                        "gateway",
+                        self.clock.now(),
+                    )
+                return
+            self._sent(message, accepted, "accepted")
+            return
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(
+            self.policy.retry_max_seconds, self.policy.retry_base_seconds * 2 ** (attempt - 1)
+        )
+        return self.jitter.uniform(ceiling / 2, ceiling)
+
+    def _over_cap(self, message: Message) -> bool:
+        if self.per_number_cap is None:
+            return False
+        assert message.id is not None
+        now = self.clock.now()
+        recent = self.store.recent_to(
+            message.recipient, now - timedelta(hours=24), exclude=message.id
+        )
+        if recent < self.per_number_cap:
+            return False
+        detail = f"per-number cap: {recent} messages to this number in 24 h"
+        self.store.transition(
+            message.id,
+            Status.skipped,
+            now,
+            source="dispatch",
+            detail=detail,
+            fields={"error_text": detail},
+        )
+        self.result.skipped += 1
+        self._report(message, Status.skipped)
+        return True
+
+    def _sent(self, message: Message, accepted: Accepted, how: str) -> None:
+        assert message.id is not None
+        now = self.clock.now()
+        detail = f"{how} ({accepted.status})" if accepted.status else how
+        self.store.transition(
             message.id,
             Status.sent,
             now,
             source="gateway",
-            count_attempt=True,
+            count_attempt=how == "accepted",
             fields={
                 "provider_id": accepted.provider_id,
                 "sent_at": now,
                 "error_code": None,
                 "error_text": None,
             },
-            detail=f"accepted ({accepted.status})" if accepted.status else "accepted",
+            detail=detail,
         )
-        return Status.sent
-    raise AssertionError("unreachable: the last attempt always returns")
+        self.result.sent += 1
+        self._report(message, Status.sent)
+
+    def _finish(self, message: Message, status: Status, exc: GatewayError, kind: str) -> None:
+        assert message.id is not None
+        self.store.transition(
+            message.id,
+            status,
+            self.clock.now(),
+            source="gateway",
+            error_code=exc.code,
+            detail=f"{exc.text} ({kind})",
+            count_attempt=True,
+        )
+        if status is Status.unknown:
+            self.result.unknown += 1
+        else:
+            self.result.failed += 1
+        log.warning(
+            "message %s to %s %s: %s %s",
+            message.id,
+            mask(message.recipient),
+            status.value,
+            exc.code,
+            exc.text,
+        )
+        self._report(message, status)
+
+    def _report(self, message: Message, status: Status) -> None:
+        if self.on_result is not None:
+            self.on_result(message, status)
+
+    # --- reconciliation ---------------------------------------------------------------------
+
+    async def reconcile(self, selection: Selection) -> None:
+        """Resolve messages left `sending` by a process that is gone, and `unknown` ones."""
+        now = self.clock.now()
+        lease = timedelta(seconds=self.policy.claim_lease_seconds)
+        abandoned = []
+        for message in self.store.claims(selection, [Status.sending]):
+            alive = owner_alive(message.claimed_by)
+            if alive is False or (alive is None and message.updated_at < now - lease):
+                abandoned.append(message)
+        unknown = self.store.claims(selection, [Status.unknown]) if self.gateway.can_lookup else []
+        for message in abandoned + unknown:
+            await self._reconcile_one(message)
+
+    async def _reconcile_one(self, message: Message) -> None:
+        assert message.id is not None
+        now = self.clock.now()
+        if not self.gateway.can_lookup:
+            self.store.transition(
+                message.id,
+                Status.unknown,
+                now,
+                source="reconcile",
+                detail="the process sending it stopped; the provider cannot "
+                "be asked: resolve with `reminder retry --unknown`",
+            )
+            return
+        since = message.updated_at - timedelta(minutes=5)
+        try:
+            found = await self.gateway.lookup(outgoing(message), since)
+        except GatewayError as exc:
+            if message.status == Status.sending.value:
+                self.store.transition(
+                    message.id,
+                    Status.unknown,
+                    now,
+                    source="reconcile",
+                    error_code=exc.code,
+                    detail=f"lookup failed: {exc.text}",
+                )
+            return
+        if found is not None:
+            self._sent(message, found, "reconciled: the provider has it")
+            self.result.reconciled += 1
+        else:
+            self.store.requeue(
+                message.id, now, source="reconcile", detail="the provider never received it"
+            )
+            self.result.reconciled += 1
+
+
+async def dispatch_occurrence(
+    store: Store,
+    gateway: Gateway,
+    clock: Clock,
+    *,
+    campaign: str,
+    push: str | None = None,
+    occurrence: date | None = None,
+    per_number_cap: int | None = 3,
+    should_stop: Callable[[], bool] = lambda: False,
+    sleep: Sleep = asyncio.sleep,
+    on_result: Callable[[Message, Status], None] | None = None,
+) -> DispatchResult:
+    """Send every planned message of one occurrence (or a whole campaign); see `Dispatcher`."""
+    dispatcher = Dispatcher(
+        store,
+        gateway,
+        clock,
+        per_number_cap=per_number_cap,
+        should_stop=should_stop,
+        sleep=sleep,
+        on_result=on_result,
+    )
+    return await dispatcher.run(Selection(campaign, push, occurrence))
+
+
+__all__ = ["DispatchResult", "Dispatcher", "dispatch_occurrence", "outgoing"]

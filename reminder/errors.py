@@ -6,8 +6,10 @@
     ├── OperationalError      the environment stopped a command: store, network (exit 1)
     │   └── MissingExtraError an optional dependency is not installed
     └── GatewayError          a gateway could not send one message
-        ├── TransientGatewayError   worth retrying later
-        └── PermanentGatewayError   retrying will not help
+        ├── TransientGatewayError   not sent; worth retrying later
+        ├── PermanentGatewayError   not sent; retrying will not help
+        └── AmbiguousGatewayError   the request may have reached the provider (timeout after
+                                    sending, connection lost): never retried blindly
 
 Only the CLI (and later the scheduler and web) boundaries catch broadly.
 """
@@ -96,3 +98,7 @@ class TransientGatewayError(GatewayError):
 
 class PermanentGatewayError(GatewayError):
     """The send will fail again if retried (invalid number, unsubscribed, bad request)."""
+
+
+class AmbiguousGatewayError(GatewayError):
+    """The request may or may not have reached the provider; resending could duplicate it."""

@@ -136,6 +136,7 @@ async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
             campaign=occurrence.campaign,
             push=occurrence.push,
             occurrence=occurrence.day,
+            per_number_cap=runtime.project.config.settings.per_number_cap,
             should_stop=runtime.stopping.is_set,
         )
     finally:

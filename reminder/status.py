@@ -1,10 +1,19 @@
 """Message statuses and the forward-only rule (ARCHITECTURE.md invariant 3).
 
-planned ──► sending ──► sent ──► delivered
-   │           │          └────► undelivered / failed
-   │           └──────────────► failed
-   ├──► skipped
-   └──► expired   (the daemon missed the occurrence by more than the grace period)
+    planned ──► sending ──► unknown ──► sent ──► delivered
+       │           │           │          └────► undelivered / failed
+       │           ├───────────┴────────────────► failed
+       │           └──► skipped (per-number cap)
+       ├──► skipped (suppressed, opted out)
+       ├──► expired (the daemon missed the occurrence by more than the grace period)
+       └──► canceled (by an operator)
+
+`unknown`: the process died, or the provider did not answer, after the request may have left;
+it is resolved by asking the provider (reconciliation) or by an operator. Receipts and the
+dispatcher only ever move a message forward. Three moves back to `planned` exist, each recorded
+as an event and none caused by a receipt: a dispatcher releasing messages it claimed but never
+sent, reconciliation finding that the provider never received one, and an operator's
+`reminder retry`.
 """
 
 from __future__ import annotations
@@ -23,20 +32,27 @@ class Status(StrEnum):
     failed = "failed"
     skipped = "skipped"
     expired = "expired"
+    canceled = "canceled"
+    unknown = "unknown"
 
 
 _STAGE: dict[Status, int] = {
     Status.planned: 0,
     Status.sending: 1,
-    Status.sent: 2,
-    Status.delivered: 3,
-    Status.undelivered: 3,
-    Status.failed: 3,
-    Status.skipped: 3,
-    Status.expired: 3,
+    Status.unknown: 2,
+    Status.sent: 3,
+    Status.delivered: 4,
+    Status.undelivered: 4,
+    Status.failed: 4,
+    Status.skipped: 4,
+    Status.expired: 4,
+    Status.canceled: 4,
 }
 
-FINAL = frozenset(s for s, stage in _STAGE.items() if stage == 3)
+FINAL = frozenset(s for s, stage in _STAGE.items() if stage == 4)
+
+#: Statuses an operator or a reconciliation may put back to `planned` (see the module docstring).
+REQUEUABLE = frozenset({Status.sending, Status.unknown, Status.failed})
 
 
 def can_move(old: Status, new: Status) -> bool:

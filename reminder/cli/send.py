@@ -152,6 +152,7 @@ async def _dispatch_all(
                 campaign=result.campaign,
                 push=result.push,
                 occurrence=result.occurrence,
+                per_number_cap=loaded.config.settings.per_number_cap,
             )
     finally:
         await loaded.gateway.aclose()

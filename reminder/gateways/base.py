@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,39 @@ class Accepted:
     status: str | None = None
 
 
+class DeliveryPolicy(BaseModel):
+    """How fast and how persistently the dispatcher uses one gateway (`delivery:` in its
+    settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concurrency: int = Field(default=8, ge=1, le=1000)
+    messages_per_second: float | None = Field(default=None, gt=0)
+    segments_per_second: float | None = Field(default=None, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    retry_max_seconds: float = Field(default=60.0, gt=0)
+    retry_deadline_seconds: float = Field(default=600.0, gt=0)
+    #: A message left `sending` by another machine is taken as abandoned after this long.
+    claim_lease_seconds: float = Field(default=300.0, gt=0)
+
+
 class GatewaySettings(BaseModel):
     """Base of every gateway's settings: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a provider says of a message it accepted (a status callback, or a poll)."""
+
+    provider_id: str
+    status: str  # provider's word: queued, sent, delivered, undelivered, failed, …
+    error_code: str | None = None
+    error_text: str | None = None
 
 
 class Gateway(ABC):
@@ -60,9 +89,23 @@ class Gateway(ABC):
         self.settings = settings
         self.base_dir = base_dir or Path.cwd()
 
+    #: True when `lookup` can tell whether the provider received a message (reconciliation).
+    can_lookup: ClassVar[bool] = False
+    #: True when `fetch_status` can poll the provider for a message's status (`reminder sync`).
+    can_poll: ClassVar[bool] = False
+
     @abstractmethod
     async def send(self, message: OutgoingMessage) -> Accepted:
-        """Send one message. Raise `TransientGatewayError` or `PermanentGatewayError` on failure."""
+        """Send one message. Raise `TransientGatewayError`, `PermanentGatewayError`, or
+        `AmbiguousGatewayError` when the request may have reached the provider."""
+
+    async def lookup(self, message: OutgoingMessage, since: datetime) -> Accepted | None:
+        """Whether the provider received `message` since `since` (for `can_lookup` gateways)."""
+        raise NotImplementedError(f"the {self.name} gateway cannot look messages up")
+
+    async def fetch_status(self, provider_id: str) -> Receipt | None:
+        """The provider's current status of a message (for `can_poll` gateways)."""
+        raise NotImplementedError(f"the {self.name} gateway cannot be polled")
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has none."""

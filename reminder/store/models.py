@@ -45,6 +45,8 @@ class Message(SQLModel, table=True):
         ),
         Index("ix_message_status", "status"),
         Index("ix_message_campaign_occurrence", "campaign", "occurrence"),
+        Index("ix_message_recipient_sent_at", "recipient", "sent_at"),
+        Index("ix_message_provider_id", "provider_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,6 +70,7 @@ class Message(SQLModel, table=True):
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)
+    claimed_by: str | None = None
 
 
 class DeliveryEvent(SQLModel, table=True):
@@ -86,3 +89,24 @@ class DeliveryEvent(SQLModel, table=True):
     source: str
     error_code: str | None = None
     detail: str | None = None
+
+
+class Suppression(SQLModel, table=True):
+    """A number that must not be messaged (opted out, unsubscribed, added by an operator)."""
+
+    __tablename__ = "suppression"
+
+    number: str = Field(primary_key=True)
+    reason: str
+    source: str
+    created_at: datetime = _utc()
+
+
+class CampaignState(SQLModel, table=True):
+    """Operator state of a campaign: paused campaigns are not dispatched."""
+
+    __tablename__ = "campaign_state"
+
+    campaign: str = Field(primary_key=True)
+    paused: bool = False
+    updated_at: datetime = _utc()

@@ -17,12 +17,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.errors import OperationalError
-from reminder.status import Status, can_move
+from reminder.status import REQUEUABLE, Status, can_move
 from reminder.store import migrate
-from reminder.store.models import DeliveryEvent, Message
+from reminder.store.models import CampaignState, DeliveryEvent, Message, Suppression
 
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
 EVENT = DeliveryEvent.__table__  # type: ignore[attr-defined]
+SUPPRESSION = Suppression.__table__  # type: ignore[attr-defined]
+CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which messages a dispatch works on: a campaign, optionally one push and one date."""
+
+    campaign: str | None = None
+    push: str | None = None
+    occurrence: date | None = None
+
+    def where(self) -> list[Any]:
+        """The matching SQL conditions."""
+        conditions = []
+        if self.campaign is not None:
+            conditions.append(MESSAGE.c.campaign == self.campaign)
+        if self.push is not None:
+            conditions.append(MESSAGE.c.push == self.push)
+        if self.occurrence is not None:
+            conditions.append(MESSAGE.c.occurrence == self.occurrence)
+        return conditions
 
 
 @dataclass(frozen=True)
@@ -165,9 +187,7 @@ class Store:
         query = (
             select(MESSAGE.c.id)
             .where(
-                MESSAGE.c.campaign == campaign,
-                MESSAGE.c.push == push,
-                MESSAGE.c.occurrence == occurrence,
+                *Selection(campaign, push, occurrence).where(),
                 MESSAGE.c.status == Status.planned.value,
             )
             .order_by(MESSAGE.c.id)
@@ -175,12 +195,285 @@ class Store:
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
 
-    def claim(self, message_id: int, gateway: str, now: datetime) -> Message | None:
+    def claim(
+        self, message_id: int, gateway: str, now: datetime, owner: str = ""
+    ) -> Message | None:
         """Move one planned message to `sending` for `gateway`; None if someone else has it."""
         moved = self.transition(
-            message_id, Status.sending, now, source="dispatch", fields={"gateway": gateway}
+            message_id,
+            Status.sending,
+            now,
+            source="dispatch",
+            fields={"gateway": gateway, "claimed_by": owner or None},
         )
         return self.get(message_id) if moved else None
+
+    def claim_batch(
+        self, selection: Selection, gateway: str, owner: str, now: datetime, limit: int
+    ) -> list[Message]:
+        """Claim up to `limit` planned messages (oldest first) of campaigns that are not paused.
+
+        One conditional UPDATE: a message claimed by another dispatcher is never returned.
+        """
+        paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
+        candidates = (
+            select(MESSAGE.c.id)
+            .where(
+                *selection.where(),
+                MESSAGE.c.status == Status.planned.value,
+                MESSAGE.c.campaign.not_in(paused),
+            )
+            .order_by(MESSAGE.c.id)
+            .limit(limit)
+        )
+        with self.engine.begin() as connection:
+            ids = list(connection.scalars(candidates))
+            if not ids:
+                return []
+            claimed = (
+                connection.execute(
+                    update(MESSAGE)
+                    .where(MESSAGE.c.id.in_(ids), MESSAGE.c.status == Status.planned.value)
+                    .values(
+                        status=Status.sending.value,
+                        gateway=gateway,
+                        claimed_by=owner,
+                        updated_at=now,
+                    )
+                    .returning(MESSAGE.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            if not claimed:
+                return []
+            connection.execute(
+                insert(EVENT),
+                [
+                    {
+                        "message_id": i,
+                        "at": now,
+                        "status": Status.sending.value,
+                        "previous": Status.planned.value,
+                        "source": "dispatch",
+                    }
+                    for i in claimed
+                ],
+            )
+            rows = connection.execute(
+                select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
+            )
+            return [Message.model_validate(row._mapping) for row in rows]
+
+    def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
+        """Give back messages this owner claimed but never sent (`sending → planned`)."""
+        released = 0
+        for message_id in message_ids:
+            released += self._back_to_planned(
+                message_id,
+                now,
+                source="dispatch",
+                detail=reason,
+                only_from={Status.sending},
+                owner=owner,
+            )
+        return released
+
+    def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
+        """Put a failed, unknown or abandoned message back to `planned` (operator retry, or a
+        reconciliation that found the provider never received it)."""
+        return bool(
+            self._back_to_planned(
+                message_id, now, source=source, detail=detail, only_from=set(REQUEUABLE)
+            )
+        )
+
+    def _back_to_planned(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        only_from: set[Status],
+        owner: str | None = None,
+    ) -> int:
+        conditions = [
+            MESSAGE.c.id == message_id,
+            MESSAGE.c.status.in_([s.value for s in only_from]),
+        ]
+        if owner is not None:
+            conditions.append(MESSAGE.c.claimed_by == owner)
+        with self.engine.begin() as connection:
+            previous = connection.execute(
+                select(MESSAGE.c.status).where(*conditions)
+            ).scalar_one_or_none()
+            if previous is None:
+                return 0
+            result = connection.execute(
+                update(MESSAGE)
+                .where(*conditions, MESSAGE.c.status == previous)
+                .values(status=Status.planned.value, claimed_by=None, updated_at=now)
+            )
+            if result.rowcount != 1:
+                return 0
+            connection.execute(
+                insert(EVENT).values(
+                    message_id=message_id,
+                    at=now,
+                    status=Status.planned.value,
+                    previous=previous,
+                    source=source,
+                    detail=detail,
+                )
+            )
+        return 1
+
+    def claims(self, selection: Selection, statuses: Iterable[Status]) -> list[Message]:
+        """Messages in the given statuses (e.g. `sending` left by a dead process)."""
+        query = (
+            select(MESSAGE)
+            .where(*selection.where(), MESSAGE.c.status.in_([s.value for s in statuses]))
+            .order_by(MESSAGE.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [Message.model_validate(row._mapping) for row in connection.execute(query)]
+
+    def recent_to(self, recipient: str, since: datetime, exclude: int | None = None) -> int:
+        """Messages to `recipient` sent (or possibly sent) since `since`, across campaigns."""
+        counted = [
+            Status.sending,
+            Status.unknown,
+            Status.sent,
+            Status.delivered,
+            Status.undelivered,
+        ]
+        query = select(func.count()).where(
+            MESSAGE.c.recipient == recipient,
+            MESSAGE.c.status.in_([s.value for s in counted]),
+            func.coalesce(MESSAGE.c.sent_at, MESSAGE.c.updated_at) >= since,
+        )
+        if exclude is not None:
+            query = query.where(MESSAGE.c.id != exclude)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    # --- suppression and pause ----------------------------------------------------------------
+
+    def suppress(self, number: str, reason: str, source: str, now: datetime) -> bool:
+        """Add a number to the suppression list; False if it was already there."""
+        with self.engine.begin() as connection:
+            if connection.execute(
+                select(SUPPRESSION.c.number).where(SUPPRESSION.c.number == number)
+            ).first():
+                return False
+            connection.execute(
+                insert(SUPPRESSION).values(
+                    number=number, reason=reason, source=source, created_at=now
+                )
+            )
+        return True
+
+    def unsuppress(self, number: str) -> bool:
+        """Remove a number from the suppression list; False if it was not there."""
+        from sqlalchemy import delete
+
+        with self.engine.begin() as connection:
+            result = connection.execute(delete(SUPPRESSION).where(SUPPRESSION.c.number == number))
+        return bool(result.rowcount)
+
+    def suppressions(self) -> list[Suppression]:
+        """The whole suppression list, oldest first."""
+        query = select(SUPPRESSION).order_by(SUPPRESSION.c.created_at, SUPPRESSION.c.number)
+        with self.engine.connect() as connection:
+            return [Suppression.model_validate(row._mapping) for row in connection.execute(query)]
+
+    def suppressed(self, numbers: Iterable[str]) -> dict[str, str]:
+        """Which of `numbers` are suppressed, with the reason."""
+        wanted = list(set(numbers))
+        found: dict[str, str] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = connection.execute(
+                    select(SUPPRESSION.c.number, SUPPRESSION.c.reason).where(
+                        SUPPRESSION.c.number.in_(chunk)
+                    )
+                )
+                found.update({row.number: row.reason for row in rows})
+        return found
+
+    def set_paused(self, campaign: str, paused: bool, now: datetime) -> None:
+        """Pause or resume a campaign's dispatch."""
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                update(CAMPAIGN_STATE)
+                .where(CAMPAIGN_STATE.c.campaign == campaign)
+                .values(paused=paused, updated_at=now)
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    insert(CAMPAIGN_STATE).values(campaign=campaign, paused=paused, updated_at=now)
+                )
+
+    def is_paused(self, campaign: str) -> bool:
+        """True when an operator paused the campaign."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(CAMPAIGN_STATE.c.paused).where(CAMPAIGN_STATE.c.campaign == campaign)
+            ).scalar()
+        return bool(value)
+
+    # --- receipts -----------------------------------------------------------------------------
+
+    def by_provider_id(self, provider_id: str) -> Message | None:
+        """The message a provider knows by `provider_id`."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(MESSAGE).where(MESSAGE.c.provider_id == provider_id).limit(1)
+            ).first()
+        return Message.model_validate(row._mapping) if row else None
+
+    def note(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        error_code: str | None = None,
+    ) -> None:
+        """Append an event that changes nothing (a duplicate or late receipt, a lookup)."""
+        with self.engine.begin() as connection:
+            status = connection.execute(
+                select(MESSAGE.c.status).where(MESSAGE.c.id == message_id)
+            ).scalar_one()
+            connection.execute(
+                insert(EVENT).values(
+                    message_id=message_id,
+                    at=now,
+                    status=status,
+                    previous=status,
+                    source=source,
+                    error_code=error_code,
+                    detail=detail,
+                )
+            )
+
+    def unsettled(self, sent_before: datetime, limit: int = 1000) -> list[Message]:
+        """Messages accepted by a provider before `sent_before` with no final status yet."""
+        query = (
+            select(MESSAGE)
+            .where(
+                MESSAGE.c.status == Status.sent.value,
+                MESSAGE.c.sent_at < sent_before,
+                MESSAGE.c.provider_id.is_not(None),
+            )
+            .order_by(MESSAGE.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [Message.model_validate(row._mapping) for row in connection.execute(query)]
 
     def record_attempt(
         self, message_id: int, now: datetime, *, error_code: str | None, error_text: str

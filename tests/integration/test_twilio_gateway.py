@@ -198,16 +198,25 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
         ]
     )
 
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
     async def run():
-        gw = gateway(twilio_like.url)
+        gw = gateway(twilio_like.url, delivery={"concurrency": 1, "max_attempts": 3})
         try:
             return await dispatch_occurrence(
-                store, gw, clock, campaign="spring", push="daily", occurrence=date(2027, 2, 1)
+                store, gw, clock, campaign="spring", push="daily", occurrence=date(2027, 2, 1),
+                sleep=no_wait,
             )
         finally:
             await gw.aclose()
 
     result = asyncio.run(run())
+    # Exponential backoff with jitter: attempt 1 waits 0.5–1 s, attempt 2 waits 1–2 s.
+    assert len(waits) == 3
+    assert 0.5 <= waits[0] <= 1 and 0.5 <= waits[1] <= 1 and 1 <= waits[2] <= 2
     assert (result.sent, result.failed) == (1, 2)
     first, second, third = sorted(store.messages(), key=lambda m: m.id)
     assert (first.status, first.attempts, first.provider_id) == ("sent", 2, f"SM{1:032x}")
