@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,6 +27,7 @@ class FileGateway(Gateway):
 
     name: ClassVar[str] = "file"
     Settings = FileSettings
+    can_lookup: ClassVar[bool] = True
 
     @property
     def path(self) -> Path:
@@ -59,3 +61,17 @@ class FileGateway(Gateway):
                 f"cannot write {self.path.name}: {exc.strerror}", code="file-io"
             ) from None
         return Accepted(provider_id=f"file-{message.message_id}", status="sent")
+
+    async def lookup(self, message: OutgoingMessage, since: datetime) -> Accepted | None:
+        """The file is the provider's record: a line with this message id means it was sent."""
+        if not self.path.exists():
+            return None
+        with self.path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a crash was never completely written
+                if record.get("message_id") == message.message_id:
+                    return Accepted(provider_id=f"file-{message.message_id}", status="sent")
+        return None

@@ -5,6 +5,7 @@ Failures can be scripted: `gateway.fail_next(TransientGatewayError("busy", code=
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from reminder.errors import GatewayError
@@ -15,6 +16,7 @@ class MemoryGateway(Gateway):
     """Records what it was asked to send in `sent`; raises scripted errors first, if any."""
 
     name: ClassVar[str] = "memory"
+    can_lookup: ClassVar[bool] = True
 
     def __init__(self, settings: GatewaySettings | None = None, **kwargs: object) -> None:
         super().__init__(settings or GatewaySettings(), **kwargs)  # type: ignore[arg-type]
@@ -32,3 +34,10 @@ class MemoryGateway(Gateway):
             raise self._failures.pop(0)
         self.sent.append(message)
         return Accepted(provider_id=f"memory-{len(self.sent)}", status="sent")
+
+    async def lookup(self, message: OutgoingMessage, since: datetime) -> Accepted | None:
+        """Whether this gateway sent a message with the same id."""
+        for index, sent in enumerate(self.sent, start=1):
+            if sent.message_id == message.message_id:
+                return Accepted(provider_id=f"memory-{index}", status="sent")
+        return None

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import SecretStr, field_validator, model_validator
 
 from reminder.errors import (
+    AmbiguousGatewayError,
     GatewayError,
     MissingExtraError,
     PermanentGatewayError,
     TransientGatewayError,
 )
-from reminder.gateways.base import Accepted, Gateway, GatewaySettings, OutgoingMessage
+from reminder.gateways.base import (
+    Accepted,
+    Gateway,
+    GatewaySettings,
+    OutgoingMessage,
+    Receipt,
+)
 from reminder.phones import mask_in_text
 
 try:
@@ -117,6 +125,7 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     def __init__(self, base_url: str, timeout: float) -> None:
         super().__init__(pool_connections=True, timeout=timeout)
         self._base_url = base_url
+        self._timeout = timeout
 
     async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_API):
@@ -126,7 +135,17 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             kwargs["headers"] = {**(kwargs.get("headers") or {}), "Authorization": f"Basic {token}"}
+        # The async client ignores its own timeout; hand it to aiohttp.
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
         return await super().request(method, url, *args, **kwargs)
+
+
+def _rest_error(exc: TwilioRestException) -> GatewayError:
+    error = classify(exc.code, exc.status)
+    text = mask_in_text(str(exc.msg or f"HTTP {exc.status}"))
+    code = str(exc.code) if exc.code is not None else f"http-{exc.status}"
+    return error(text, code=code, status=exc.status)
 
 
 class TwilioGateway(Gateway):
@@ -134,6 +153,8 @@ class TwilioGateway(Gateway):
 
     name: ClassVar[str] = "twilio"
     real: ClassVar[bool] = True
+    can_lookup: ClassVar[bool] = True
+    can_poll: ClassVar[bool] = True
     Settings = TwilioSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
 
@@ -171,15 +192,50 @@ class TwilioGateway(Gateway):
         try:
             created = await self._connect().messages.create_async(**arguments)
         except TwilioRestException as exc:
-            error = classify(exc.code, exc.status)
-            text = mask_in_text(str(exc.msg or f"HTTP {exc.status}"))
-            code = str(exc.code) if exc.code is not None else f"http-{exc.status}"
-            raise error(text, code=code, status=exc.status) from None
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _rest_error(exc) from None
+        except aiohttp.ClientConnectorError as exc:
+            # No connection was made: the request never left.
             raise TransientGatewayError(
-                f"no answer from Twilio: {type(exc).__name__}", code="network"
+                f"cannot connect to Twilio: {type(exc).__name__}", code="network"
+            ) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise AmbiguousGatewayError(
+                f"no complete answer from Twilio ({type(exc).__name__}); the message may have "
+                "been accepted",
+                code="no-answer",
             ) from None
         return Accepted(provider_id=created.sid, status=created.status)
+
+    async def lookup(self, message: OutgoingMessage, since: datetime) -> Accepted | None:
+        """Find a message Twilio accepted for this recipient and text since `since`."""
+        try:
+            found = await self._connect().messages.list_async(to=message.to, limit=50)
+        except TwilioRestException as exc:
+            raise _rest_error(exc) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientGatewayError(
+                f"cannot list messages: {type(exc).__name__}", code="network"
+            ) from None
+        for record in found:
+            created = record.date_created
+            if record.body == message.body and (created is None or created >= since):
+                return Accepted(provider_id=record.sid, status=record.status)
+        return None
+
+    async def fetch_status(self, provider_id: str) -> Receipt | None:
+        """Twilio's current status of one message."""
+        try:
+            record = await self._connect().messages(provider_id).fetch_async()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise _rest_error(exc) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientGatewayError(
+                f"cannot fetch the message: {type(exc).__name__}", code="network"
+            ) from None
+        code = str(record.error_code) if record.error_code else None
+        return Receipt(provider_id, str(record.status), code, record.error_message)
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -1,8 +1,9 @@
 """Real peers on 127.0.0.1 for the Twilio gateway: a scripted Twilio-like server, and Prism.
 
-`TwilioLikeServer` answers `POST /2010-04-01/Accounts/{sid}/Messages.json` the way Twilio's
-Messages API does, from a script of responses, and records every request it accepted. It covers
-what the Prism mock of Twilio's OpenAPI description cannot: Twilio's error codes.
+`TwilioLikeServer` answers Twilio's Messages API — create, list by recipient, fetch one — from a
+script of replies, and records every request it saw and every message it accepted. It covers
+what the Prism mock of Twilio's OpenAPI description cannot: Twilio's error codes, slow answers,
+answers lost after the message was accepted, and connections cut before it was.
 """
 
 from __future__ import annotations
@@ -18,38 +19,50 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 REPO = Path(__file__).resolve().parents[2]
 TWILIO_MOCK = REPO.parent / "shared" / "tools" / "twilio-mock"
 ACCOUNT_SID = "AC" + "a" * 32
 AUTH_TOKEN = "test-auth-token-not-a-secret"
+_MESSAGES = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Messages(?:/(SM\w+))?\.json")
 
 
 @dataclass
 class Reply:
-    """One scripted answer: HTTP status and, for errors, Twilio's code and message."""
+    """One scripted answer to a create request.
+
+    `action`: "answer" (status, code, message); "cut" closes the connection before the message
+    is accepted; "lose" accepts the message, then holds the answer for `hold` seconds (longer
+    than the client's timeout) so the client never learns it was accepted.
+    """
 
     status: int = 201
     code: int | None = None
     message: str = ""
+    action: str = "answer"
+    hold: float = 0.0
 
 
 @dataclass
 class Recorded:
-    """Requests the server saw, and those it accepted (answered 201)."""
+    """Create requests the server saw, and the messages it accepted, by sid."""
 
     seen: list[dict[str, str]] = field(default_factory=list)
     accepted: list[dict[str, str]] = field(default_factory=list)
+    messages: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class TwilioLikeServer:
     """A scripted stand-in for Twilio's Messages API, serving on 127.0.0.1."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, final_status: str = "delivered") -> None:
         self.delay = delay  # seconds each answer takes, like a slow provider
+        self.final_status = final_status  # what a fetch reports for an accepted message
         self.script: list[Reply] = []
         self.recorded = Recorded()
         self._lock = threading.Lock()
@@ -57,38 +70,59 @@ class TwilioLikeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 if server.delay:
                     time.sleep(server.delay)
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                match = re.fullmatch(r"/2010-04-01/Accounts/(AC\w+)/Messages\.json", self.path)
+                match = _MESSAGES.fullmatch(self.path)
                 with server._lock:
                     server.recorded.seen.append(form)
                     reply = server.script.pop(0) if server.script else Reply()
-                    if match is None:
-                        reply = Reply(404, 20404, "The requested resource was not found")
-                    elif reply.status == 201:
-                        server._counter += 1
-                        server.recorded.accepted.append(form)
-                        sid = f"SM{server._counter:032x}"
-                if reply.status == 201:
-                    body = {
-                        "sid": sid,
-                        "status": "queued",
-                        "to": form.get("To"),
-                        "body": form.get("Body"),
-                        "account_sid": match.group(1),
-                    }
-                else:
-                    body = {
-                        "code": reply.code,
-                        "message": reply.message,
-                        "more_info": f"https://www.twilio.com/docs/errors/{reply.code}",
-                        "status": reply.status,
-                    }
+                if match is None:
+                    self._json(404, {"code": 20404, "message": "Not found", "status": 404})
+                    return
+                if reply.action == "cut":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if reply.status != 201:
+                    self._json(reply.status, {"code": reply.code, "message": reply.message,
+                                              "status": reply.status})
+                    return
+                record = server._accept(form, match.group(1))
+                if reply.action == "lose":
+                    time.sleep(reply.hold)
+                self._json(201, record)
+
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                match = _MESSAGES.fullmatch(url.path)
+                if match is None:
+                    self._json(404, {"code": 20404, "message": "Not found", "status": 404})
+                    return
+                with server._lock:
+                    if match.group(2):
+                        record = server.recorded.messages.get(match.group(2))
+                        if record is None:
+                            self._json(404, {"code": 20404, "message": "Not found",
+                                             "status": 404})
+                            return
+                        self._json(200, {**record, "status": server.final_status})
+                        return
+                    to = parse_qs(url.query).get("To", [None])[0]
+                    found = [m for m in reversed(server.recorded.messages.values())
+                             if to is None or m["to"] == to]
+                self._json(200, {"messages": found, "page": 0, "page_size": 50,
+                                 "uri": url.path, "first_page_uri": url.path,
+                                 "next_page_uri": None, "previous_page_uri": None,
+                                 "start": 0, "end": len(found)})
+
+            def _json(self, status: int, body: dict[str, object]) -> None:
                 payload = json.dumps(body).encode()
-                self.send_response(reply.status)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -98,8 +132,23 @@ class TwilioLikeServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _accept(self, form: dict[str, str], account: str) -> dict[str, str]:
+        with self._lock:
+            self._counter += 1
+            sid = f"SM{self._counter:032x}"
+            record = {
+                "sid": sid, "account_sid": account, "to": form.get("To", ""),
+                "from": form.get("From", ""), "body": form.get("Body", ""), "status": "queued",
+                "date_created": format_datetime(datetime.now(UTC), usegmt=True),
+                "error_code": None, "error_message": None, "num_segments": "1",
+            }
+            self.recorded.accepted.append(form)
+            self.recorded.messages[sid] = record
+            return record
 
     def __enter__(self) -> TwilioLikeServer:
         self._thread.start()
@@ -125,13 +174,8 @@ def prism_mock() -> Iterator[str]:
     if shutil.which("npm") is None and not (Path.home() / ".cache/twilio-mock").exists():
         raise FileNotFoundError("npm is needed to install Prism (apt-get install -y npm)")
     port = free_port()
-    started = subprocess.run(
-        [str(TWILIO_MOCK), "start", str(port)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=os.environ.copy(),
-    )
+    started = subprocess.run([str(TWILIO_MOCK), "start", str(port)], capture_output=True,
+                             text=True, timeout=600, env=os.environ.copy())
     if started.returncode != 0:
         raise RuntimeError(f"twilio-mock did not start: {started.stderr.strip()}")
     try:
