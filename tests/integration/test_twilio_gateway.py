@@ -207,7 +207,12 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
         gw = gateway(twilio_like.url, delivery={"concurrency": 1, "max_attempts": 3})
         try:
             return await dispatch_occurrence(
-                store, gw, clock, campaign="spring", push="daily", occurrence=date(2027, 2, 1),
+                store,
+                gw,
+                clock,
+                campaign="spring",
+                push="daily",
+                occurrence=date(2027, 2, 1),
                 sleep=no_wait,
             )
         finally:

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +53,7 @@ class Recorded:
     """Create requests the server saw, and the messages it accepted, by sid."""
 
     seen: list[dict[str, str]] = field(default_factory=list)
+    replies: list[tuple[str, Reply]] = field(default_factory=list)  # (To, reply) in order
     accepted: list[dict[str, str]] = field(default_factory=list)
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -60,8 +61,14 @@ class Recorded:
 class TwilioLikeServer:
     """A scripted stand-in for Twilio's Messages API, serving on 127.0.0.1."""
 
-    def __init__(self, delay: float = 0.0, final_status: str = "delivered") -> None:
+    def __init__(
+        self,
+        delay: float = 0.0,
+        final_status: str = "delivered",
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.delay = delay  # seconds each answer takes, like a slow provider
+        self.now = now  # the provider's clock (tests on a fake clock share theirs)
         self.final_status = final_status  # what a fetch reports for an accepted message
         self.script: list[Reply] = []
         self.recorded = Recorded()
@@ -81,6 +88,7 @@ class TwilioLikeServer:
                 with server._lock:
                     server.recorded.seen.append(form)
                     reply = server.script.pop(0) if server.script else Reply()
+                    server.recorded.replies.append((form.get("To", ""), reply))
                 if match is None:
                     self._json(404, {"code": 20404, "message": "Not found", "status": 404})
                     return
@@ -89,8 +97,10 @@ class TwilioLikeServer:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 if reply.status != 201:
-                    self._json(reply.status, {"code": reply.code, "message": reply.message,
-                                              "status": reply.status})
+                    self._json(
+                        reply.status,
+                        {"code": reply.code, "message": reply.message, "status": reply.status},
+                    )
                     return
                 record = server._accept(form, match.group(1))
                 if reply.action == "lose":
@@ -107,18 +117,30 @@ class TwilioLikeServer:
                     if match.group(2):
                         record = server.recorded.messages.get(match.group(2))
                         if record is None:
-                            self._json(404, {"code": 20404, "message": "Not found",
-                                             "status": 404})
+                            self._json(404, {"code": 20404, "message": "Not found", "status": 404})
                             return
                         self._json(200, {**record, "status": server.final_status})
                         return
                     to = parse_qs(url.query).get("To", [None])[0]
-                    found = [m for m in reversed(server.recorded.messages.values())
-                             if to is None or m["to"] == to]
-                self._json(200, {"messages": found, "page": 0, "page_size": 50,
-                                 "uri": url.path, "first_page_uri": url.path,
-                                 "next_page_uri": None, "previous_page_uri": None,
-                                 "start": 0, "end": len(found)})
+                    found = [
+                        m
+                        for m in reversed(server.recorded.messages.values())
+                        if to is None or m["to"] == to
+                    ]
+                self._json(
+                    200,
+                    {
+                        "messages": found,
+                        "page": 0,
+                        "page_size": 50,
+                        "uri": url.path,
+                        "first_page_uri": url.path,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
+                        "start": 0,
+                        "end": len(found),
+                    },
+                )
 
             def _json(self, status: int, body: dict[str, object]) -> None:
                 payload = json.dumps(body).encode()
@@ -131,7 +153,11 @@ class TwilioLikeServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # cut and lost answers break connections on purpose
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -141,10 +167,16 @@ class TwilioLikeServer:
             self._counter += 1
             sid = f"SM{self._counter:032x}"
             record = {
-                "sid": sid, "account_sid": account, "to": form.get("To", ""),
-                "from": form.get("From", ""), "body": form.get("Body", ""), "status": "queued",
-                "date_created": format_datetime(datetime.now(UTC), usegmt=True),
-                "error_code": None, "error_message": None, "num_segments": "1",
+                "sid": sid,
+                "account_sid": account,
+                "to": form.get("To", ""),
+                "from": form.get("From", ""),
+                "body": form.get("Body", ""),
+                "status": "queued",
+                "date_created": format_datetime(self.now(), usegmt=True),
+                "error_code": None,
+                "error_message": None,
+                "num_segments": "1",
             }
             self.recorded.accepted.append(form)
             self.recorded.messages[sid] = record
@@ -174,8 +206,13 @@ def prism_mock() -> Iterator[str]:
     if shutil.which("npm") is None and not (Path.home() / ".cache/twilio-mock").exists():
         raise FileNotFoundError("npm is needed to install Prism (apt-get install -y npm)")
     port = free_port()
-    started = subprocess.run([str(TWILIO_MOCK), "start", str(port)], capture_output=True,
-                             text=True, timeout=600, env=os.environ.copy())
+    started = subprocess.run(
+        [str(TWILIO_MOCK), "start", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ.copy(),
+    )
     if started.returncode != 0:
         raise RuntimeError(f"twilio-mock did not start: {started.stderr.strip()}")
     try:
