@@ -75,12 +75,11 @@ def test_sigkill_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> N
             victim = send(root, day)
             if run % 2 == 0:  # somewhere in the dispatch: after k messages were accepted
                 k = rng.randint(1, 30)
-                wait_for(
-                    lambda: (
-                        len(server.recorded.accepted) - before >= k or victim.poll() is not None
-                    ),
-                    "the dispatch to reach the kill point",
-                )
+
+                def reached(b: int = before, k: int = k, v: subprocess.Popen[str] = victim) -> bool:
+                    return len(server.recorded.accepted) - b >= k or v.poll() is not None
+
+                wait_for(reached, "the dispatch to reach the kill point")
             else:  # anywhere from start-up through planning to dispatch
                 time.sleep(rng.uniform(0.0, 1.5))
             victim.send_signal(signal.SIGKILL)
