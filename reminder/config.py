@@ -61,6 +61,22 @@ class SchedulerSettings(_Strict):
     catch_up_days: int = Field(default=7, ge=1)
 
 
+class ReceiptSettings(_Strict):
+    """Where `reminder serve` listens, and the public URL Twilio calls (signatures use it)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+
+
+class SuppressionSettings(_Strict):
+    """Who the suppression list applies to."""
+
+    #: When true, suppressed cadre numbers are still sent official reminders; family members'
+    #: numbers are always honoured.
+    protect_cadres: bool = False
+
+
 class Settings(_Strict):
     """The validated content of a config file."""
 
@@ -75,6 +91,8 @@ class Settings(_Strict):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     paths: Paths = Field(default_factory=Paths)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    receipts: ReceiptSettings = Field(default_factory=ReceiptSettings)
+    suppression: SuppressionSettings = Field(default_factory=SuppressionSettings)
     gateway: str = "console"
     # Each gateway validates its own settings when it is built (reminder.gateways.registry).
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -13,7 +13,10 @@ class MaskPhones(logging.Filter):
     """Masks any E.164 number in a record, whatever the code that logged it wrote."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
         masked = mask_in_text(message)
         if masked != message:
             record.msg, record.args = masked, None
@@ -32,8 +35,23 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _masking_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    MaskPhones().filter(record)
+    return record
+
+
+def install_masking() -> None:
+    """Mask phone numbers in every log record as it is created, whoever handles it."""
+    logging.setLogRecordFactory(_masking_factory)
+
+
 def configure_logging(level: int) -> None:
     """Send the package's logs to standard error at `level`; quiet chatty libraries."""
+    install_masking()
     handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(MaskPhones())

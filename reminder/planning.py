@@ -107,10 +107,24 @@ def count_existing(store: Store | None, result: PlanResult) -> None:
     result.already_planned = len(store.statuses(result.campaign, result.push, result.occurrence))
 
 
-def store_plan(store: Store, result: PlanResult, clock: Clock) -> PlanResult:
-    """Write the rendered messages that are not in the store yet; counts what was new."""
+def store_plan(
+    store: Store, result: PlanResult, clock: Clock, *, protect_cadres: bool = False
+) -> PlanResult:
+    """Write the rendered messages that are not in the store yet; counts what was new.
+
+    A suppressed number is planned as `skipped` with the reason (a cadre's number is still sent
+    to when `protect_cadres` is set; a family member's never is).
+    """
     existing = store.statuses(result.campaign, result.push, result.occurrence)
-    fresh = [new_message(d) for d in result.drafts if d.contact.id not in existing]
+    drafts = [d for d in result.drafts if d.contact.id not in existing]
+    suppressed = store.suppressed(d.contact.phone for d in drafts)
+    fresh = []
+    for d in drafts:
+        reason = suppressed.get(d.contact.phone)
+        if reason is not None and (d.contact.is_family or not protect_cadres):
+            fresh.append(new_message(d, status=Status.skipped, note=f"suppressed: {reason}"))
+        else:
+            fresh.append(new_message(d))
     added = store.add_planned(fresh, clock.now())
     result.planned = len(added)
     result.already_planned = len(existing) + (len(fresh) - len(added))

@@ -112,7 +112,12 @@ def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
         return Outcome(occurrence, "deferred")
     plan = _render(runtime, occurrence)
-    store_plan(store, plan, clock)
+    store_plan(
+        store,
+        plan,
+        clock,
+        protect_cadres=runtime.project.config.settings.suppression.protect_cadres,
+    )
     result = asyncio.run(_dispatch(runtime, occurrence))
     action = "interrupted" if result.stopped else "sent"
     return Outcome(occurrence, action, planned=plan.planned, sent=result.sent, failed=result.failed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -18,6 +20,22 @@ from tests.support.servers import TwilioLikeServer
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL_VARIABLE = "REMINDER_TEST_DATABASE_URL"
+
+
+FULL_NUMBER = re.compile(r"\+\d{10,15}")
+SECRETS = ("test-auth-token-not-a-secret", "s3cr3t-token-value")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_sensitive_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Across the whole suite: no full phone number and no auth token in any log record."""
+    caplog.set_level(logging.INFO)
+    yield
+    for when in ("setup", "call", "teardown"):
+        for record in caplog.get_records(when):
+            text = record.getMessage()
+            assert not FULL_NUMBER.search(text), f"unmasked number logged: {text}"
+            assert not any(secret in text for secret in SECRETS), f"secret logged: {text}"
 
 
 @pytest.fixture(autouse=True)

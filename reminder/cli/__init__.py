@@ -1,13 +1,8 @@
-"""The `reminder` command line."""
+"""The `reminder` command line. Commands register in the order `--help` lists them."""
+# ruff: noqa: I001, F401 - the import order is the order of the commands in --help
 
-from reminder.cli import (  # noqa: F401 - registers the commands
-    log_command,
-    preview,
-    run_command,
-    schedule_command,
-    send,
-    validate,
-)
+from reminder.cli import validate, preview, send, log_command, schedule_command, run_command
+from reminder.cli import control, suppress, serve
 from reminder.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -71,8 +71,9 @@ def send(
     try:
         if loaded.gateway.real and not yes:
             _confirm(store, results, loaded)
+        protect = loaded.config.settings.suppression.protect_cadres
         for result in results:
-            store_plan(store, result, current.clock)
+            store_plan(store, result, current.clock, protect_cadres=protect)
         # In --json mode standard output carries only the JSON object.
         target = sys.stderr if as_json else sys.stdout
         with contextlib.redirect_stdout(target):

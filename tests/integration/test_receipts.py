@@ -1,0 +1,180 @@
+"""`reminder serve`'s app on a real HTTP server on 127.0.0.1: signed Twilio status callbacks,
+shuffled and duplicated, leave every message in its true final state; forged and unsigned
+requests are rejected and change nothing; STOP and 退订 replies suppress the sender."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+import uvicorn
+from twilio.request_validator import RequestValidator
+
+from reminder.clock import SystemClock
+from reminder.status import Status
+from reminder.store import NewMessage, Store, open_store
+from reminder.web import ReceiptApp
+from tests.support.servers import AUTH_TOKEN, free_port
+
+PUBLIC = "https://sms.example.org"
+SIGNER = RequestValidator(AUTH_TOKEN)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    app = ReceiptApp(store, SystemClock(), AUTH_TOKEN, PUBLIC)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}", store
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+
+def post(
+    client: httpx.Client, base: str, path: str, params: dict[str, str], signature: str | None
+) -> httpx.Response:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return client.post(base + path, content=urlencode(params), headers=headers)
+
+
+def signed(path: str, params: dict[str, str]) -> str:
+    return SIGNER.compute_signature(PUBLIC + path, params)
+
+
+def plan_sent(store: Store, count: int) -> dict[str, int]:
+    now = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
+    ids = store.add_planned(
+        [
+            NewMessage(
+                "spring",
+                "daily",
+                date(2027, 1, 30),
+                f"c{i:03d}",
+                f"+86138001{i:05d}",
+                "【测试】提醒",
+                1,
+                "UCS-2",
+                "daily.j2",
+                {},
+                None,
+            )
+            for i in range(count)
+        ],
+        now,
+    )
+    sids = {}
+    for i, message_id in enumerate(ids):
+        store.claim(message_id, "twilio", now)
+        sid = f"SM{i:032x}"
+        store.transition(
+            message_id,
+            Status.sent,
+            now,
+            source="gateway",
+            fields={"provider_id": sid, "sent_at": now},
+        )
+        sids[sid] = message_id
+    return sids
+
+
+def test_shuffled_and_duplicated_callbacks_end_in_the_true_state(
+    served: tuple[str, Store],
+) -> None:
+    base, store = served
+    rng = random.Random(42)
+    sids = plan_sent(store, 150)
+    truth = {sid: rng.choice(["delivered", "delivered", "undelivered", "failed"]) for sid in sids}
+    callbacks = []
+    for sid, final in truth.items():
+        for status in ("queued", "sent", final):
+            params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "a" * 32}
+            if status in ("undelivered", "failed"):
+                params["ErrorCode"] = "30003" if status == "undelivered" else "30007"
+            callbacks.append(params)
+    while len(callbacks) < 1000:
+        callbacks.append(dict(rng.choice(callbacks)))  # duplicates
+    rng.shuffle(callbacks)
+    forged = [{**c, "MessageStatus": "delivered"} for c in callbacks[:50]]
+
+    with httpx.Client(timeout=10) as client:
+        for params in callbacks:
+            response = post(
+                client, base, "/twilio/status", params, signed("/twilio/status", params)
+            )
+            assert response.status_code == 204
+        for params in forged:
+            bad = post(client, base, "/twilio/status", params, "Zm9yZ2Vk")
+            missing = post(client, base, "/twilio/status", params, None)
+            resigned = post(
+                client,
+                base,
+                "/twilio/status",
+                params,
+                RequestValidator("wrong-token").compute_signature(
+                    PUBLIC + "/twilio/status", params
+                ),
+            )
+            assert {bad.status_code, missing.status_code, resigned.status_code} == {403}
+
+    for sid, message_id in sids.items():
+        message = store.get(message_id)
+        assert message.status == truth[sid], sid
+        if truth[sid] != "delivered":
+            assert message.error_code in ("30003", "30007")
+    receipts = sum(
+        1
+        for message_id in sids.values()
+        for event in store.events(message_id)
+        if event.source == "callback"
+    )
+    assert receipts == 1000, "every accepted receipt is an event, forged ones are not"
+
+
+def test_inbound_stop_words_suppress_the_sender(served: tuple[str, Store]) -> None:
+    base, store = served
+    with httpx.Client(timeout=10) as client:
+        for sender, body in (
+            ("+8613800100001", "STOP"),
+            ("+8613800100002", " 退订 "),
+            ("+8613800100003", "谢谢提醒"),
+        ):
+            params = {"From": sender, "Body": body, "To": "+15005550006"}
+            response = post(
+                client, base, "/twilio/inbound", params, signed("/twilio/inbound", params)
+            )
+            assert response.status_code == 200
+            assert response.text == "<Response/>"
+        forged = {"From": "+8613800100004", "Body": "STOP"}
+        assert post(client, base, "/twilio/inbound", forged, "x").status_code == 403
+    assert {s.number for s in store.suppressions()} == {"+8613800100001", "+8613800100002"}
+    assert all(s.source == "inbound" for s in store.suppressions())
+
+
+def test_health_and_unknown_paths(served: tuple[str, Store]) -> None:
+    base, _ = served
+    with httpx.Client(timeout=10) as client:
+        assert client.get(base + "/healthz").status_code == 200
+        assert client.post(base + "/elsewhere").status_code == 404
