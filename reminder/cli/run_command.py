@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from reminder.cli.app import command, state
 from reminder.cli.loading import load_everything
+from reminder.cli.serve import receipt_app
 from reminder.clock import Clock, ScaledClock
+from reminder.config import Config
 from reminder.daemon import Daemon
 from reminder.errors import UsageError
 from reminder.logsetup import configure_logging
 from reminder.runner import Runtime
-from reminder.store import open_store
+from reminder.store import Store, open_store
 
 
 @command("run")
@@ -31,6 +35,9 @@ def run(
     clock_speed: Annotated[
         float, typer.Option(min=0.001, help="Simulate: how many times faster than real time.")
     ] = 1.0,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Also receive Twilio callbacks (as `reminder serve`).")
+    ] = False,
 ) -> None:
     """Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads)."""
     current = state(ctx)
@@ -51,7 +58,28 @@ def run(
         runtime = Runtime(project=loaded.project, store=store, gateway=loaded.gateway, clock=clock)
         daemon = Daemon(loaded.config, runtime)
         daemon.install_signal_handlers()
-        code = daemon.run()
+        server = _receipt_server(loaded.config, store, clock) if serve else None
+        try:
+            code = daemon.run()
+        finally:
+            if server is not None:
+                server.should_exit = True
     finally:
         store.close()
     raise typer.Exit(code)
+
+
+def _receipt_server(config: Config, store: Store, clock: Clock) -> uvicorn.Server:
+    """Start the receipt app in a thread beside the scheduler; the caller stops it."""
+    settings = config.settings.receipts
+    server = uvicorn.Server(
+        uvicorn.Config(
+            receipt_app(config, store, clock),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    threading.Thread(target=server.run, name="receipts", daemon=True).start()
+    return server

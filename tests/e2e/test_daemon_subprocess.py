@@ -140,3 +140,60 @@ def test_sighup_reloads_the_campaign_files(tmp_path: Path) -> None:
         (sent_at,) = db.execute("select min(sent_at) from message").fetchone()
     # Stored in UTC: 08:05 in Shanghai is 00:05 UTC; sent before the old 08:30 time.
     assert sent_at.startswith("2027-01-30 00:0"), sent_at
+
+
+def test_run_serves_callbacks_in_process(tmp_path: Path) -> None:
+    import httpx
+    from twilio.request_validator import RequestValidator
+
+    from tests.support.servers import free_port
+
+    root = copy_sample(tmp_path)
+    port = free_port()
+    with TwilioLikeServer() as server:
+        (root / "config.yaml").write_text(
+            f"receipts: {{host: 127.0.0.1, port: {port}, public_url: 'https://sms.example.org'}}\n"
+            "gateway: twilio\ngateways:\n  twilio:\n"
+            f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
+            f"    from_number: '+15005550006'\n    base_url: {server.url}\n",
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
+        env["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
+        with (root / "run.log").open("a") as log:
+            daemon = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "reminder",
+                    "run",
+                    "--serve",
+                    "--clock-start",
+                    "2027-01-30T08:29:58+08:00",
+                ],
+                cwd=root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        try:
+            wait_for(lambda: counts(root)["sent"] == 36, "the 08:30 occurrence")
+            sid = server.recorded.messages and next(iter(server.recorded.messages))
+            params = {"MessageSid": sid, "MessageStatus": "delivered"}
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(
+                "https://sms.example.org/twilio/status", params
+            )
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/twilio/status",
+                data=params,
+                headers={"X-Twilio-Signature": signature},
+                timeout=10,
+            )
+            assert response.status_code == 204
+            wait_for(lambda: counts(root)["delivered"] == 1, "the receipt")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()

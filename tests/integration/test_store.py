@@ -147,3 +147,44 @@ def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     finally:
         store.close()
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    """Every table, column and index of the models comes from a migration (no create_all)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from reminder.store.models import SQLModel
+
+    store = open_store(database_url)
+    try:
+        with store.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            differences = compare_metadata(context, SQLModel.metadata)
+    finally:
+        store.close()
+    assert differences == []
+
+
+def test_suppression_and_pause_state(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        assert store.suppress("+8613800138000", "STOP", "inbound", NOW)
+        assert not store.suppress("+8613800138000", "again", "operator", NOW)
+        assert store.suppressed(["+8613800138000", "+8613900139000"]) == {"+8613800138000": "STOP"}
+        assert store.unsuppress("+8613800138000") and not store.unsuppress("+8613800138000")
+        (message_id,) = store.add_planned([message()], NOW)
+        store.set_paused("spring", True, NOW)
+        assert store.is_paused("spring")
+        from reminder.store import Selection
+
+        assert store.claim_batch(Selection("spring"), "file", "me", NOW, 10) == []
+        store.set_paused("spring", False, NOW)
+        claimed = store.claim_batch(Selection("spring"), "file", "me", NOW, 10)
+        assert [m.id for m in claimed] == [message_id]
+        assert store.claim_batch(Selection("spring"), "file", "other", NOW, 10) == []
+        assert store.release([message_id], "other", NOW, "not mine") == 0
+        assert store.release([message_id], "me", NOW, "stopping") == 1
+        assert store.get(message_id).status == "planned"
+    finally:
+        store.close()
