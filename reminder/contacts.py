@@ -8,6 +8,7 @@ A CSV file has a header row with the columns id, name, phone, rank, unit, post, 
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from reminder.errors import InputError, Problem, display_path
 from reminder.phones import normalise
 from reminder.ranks import Rank, parse_rank
 from reminder.sources import LineDict, LineList, load_yaml, validation_problems
+from reminder.spreadsheets import read_rows
 
 CSV_COLUMNS = ("id", "name", "phone", "rank", "unit", "post", "tags", "family_of", "relation")
 
@@ -74,13 +76,25 @@ class Contact(BaseModel):
 
 @dataclass(frozen=True)
 class Located:
-    """Where one record was read: file and line (CSV: the row's line)."""
+    """Where one record was read: file and line (CSV, Excel: the row), and for Excel the sheet
+    and the column letter of each field."""
 
     file: str
     line: int
+    sheet: str | None = None
+    columns: dict[str, str] | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" + (f" (sheet {self.sheet})" if self.sheet else "")
+
+    def problem(self, field_name: str | None, reason: str) -> Problem:
+        """A problem with one field of this record, naming sheet and column where known."""
+        label = field_name or ""
+        if field_name and self.columns and field_name in self.columns:
+            label = f"column {self.columns[field_name]} ({field_name})"
+        if self.sheet:
+            label = f"sheet {self.sheet}, {label}" if label else f"sheet {self.sheet}"
+        return Problem(self.file, f"{label}: {reason}" if label else reason, line=self.line)
 
 
 @dataclass
@@ -107,7 +121,11 @@ def contact_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".yaml", ".yml", ".csv"}
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in {".yaml", ".yml", ".csv", ".xlsx"}
+        and not p.name.startswith("~$")  # Excel's lock file while a workbook is open
     )
 
 
@@ -157,6 +175,9 @@ def _records(
     name = display_path(path)
     if path.suffix.lower() == ".csv":
         yield from _csv_records(path, name, problems)
+        return
+    if path.suffix.lower() == ".xlsx":
+        yield from _xlsx_records(path, name, problems)
         return
     try:
         data = load_yaml(path)
@@ -233,6 +254,20 @@ def _csv_records(
             problems.append(Problem(name, f"invalid CSV: {exc}"))
 
 
+def _xlsx_records(
+    path: Path, name: str, problems: list[Problem]
+) -> Iterator[tuple[dict[str, Any], Located]]:
+    try:
+        for sheet, row, values, letters in read_rows(path):
+            where = Located(name, row, sheet, letters)
+            if "__error__" in values:
+                problems.append(where.problem(None, values["__error__"]))
+                continue
+            yield values, where
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        problems.append(Problem(name, f"cannot read the workbook: {exc}"))
+
+
 def _parse(
     record: dict[str, Any], where: Located, region: str, problems: list[Problem]
 ) -> Contact | None:
@@ -242,7 +277,7 @@ def _parse(
         try:
             values["phone"] = normalise(str(phone), region)
         except ValueError as exc:
-            problems.append(Problem(where.file, f"phone: {exc}", line=where.line))
+            problems.append(where.problem("phone", str(exc)))
             return None
     for key in ("id", "name", "unit", "post"):
         if key in values and values[key] is not None:
@@ -251,8 +286,7 @@ def _parse(
         return Contact.model_validate(values)
     except ValidationError as exc:
         for problem in validation_problems(exc, None, where.file):
-            field = f"{problem.field}: " if problem.field else ""
-            problems.append(Problem(where.file, field + problem.message, line=where.line))
+            problems.append(where.problem(problem.field, problem.message))
         return None
 
 
