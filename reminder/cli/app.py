@@ -41,8 +41,8 @@ class State:
 
 
 def stdout() -> Console:
-    """The console for results (standard output)."""
-    return Console(soft_wrap=True)
+    """The console for results (standard output); wide when piped, so tables stay readable."""
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 def stderr() -> Console:

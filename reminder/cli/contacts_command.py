@@ -14,8 +14,9 @@ from reminder.errors import InputError, Problem, UsageError, display_path
 from reminder.groups import load_groups
 from reminder.spreadsheets import write_template
 
-contacts_app = typer.Typer(help="Contact files: check them, or start a spreadsheet.",
-                           no_args_is_help=True)
+contacts_app = typer.Typer(
+    help="Contact files: check them, or start a spreadsheet.", no_args_is_help=True
+)
 main_app.add_typer(contacts_app, name="contacts")
 
 
@@ -38,7 +39,9 @@ def check(ctx: typer.Context) -> None:
     stdout().print(
         f"{len(files)} contact file{'s' if len(files) != 1 else ''} in {display_path(folder)}: "
         f"{cadres} cadres, {len(book.contacts) - cadres} family members, {len(groups)} groups; "
-        "all valid", markup=False, highlight=False,
+        "all valid",
+        markup=False,
+        highlight=False,
     )
 
 
@@ -57,5 +60,8 @@ def template(
     if path.exists() and not force:
         raise UsageError(f"{display_path(path)} exists; pass --force to overwrite it")
     write_template(path)
-    stdout().print(f"wrote {display_path(path)}: fill in one person per row from row 3",
-                   markup=False, highlight=False)
+    stdout().print(
+        f"wrote {display_path(path)}: fill in one person per row from row 3",
+        markup=False,
+        highlight=False,
+    )

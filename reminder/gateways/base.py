@@ -93,6 +93,8 @@ class Gateway(ABC):
     can_lookup: ClassVar[bool] = False
     #: True when `fetch_status` can poll the provider for a message's status (`reminder sync`).
     can_poll: ClassVar[bool] = False
+    #: True when the provider reports delivery; otherwise acceptance counts as reaching someone.
+    confirms_delivery: ClassVar[bool] = False
 
     @abstractmethod
     async def send(self, message: OutgoingMessage) -> Accepted:

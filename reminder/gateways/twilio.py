@@ -155,6 +155,7 @@ class TwilioGateway(Gateway):
     real: ClassVar[bool] = True
     can_lookup: ClassVar[bool] = True
     can_poll: ClassVar[bool] = True
+    confirms_delivery: ClassVar[bool] = True
     Settings = TwilioSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
 

@@ -1,0 +1,82 @@
+"""`reminder report`: coverage and outcomes of a campaign, in the format the reader needs."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reminder.cli.app import command, parse_day, state, stderr, stdout
+from reminder.cli.loading import load_everything
+from reminder.errors import UsageError, display_path
+from reminder.report_formats import as_csv, as_html, as_json, as_table, write_xlsx
+from reminder.reports import build_report
+from reminder.store import open_store
+
+
+class Format(StrEnum):
+    """Output formats of `reminder report`."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+    html = "html"
+
+
+@command("report")
+def report(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
+    date: Annotated[str | None, typer.Option(help="Only this occurrence date.")] = None,
+    format_: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file (needed for xlsx).", dir_okay=False)
+    ] = None,
+    show_numbers: Annotated[
+        bool, typer.Option("--show-numbers", help="Show phone numbers in full (for follow-up).")
+    ] = False,
+) -> None:
+    """Per occurrence and group: targeted, delivered, failed, pending, skipped; coverage; and
+    the contacts never reached, with their last error."""
+    current = state(ctx)
+    loaded = load_everything(current)
+    loaded.project.campaign(campaign)
+    if format_ is Format.xlsx and output is None:
+        raise UsageError("--format xlsx needs --output FILE.xlsx")
+    store = open_store(loaded.config.database_url)
+    try:
+        built = build_report(loaded.project, store, campaign, parse_day(date), current.clock.now())
+    finally:
+        store.close()
+    if format_ is Format.xlsx:
+        assert output is not None
+        write_xlsx(built, output, show_numbers)
+    elif format_ is Format.table and output is None:
+        stdout().print(as_table(built, show_numbers))
+        return
+    else:
+        render = {
+            Format.csv: as_csv,
+            Format.json: as_json,
+            Format.html: as_html,
+            Format.table: lambda r, s: _plain_table(r, s),
+        }[format_]
+        text = render(built, show_numbers)
+        if output is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            return
+        output.write_text(text, encoding="utf-8")
+    stderr().print(f"wrote {display_path(output)}", markup=False, highlight=False)
+
+
+def _plain_table(built: object, show_numbers: bool) -> str:
+    from rich.console import Console
+
+    console = Console(file=None, record=True, width=160)
+    with console.capture():
+        console.print(as_table(built, show_numbers))  # type: ignore[arg-type]
+    return console.export_text()
