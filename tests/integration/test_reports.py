@@ -1,0 +1,189 @@
+"""`reminder report` on a store seeded with a known mix of outcomes: exact figures in every
+format; the workbook opens with openpyxl; the HTML page renders in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from reminder.config import load_config
+from reminder.project import load_project
+from reminder.store import NewMessage, open_store
+
+NOW = datetime(2027, 1, 31, 8, 0, tzinfo=UTC)
+DAY1, DAY2 = date(2027, 1, 30), date(2027, 1, 31)
+
+
+def seed(sample: Path) -> dict[str, Any]:
+    """Day 1: leading cadres 30 delivered, 3 failed, 2 sent (no receipt yet), 1 planned; spouses
+    25 delivered, 2 undelivered, 2 suppressed. Day 2: leading cadres all delivered but one of
+    day 1's failed ones, whose message expired. So 60 of 65 contacts are reached."""
+    project = load_project(load_config(sample / "config.yaml"))
+    leading = sorted(project.audience_ids("spring-festival", "daily-leading"))
+    spouses = sorted(project.audience_ids("spring-festival", "family-greeting"))
+    store = open_store(f"sqlite:///{sample / 'reminder.db'}")
+    plan: list[tuple[date, str, str, str, str | None, str | None]] = []
+    for i, cid in enumerate(leading):
+        status, code, error = "delivered", None, None
+        if 30 <= i < 33:
+            status, code, error = "failed", "30006", "Landline or unreachable carrier"
+        elif i in (33, 34):
+            status = "sent"
+        elif i == 35:
+            status = "planned"
+        plan.append((DAY1, "daily-leading", cid, status, code, error))
+        day2 = ("expired", None, "missed by 3h00m (grace 120 min)") if i == 30 else (
+            "delivered", None, None)
+        plan.append((DAY2, "daily-leading", cid, *day2))
+    for i, cid in enumerate(spouses):
+        status, code, error = "delivered", None, None
+        if i in (25, 26):
+            status, code, error = "undelivered", "30003", "Unreachable destination handset"
+        elif i in (27, 28):
+            status, error = "skipped", "suppressed: opted out by reply 'STOP'"
+        plan.append((DAY1, "family-greeting", cid, status, code, error))
+    ids = store.add_planned([
+        NewMessage("spring-festival", push, day, cid, project.book.contacts[cid].phone, "【测】",
+                   1, "UCS-2", "t.j2", {}, None)
+        for day, push, cid, *_ in plan
+    ], NOW)
+    with store.engine.begin() as connection:
+        for message_id, (_, _, _, status, code, error) in zip(ids, plan, strict=True):
+            connection.execute(
+                text("UPDATE message SET status=:s, error_code=:c, error_text=:e, "
+                     "gateway='twilio' WHERE id=:i"),
+                {"s": status, "c": code, "e": error, "i": message_id},
+            )
+    store.close()
+    never = [leading[30]] + spouses[25:29]
+    return {"leading": leading, "spouses": spouses, "never": never}
+
+
+def report(cli: Any, sample: Path, *args: str) -> Any:
+    result = cli("--config", sample / "config.yaml", "report", "spring-festival", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_json_figures(cli: Any, sample: Path) -> None:
+    seeded = seed(sample)
+    data = json.loads(report(cli, sample, "--format", "json").stdout)
+    assert (data["targeted"], data["reached"], data["coverage"]) == (65, 60, round(60 / 65, 4))
+    occurrences = {(o["date"], o["push"]): o for o in data["occurrences"]}
+    assert occurrences[("2027-01-30", "daily-leading")] | {"skipped_by_reason": ""} == {
+        "date": "2027-01-30", "push": "daily-leading", "targeted": 36, "delivered": 30,
+        "sent": 2, "failed": 3, "pending": 1, "skipped": 0, "skipped_by_reason": ""}
+    family = occurrences[("2027-01-30", "family-greeting")]
+    assert (family["delivered"], family["failed"], family["skipped"]) == (25, 2, 2)
+    assert family["skipped_by_reason"] == "suppressed 2"
+    second = occurrences[("2027-01-31", "daily-leading")]
+    assert (second["delivered"], second["skipped"], second["skipped_by_reason"]) == (
+        35, 1, "expired 1")
+    groups = {g["group"]: g for g in data["groups"]}
+    assert (groups["leading_cadres"]["targeted"], groups["leading_cadres"]["reached"]) == (36, 35)
+    assert (groups["families_of_leading"]["targeted"],
+            groups["families_of_leading"]["reached"]) == (29, 25)
+    unreached = {u["contact_id"]: u for u in data["unreached"]}
+    assert sorted(unreached) == sorted(seeded["never"])
+    first = unreached[seeded["never"][0]]
+    assert first["last_status"] == "expired" and first["last_date"] == "2027-01-31"
+    assert "****" in first["number"]
+    spouse = unreached[seeded["spouses"][25]]
+    assert spouse["last_error"] == "30003 Unreachable destination handset"
+
+
+def test_one_date_and_show_numbers(cli: Any, sample: Path) -> None:
+    seed(sample)
+    data = json.loads(report(cli, sample, "--format", "json", "--date", "2027-01-31",
+                             "--show-numbers").stdout)
+    assert (data["targeted"], data["reached"]) == (36, 35)
+    assert all(u["number"].startswith("+86") and "*" not in u["number"]
+               for u in data["unreached"])
+
+
+def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_path: Path
+                                                  ) -> None:
+    seed(sample)
+    rows = list(csv.reader(io.StringIO(report(cli, sample, "--format", "csv").stdout)))
+    assert rows[0][0].startswith("# 春节期间廉洁提醒 (spring-festival): coverage 92.3%")
+    header = rows.index(["# occurrences"]) + 1
+    assert rows[header][:3] == ["date", "push", "targeted"]
+    assert rows[header + 1][:8] == ["2027-01-30", "daily-leading", "36", "30", "2", "3", "1",
+                                    "0"]
+    table = report(cli, sample).stdout
+    assert "coverage 92.3% — 60 of 65 contacts reached" in table
+    assert "never reached (5)" in table
+    target = tmp_path / "report.xlsx"
+    report(cli, sample, "--format", "xlsx", "--output", str(target))
+    book = load_workbook(target)
+    summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
+    assert (summary["targeted"], summary["reached"]) == (65, 60)
+    occurrences = list(book["occurrences"].iter_rows(values_only=True))
+    assert occurrences[1][:8] == ("2027-01-30", "daily-leading", 36, 30, 2, 3, 1, 0)
+    assert len(list(book["unreached"].iter_rows(values_only=True))) == 1 + 5
+    missing = cli("--config", sample / "config.yaml", "report", "spring-festival", "--format",
+                  "xlsx")
+    assert missing.exit_code == 2 and "--output" in missing.output
+
+
+def test_html_is_self_contained(cli: Any, sample: Path, tmp_path: Path) -> None:
+    seed(sample)
+    target = tmp_path / "report.html"
+    report(cli, sample, "--format", "html", "--output", str(target))
+    page = target.read_text(encoding="utf-8")
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert "https://" not in page
+    assert page.count('class="reached"') == 2 and page.count('class="failed"') == 1
+    assert "@page { size: A4" in page
+    assert 'id="coverage">92.3%' in page
+
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not __import__("os").environ.get("CI"),
+                    reason="Debian's chromium and chromium-driver are not installed")
+def test_html_renders_in_headless_chromium(cli: Any, sample: Path, tmp_path: Path) -> None:
+    from PIL import Image
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    seed(sample)
+    target = tmp_path / "report.html"
+    report(cli, sample, "--format", "html", "--output", str(target))
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1000,1400",
+                 f"--user-data-dir={tmp_path / 'chrome'}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER or "/usr/bin/chromedriver"),
+                              options=options)
+    try:
+        driver.get(target.as_uri())
+        bars = driver.find_elements(By.CSS_SELECTOR, "#chart svg rect")
+        assert len(bars) == 4 and all(bar.size["height"] > 0 for bar in bars)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#unreached tbody tr")
+        assert len(rows) == 5
+        shot = tmp_path / "report.png"
+        assert driver.save_screenshot(str(shot))
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    assert errors == []
+    image = Image.open(shot).convert("L")
+    low, high = image.getextrema()
+    assert image.size[0] >= 800 and high - low > 100, "the screenshot is not blank"
