@@ -189,7 +189,11 @@ svg { max-width: 100%; height: auto; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em; }
 @media print { body { margin: 0; } }
 """
-_COLOURS = {"reached": "#2e7d32", "failed": "#c62828", "pending": "#9e9e9e"}  # reached: delivered or accepted
+_COLOURS = {
+    "reached": "#2e7d32",
+    "failed": "#c62828",
+    "pending": "#9e9e9e",
+}  # reached: delivered or accepted
 
 
 def _chart(report: Report) -> str:

@@ -14,6 +14,7 @@ import typer
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.cli.loading import Loaded, default_day, load_everything, pick_pushes
+from reminder.cli.progress import DispatchProgress
 from reminder.clock import Clock
 from reminder.config import Config
 from reminder.dispatch import DispatchResult, dispatch_occurrence
@@ -146,15 +147,19 @@ async def _dispatch_all(
     outcomes: dict[str, DispatchResult] = {}
     try:
         for result in results:
-            outcomes[result.push] = await dispatch_occurrence(
-                store,
-                loaded.gateway,
-                clock,
-                campaign=result.campaign,
-                push=result.push,
-                occurrence=result.occurrence,
-                per_number_cap=loaded.config.settings.per_number_cap,
-            )
+            waiting = len(store.planned_ids(result.campaign, result.push, result.occurrence))
+            label = f"{result.campaign}/{result.push} {result.occurrence}"
+            with DispatchProgress(label, waiting, clock) as progress:
+                outcomes[result.push] = await dispatch_occurrence(
+                    store,
+                    loaded.gateway,
+                    clock,
+                    campaign=result.campaign,
+                    push=result.push,
+                    occurrence=result.occurrence,
+                    per_number_cap=loaded.config.settings.per_number_cap,
+                    on_result=progress.update,
+                )
     finally:
         await loaded.gateway.aclose()
     return outcomes

@@ -320,3 +320,34 @@ def test_the_console_and_file_gateways_ignore_quiet_hours(cli: Any, files: Proje
     result = cli("--config", files.config_path, "send", "test", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["sent"] == 3
+
+
+def test_send_reports_progress_as_lines_when_not_in_a_terminal(cli: Any, sample: Path) -> None:
+    result = cli("--config", sample / "config.yaml", "send", "spring-festival", "--date",
+                 "2027-01-30", "--json")
+    assert result.exit_code == 0
+    progress = [line for line in result.stderr.splitlines() if " done, sent " in line]
+    assert progress[-1].startswith("spring-festival/family-greeting 2027-01-30: 29/29 done, "
+                                   "sent 29, failed 0")
+    assert any(line.startswith("spring-festival/daily-leading 2027-01-30: 36/36 done")
+               for line in progress)
+    assert len(progress) == 20, "every tenth of each push, and nothing on stdout"
+    json.loads(result.stdout)
+
+
+def test_progress_bar_in_a_terminal() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reminder.cli.progress import DispatchProgress
+    from reminder.clock import FixedClock
+    from reminder.status import Status
+
+    clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
+    with DispatchProgress("test", 4, clock, interactive=True) as progress:
+        for status in (Status.sent, Status.sent, Status.failed, Status.sent):
+            clock.advance(timedelta(seconds=0.5))
+            progress.update(None, status)  # type: ignore[arg-type]
+        assert progress._progress is not None
+        task = progress._progress.tasks[0]
+        assert (task.completed, task.fields["sent"], task.fields["failed"]) == (4, 3, 1)
+        assert task.fields["rate"] == "2.0"

@@ -1,0 +1,91 @@
+"""Progress of a dispatch on standard error: a live bar in a terminal, periodic lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reminder.cli.app import stderr
+from reminder.clock import Clock
+from reminder.status import Status
+from reminder.store import Message
+
+
+class DispatchProgress:
+    """Counts results as the dispatcher reports them (`on_result`) and shows them."""
+
+    def __init__(
+        self, label: str, total: int, clock: Clock, interactive: bool | None = None
+    ) -> None:
+        self.label = label
+        self.total = total
+        self.clock = clock
+        self.done = 0
+        self.sent = 0
+        self.failed = 0
+        self.interactive = sys.stderr.isatty() if interactive is None else interactive
+        self._started = clock.now()
+        self._step = max(total // 10, 1)
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __enter__(self) -> DispatchProgress:
+        if self.total and self.interactive:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(
+                    "sent {task.fields[sent]} failed {task.fields[failed]} {task.fields[rate]}/s"
+                ),
+                TimeElapsedColumn(),
+                console=stderr(),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                self.label, total=self.total, sent=0, failed=0, rate="0.0"
+            )
+        return self
+
+    def rate(self) -> float:
+        """Messages handled per second so far."""
+        seconds = (self.clock.now() - self._started).total_seconds()
+        return self.done / seconds if seconds > 0 else 0.0
+
+    def update(self, _message: Message, status: Status) -> None:
+        """Count one result (the dispatcher's `on_result` hook)."""
+        self.done += 1
+        if status is Status.sent:
+            self.sent += 1
+        elif status in (Status.failed, Status.unknown):
+            self.failed += 1
+        if self._progress is not None and self._task is not None:
+            self._progress.update(
+                self._task,
+                completed=self.done,
+                sent=self.sent,
+                failed=self.failed,
+                rate=f"{self.rate():.1f}",
+            )
+        elif self.done % self._step == 0 or self.done == self.total:
+            self._line()
+
+    def _line(self) -> None:
+        stderr().print(
+            f"{self.label}: {self.done}/{self.total} done, sent {self.sent}, "
+            f"failed {self.failed}, {self.rate():.1f}/s",
+            markup=False,
+            highlight=False,
+        )
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
