@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from types import TracebackType
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from reminder.cli.app import stderr
 from reminder.clock import Clock
@@ -29,7 +36,7 @@ class DispatchProgress:
         self._started = clock.now()
         self._step = max(total // 10, 1)
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> DispatchProgress:
         if self.total and self.interactive:

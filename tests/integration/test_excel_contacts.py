@@ -25,11 +25,20 @@ HEADER = ["id", "name", "phone", "rank", "unit", "post", "tags", "family_of", "r
 
 def test_contacts_from_a_workbook_are_used(cli: Any, files: ProjectFiles) -> None:
     files.write(contacts=[cadre(1)])
-    workbook(files.root / "contacts/more.xlsx", {
-        "处级": [HEADER, ["# comment row", "", "", "", "", "", "", "", ""],
-                 ["x1", "张三", 13800138001, "正处级", "市财政局", "处长", "key_post", None, None]],
-        "家属": [HEADER, ["x2", "李四", "139 0013 8002", None, None, None, None, "x1", "spouse"]],
-    })
+    workbook(
+        files.root / "contacts/more.xlsx",
+        {
+            "处级": [
+                HEADER,
+                ["# comment row", "", "", "", "", "", "", "", ""],
+                ["x1", "张三", 13800138001, "正处级", "市财政局", "处长", "key_post", None, None],
+            ],
+            "家属": [
+                HEADER,
+                ["x2", "李四", "139 0013 8002", None, None, None, None, "x1", "spouse"],
+            ],
+        },
+    )
     result = cli("--config", files.config_path, "contacts", "check")
     assert result.exit_code == 0, result.output
     assert "3 contact files" in result.output and "2 cadres, 1 family members" in result.output
@@ -42,14 +51,19 @@ def test_contacts_check_prints_every_bad_row_with_sheet_and_column(
     cli: Any, files: ProjectFiles
 ) -> None:
     files.write(contacts=[cadre(1)])
-    workbook(files.root / "contacts/bad.xlsx", {
-        "名单": [HEADER,
-                 ["x1", "张三", "1234", "正处级"],
-                 ["x2", "李四", "13800138002", "将军"],
-                 ["x3", "", "13800138003", "科员"],
-                 ["x4", "王五", "13800138004", None, None, None, None, "nobody", "spouse"]],
-        "旧表": [["编号", "姓名"], ["1", "赵六"]],
-    })
+    workbook(
+        files.root / "contacts/bad.xlsx",
+        {
+            "名单": [
+                HEADER,
+                ["x1", "张三", "1234", "正处级"],
+                ["x2", "李四", "13800138002", "将军"],
+                ["x3", "", "13800138003", "科员"],
+                ["x4", "王五", "13800138004", None, None, None, None, "nobody", "spouse"],
+            ],
+            "旧表": [["编号", "姓名"], ["1", "赵六"]],
+        },
+    )
     result = cli("--config", files.config_path, "contacts", "check")
     assert result.exit_code == 2
     out = result.output

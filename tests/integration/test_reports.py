@@ -41,8 +41,11 @@ def seed(sample: Path) -> dict[str, Any]:
         elif i == 35:
             status = "planned"
         plan.append((DAY1, "daily-leading", cid, status, code, error))
-        day2 = ("expired", None, "missed by 3h00m (grace 120 min)") if i == 30 else (
-            "delivered", None, None)
+        day2 = (
+            ("expired", None, "missed by 3h00m (grace 120 min)")
+            if i == 30
+            else ("delivered", None, None)
+        )
         plan.append((DAY2, "daily-leading", cid, *day2))
     for i, cid in enumerate(spouses):
         status, code, error = "delivered", None, None
@@ -51,20 +54,36 @@ def seed(sample: Path) -> dict[str, Any]:
         elif i in (27, 28):
             status, error = "skipped", "suppressed: opted out by reply 'STOP'"
         plan.append((DAY1, "family-greeting", cid, status, code, error))
-    ids = store.add_planned([
-        NewMessage("spring-festival", push, day, cid, project.book.contacts[cid].phone, "【测】",
-                   1, "UCS-2", "t.j2", {}, None)
-        for day, push, cid, *_ in plan
-    ], NOW)
+    ids = store.add_planned(
+        [
+            NewMessage(
+                "spring-festival",
+                push,
+                day,
+                cid,
+                project.book.contacts[cid].phone,
+                "【测】",
+                1,
+                "UCS-2",
+                "t.j2",
+                {},
+                None,
+            )
+            for day, push, cid, *_ in plan
+        ],
+        NOW,
+    )
     with store.engine.begin() as connection:
         for message_id, (_, _, _, status, code, error) in zip(ids, plan, strict=True):
             connection.execute(
-                text("UPDATE message SET status=:s, error_code=:c, error_text=:e, "
-                     "gateway='twilio' WHERE id=:i"),
+                text(
+                    "UPDATE message SET status=:s, error_code=:c, error_text=:e, "
+                    "gateway='twilio' WHERE id=:i"
+                ),
                 {"s": status, "c": code, "e": error, "i": message_id},
             )
     store.close()
-    never = [leading[30]] + spouses[25:29]
+    never = [leading[30], *spouses[25:29]]
     return {"leading": leading, "spouses": spouses, "never": never}
 
 
@@ -80,18 +99,31 @@ def test_json_figures(cli: Any, sample: Path) -> None:
     assert (data["targeted"], data["reached"], data["coverage"]) == (65, 60, round(60 / 65, 4))
     occurrences = {(o["date"], o["push"]): o for o in data["occurrences"]}
     assert occurrences[("2027-01-30", "daily-leading")] | {"skipped_by_reason": ""} == {
-        "date": "2027-01-30", "push": "daily-leading", "targeted": 36, "delivered": 30,
-        "sent": 2, "failed": 3, "pending": 1, "skipped": 0, "skipped_by_reason": ""}
+        "date": "2027-01-30",
+        "push": "daily-leading",
+        "targeted": 36,
+        "delivered": 30,
+        "sent": 2,
+        "failed": 3,
+        "pending": 1,
+        "skipped": 0,
+        "skipped_by_reason": "",
+    }
     family = occurrences[("2027-01-30", "family-greeting")]
     assert (family["delivered"], family["failed"], family["skipped"]) == (25, 2, 2)
     assert family["skipped_by_reason"] == "suppressed 2"
     second = occurrences[("2027-01-31", "daily-leading")]
     assert (second["delivered"], second["skipped"], second["skipped_by_reason"]) == (
-        35, 1, "expired 1")
+        35,
+        1,
+        "expired 1",
+    )
     groups = {g["group"]: g for g in data["groups"]}
     assert (groups["leading_cadres"]["targeted"], groups["leading_cadres"]["reached"]) == (36, 35)
-    assert (groups["families_of_leading"]["targeted"],
-            groups["families_of_leading"]["reached"]) == (29, 25)
+    assert (
+        groups["families_of_leading"]["targeted"],
+        groups["families_of_leading"]["reached"],
+    ) == (29, 25)
     unreached = {u["contact_id"]: u for u in data["unreached"]}
     assert sorted(unreached) == sorted(seeded["never"])
     first = unreached[seeded["never"][0]]
@@ -103,22 +135,20 @@ def test_json_figures(cli: Any, sample: Path) -> None:
 
 def test_one_date_and_show_numbers(cli: Any, sample: Path) -> None:
     seed(sample)
-    data = json.loads(report(cli, sample, "--format", "json", "--date", "2027-01-31",
-                             "--show-numbers").stdout)
+    data = json.loads(
+        report(cli, sample, "--format", "json", "--date", "2027-01-31", "--show-numbers").stdout
+    )
     assert (data["targeted"], data["reached"]) == (36, 35)
-    assert all(u["number"].startswith("+86") and "*" not in u["number"]
-               for u in data["unreached"])
+    assert all(u["number"].startswith("+86") and "*" not in u["number"] for u in data["unreached"])
 
 
-def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_path: Path
-                                                  ) -> None:
+def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_path: Path) -> None:
     seed(sample)
     rows = list(csv.reader(io.StringIO(report(cli, sample, "--format", "csv").stdout)))
     assert rows[0][0].startswith("# 春节期间廉洁提醒 (spring-festival): coverage 92.3%")
     header = rows.index(["# occurrences"]) + 1
     assert rows[header][:3] == ["date", "push", "targeted"]
-    assert rows[header + 1][:8] == ["2027-01-30", "daily-leading", "36", "30", "2", "3", "1",
-                                    "0"]
+    assert rows[header + 1][:8] == ["2027-01-30", "daily-leading", "36", "30", "2", "3", "1", "0"]
     table = report(cli, sample).stdout
     assert "coverage 92.3% — 60 of 65 contacts reached" in table
     assert "never reached (5)" in table
@@ -130,8 +160,9 @@ def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_pa
     occurrences = list(book["occurrences"].iter_rows(values_only=True))
     assert occurrences[1][:8] == ("2027-01-30", "daily-leading", 36, 30, 2, 3, 1, 0)
     assert len(list(book["unreached"].iter_rows(values_only=True))) == 1 + 5
-    missing = cli("--config", sample / "config.yaml", "report", "spring-festival", "--format",
-                  "xlsx")
+    missing = cli(
+        "--config", sample / "config.yaml", "report", "spring-festival", "--format", "xlsx"
+    )
     assert missing.exit_code == 2 and "--output" in missing.output
 
 
@@ -151,8 +182,10 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not __import__("os").environ.get("CI"),
-                    reason="Debian's chromium and chromium-driver are not installed")
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER) and not __import__("os").environ.get("CI"),
+    reason="Debian's chromium and chromium-driver are not installed",
+)
 def test_html_renders_in_headless_chromium(cli: Any, sample: Path, tmp_path: Path) -> None:
     from PIL import Image
     from selenium import webdriver
@@ -164,14 +197,23 @@ def test_html_renders_in_headless_chromium(cli: Any, sample: Path, tmp_path: Pat
     report(cli, sample, "--format", "html", "--output", str(target))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1000,1400",
-                 f"--user-data-dir={tmp_path / 'chrome'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,1400",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER or "/usr/bin/chromedriver"),
-                              options=options)
+    driver = webdriver.Chrome(
+        service=Service(CHROMEDRIVER or "/usr/bin/chromedriver"), options=options
+    )
     try:
         driver.get(target.as_uri())
         bars = driver.find_elements(By.CSS_SELECTOR, "#chart svg rect")
