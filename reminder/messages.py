@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -155,18 +156,20 @@ def draft(
     )
 
 
-def draft_push(
-    project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
-) -> list[Draft]:
-    """Render every message of one push on one date, or raise one `InputError` with every problem.
-
-    Problems are de-duplicated: a template mistake is reported once, not once per contact.
-    """
+def iter_drafts(
+    project: Project,
+    campaign_id: str,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    contacts: Iterable[Contact],
+    problems: dict[str, Problem],
+) -> Iterator[Draft]:
+    """Render the messages of `contacts` one by one; problems go into `problems`, de-duplicated
+    (a template mistake is reported once, not once per contact)."""
     source = project.campaigns[campaign_id]
     campaign = source.campaign
-    drafts: list[Draft] = []
-    problems: dict[str, Problem] = {}
-    for contact in audience(push.audience, project.groups, project.book):
+    for contact in contacts:
         try:
             message = draft(project, campaign, push, window, day, contact)
         except RenderFailure as exc:
@@ -183,7 +186,16 @@ def draft_push(
             )
             problems.setdefault(str(problem), problem)
             continue
-        drafts.append(message)
+        yield message
+
+
+def draft_push(
+    project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
+) -> list[Draft]:
+    """Render every message of one push on one date, or raise one `InputError` with them all."""
+    problems: dict[str, Problem] = {}
+    contacts = audience(push.audience, project.groups, project.book)
+    drafts = list(iter_drafts(project, campaign_id, push, window, day, contacts, problems))
     if problems:
         raise InputError(list(problems.values()))
     return drafts

@@ -6,13 +6,15 @@ an occurrence again adds nothing, so any command may be re-run safely.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from reminder.campaigns import Campaign
 from reminder.clock import Clock
-from reminder.errors import UsageError
-from reminder.messages import Draft, draft_push
+from reminder.errors import InputError, Problem, UsageError
+from reminder.groups import audience
+from reminder.messages import Draft, draft_push, iter_drafts
 from reminder.project import Project
 from reminder.schedule import occurrence_on
 from reminder.status import Status
@@ -107,25 +109,67 @@ def count_existing(store: Store | None, result: PlanResult) -> None:
     result.already_planned = len(store.statuses(result.campaign, result.push, result.occurrence))
 
 
-def store_plan(
-    store: Store, result: PlanResult, clock: Clock, *, protect_cadres: bool = False
-) -> PlanResult:
-    """Write the rendered messages that are not in the store yet; counts what was new.
-
-    A suppressed number is planned as `skipped` with the reason (a cadre's number is still sent
-    to when `protect_cadres` is set; a family member's never is).
-    """
-    existing = store.statuses(result.campaign, result.push, result.occurrence)
-    drafts = [d for d in result.drafts if d.contact.id not in existing]
+def _rows(store: Store, drafts: list[Draft], protect_cadres: bool) -> list[NewMessage]:
+    """Store rows for drafts: a suppressed number is planned as `skipped` with the reason (a
+    cadre's number is still sent to when `protect_cadres` is set; a family member's never is)."""
     suppressed = store.suppressed(d.contact.phone for d in drafts)
-    fresh = []
+    rows = []
     for d in drafts:
         reason = suppressed.get(d.contact.phone)
         if reason is not None and (d.contact.is_family or not protect_cadres):
-            fresh.append(new_message(d, status=Status.skipped, note=f"suppressed: {reason}"))
+            rows.append(new_message(d, status=Status.skipped, note=f"suppressed: {reason}"))
         else:
-            fresh.append(new_message(d))
+            rows.append(new_message(d))
+    return rows
+
+
+def store_plan(
+    store: Store, result: PlanResult, clock: Clock, *, protect_cadres: bool = False
+) -> PlanResult:
+    """Write the rendered messages that are not in the store yet; counts what was new."""
+    existing = store.statuses(result.campaign, result.push, result.occurrence)
+    drafts = [d for d in result.drafts if d.contact.id not in existing]
+    fresh = _rows(store, drafts, protect_cadres)
     added = store.add_planned(fresh, clock.now())
     result.planned = len(added)
     result.already_planned = len(existing) + (len(fresh) - len(added))
     return result
+
+
+PLAN_BATCH = 2000
+
+
+def plan_streaming(
+    project: Project,
+    store: Store,
+    campaign_id: str,
+    push_id: str,
+    day: date,
+    clock: Clock,
+    *,
+    protect_cadres: bool = False,
+    batch: int = PLAN_BATCH,
+) -> int:
+    """Render and store one occurrence batch by batch, in one transaction; returns the rows added.
+
+    Memory stays bounded by the batch whatever the audience; every problem is collected and
+    raised as one `InputError` at the end, and then nothing at all is written.
+    """
+    campaign = project.campaign(campaign_id)
+    window = window_for_day(campaign, day)
+    push = campaign.push(push_id)
+    contacts = audience(push.audience, project.groups, project.book)
+    problems: dict[str, Problem] = {}
+
+    def batches() -> Iterator[list[NewMessage]]:
+        for start in range(0, len(contacts), batch):
+            chunk = contacts[start : start + batch]
+            done = store.planned_contacts(campaign_id, push_id, day, [c.id for c in chunk])
+            fresh = [c for c in chunk if c.id not in done]
+            drafts = list(iter_drafts(project, campaign_id, push, window, day, fresh, problems))
+            if not problems:
+                yield _rows(store, drafts, protect_cadres)
+        if problems:
+            raise InputError(list(problems.values()))
+
+    return store.add_planned_batches(batches(), clock.now())

@@ -22,7 +22,7 @@ from reminder.clock import Clock
 from reminder.dispatch import DispatchResult, dispatch_occurrence
 from reminder.gateways.base import Gateway
 from reminder.messages import draft_push
-from reminder.planning import PlanResult, new_message, store_plan
+from reminder.planning import PlanResult, new_message, plan_streaming
 from reminder.project import Project
 from reminder.schedule import Occurrence, occurrences
 from reminder.status import Status
@@ -111,16 +111,18 @@ def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     zone = occurrence.at.tzinfo
     if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
         return Outcome(occurrence, "deferred")
-    plan = _render(runtime, occurrence)
-    store_plan(
+    planned = plan_streaming(
+        runtime.project,
         store,
-        plan,
+        occurrence.campaign,
+        occurrence.push,
+        occurrence.day,
         clock,
         protect_cadres=runtime.project.config.settings.suppression.protect_cadres,
     )
     result = asyncio.run(_dispatch(runtime, occurrence))
     action = "interrupted" if result.stopped else "sent"
-    return Outcome(occurrence, action, planned=plan.planned, sent=result.sent, failed=result.failed)
+    return Outcome(occurrence, action, planned=planned, sent=result.sent, failed=result.failed)
 
 
 def _render(runtime: Runtime, occurrence: Occurrence) -> PlanResult:

@@ -143,6 +143,26 @@ class Store:
         """
         if not messages:
             return []
+        with self.engine.begin() as connection:
+            return self._insert_planned(connection, messages, now)
+
+    def add_planned_batches(self, batches: Iterable[Sequence[NewMessage]], now: datetime) -> int:
+        """Insert batches of messages in one transaction; returns how many rows were added.
+
+        The batches may be produced lazily (rendering as they go), so memory stays bounded; if
+        producing one raises, nothing at all is written.
+        """
+        added = 0
+        with self.engine.begin() as connection:
+            for batch in batches:
+                added += len(self._insert_planned(connection, batch, now))
+        return added
+
+    def _insert_planned(
+        self, connection: Any, messages: Sequence[NewMessage], now: datetime
+    ) -> list[int]:
+        if not messages:
+            return []
         rows = [
             {
                 **{k: getattr(m, k) for k in NewMessage.__dataclass_fields__},
@@ -162,23 +182,33 @@ class Store:
         else:  # pragma: no cover - other databases are not supported yet
             statement = insert(MESSAGE)
         statement = statement.returning(MESSAGE.c.id, MESSAGE.c.status)
-        with self.engine.begin() as connection:
-            added = connection.execute(statement, rows).all()
-            if added:
-                connection.execute(
-                    insert(EVENT),
-                    [
-                        {
-                            "message_id": row.id,
-                            "at": now,
-                            "status": row.status,
-                            "previous": None,
-                            "source": "plan",
-                        }
-                        for row in added
-                    ],
-                )
+        added = connection.execute(statement, rows).all()
+        if added:
+            connection.execute(
+                insert(EVENT),
+                [
+                    {
+                        "message_id": row.id,
+                        "at": now,
+                        "status": row.status,
+                        "previous": None,
+                        "source": "plan",
+                    }
+                    for row in added
+                ],
+            )
         return sorted(row.id for row in added)
+
+    def planned_contacts(
+        self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
+    ) -> set[str]:
+        """Which of `contact_ids` already have a message for this occurrence."""
+        query = select(MESSAGE.c.contact_id).where(
+            *Selection(campaign, push, occurrence).where(),
+            MESSAGE.c.contact_id.in_(list(contact_ids)),
+        )
+        with self.engine.connect() as connection:
+            return set(connection.scalars(query))
 
     # --- dispatch -------------------------------------------------------------------------
 

@@ -16,8 +16,17 @@ def test_init_then_validate_then_dry_run(tmp_path: Path) -> None:
     valid = run(tmp_path, "--config", config, "validate")
     assert valid.returncode == 0, valid.stdout + valid.stderr
     assert "3 cadres, 1 family members" in valid.stdout
-    dry = run(tmp_path, "--config", config, "send", "spring-festival", "--date", "2027-01-30",
-              "--dry-run", "--json")
+    dry = run(
+        tmp_path,
+        "--config",
+        config,
+        "send",
+        "spring-festival",
+        "--date",
+        "2027-01-30",
+        "--dry-run",
+        "--json",
+    )
     assert dry.returncode == 0, dry.stderr
     report = json.loads(dry.stdout)
     assert report["dry_run"] is True and report["pushes"][0]["audience"] == 2

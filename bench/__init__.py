@@ -1,0 +1,1 @@
+"""Benchmarks of the reminder engine: `python -m bench [--quick]` (see bench/README.md)."""
