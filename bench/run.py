@@ -1,0 +1,440 @@
+"""The benchmark suite: `python -m bench [--quick]`.
+
+Every figure is compared with a baseline measured in the same run (ratios, not absolute times:
+the machines are shared and noisy). Prints a table and writes bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bench.workload import TEMPLATE, write_project
+from reminder.clock import SystemClock
+from reminder.config import load_config
+from reminder.dispatch import Dispatcher
+from reminder.gateways.twilio import TwilioGateway, TwilioSettings
+from reminder.planning import plan_streaming
+from reminder.project import load_project
+from reminder.reports import build_report
+from reminder.store import Selection, open_store
+
+HERE = Path(__file__).resolve().parent
+ACCOUNT = "AC" + "b" * 32
+TOKEN = "bench-token"
+SIZES = {
+    "full": {
+        "planning": 100_000,
+        "dispatch": 20_000,
+        "sequential": 200,
+        "throttle_seconds": 5,
+        "memory": (10_000, 1_000_000),
+        "report": 1_000_000,
+        "concurrency": 50,
+    },
+    "quick": {
+        "planning": 2_000,
+        "dispatch": 500,
+        "sequential": 20,
+        "throttle_seconds": 1,
+        "memory": (1_000, 10_000),
+        "report": 20_000,
+        "concurrency": 50,
+    },
+}
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    measure: str
+    value: float
+    unit: str
+    baseline: str
+    baseline_value: float
+    ratio: float
+    goal: str
+
+    @property
+    def met(self) -> bool:
+        kind, _, number = self.goal.partition(" ")
+        if kind == ">=":
+            return self.ratio >= float(number)
+        if kind == "<=":
+            return self.ratio <= float(number)
+        if kind == "±":
+            return abs(self.ratio - 1) <= float(number)
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def bench_server(latency: float) -> Iterator[str]:
+    """The Twilio-like server (bench/server.py) in its own process."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.server", "--port", str(port), "--latency", str(latency)],
+        cwd=HERE.parent,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(url + "/stats", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def accepted(url: str) -> dict[str, int]:
+    return json.loads(urllib.request.urlopen(url + "/stats", timeout=5).read())
+
+
+# --- 1. planning -----------------------------------------------------------------------------
+
+
+def bench_planning(count: int, folder: Path) -> Row:
+    config = load_config(write_project(folder / "planning", count))
+    project = load_project(config)
+    store = open_store(config.database_url)
+    start = time.perf_counter()
+    added = plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), SystemClock())
+    ours = time.perf_counter() - start
+    store.close()
+    assert added == count
+
+    env = jinja2.Environment()
+    template = env.from_string(TEMPLATE)
+    db = sqlite3.connect(folder / "baseline.db")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(
+        "CREATE TABLE message (id INTEGER PRIMARY KEY, campaign TEXT, push TEXT, "
+        "occurrence TEXT, contact_id TEXT, recipient TEXT, body TEXT, status TEXT, "
+        "UNIQUE (campaign, push, occurrence, contact_id))"
+    )
+    start = time.perf_counter()
+    rows = []
+    for i in range(count):
+        body = template.render(
+            contact={"name": f"干部{i}"},
+            festival={"name": "春节"},
+            day=3,
+            case={"title": "案例1", "summary": "某单位干部违规收受礼金案例1。"},
+            hotline="12388",
+        )
+        rows.append(
+            ("bench", "daily", "2027-02-01", f"c{i:07d}", f"+86138{i:08d}", body, "planned")
+        )
+    with db:
+        db.executemany(
+            "INSERT INTO message (campaign, push, occurrence, contact_id, recipient, "
+            "body, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    baseline = time.perf_counter() - start
+    db.close()
+    return Row(
+        "planning (messages/s)",
+        count / ours,
+        "msg/s",
+        "render + executemany",
+        count / baseline,
+        baseline / ours,
+        ">= 0.5",
+    )
+
+
+# --- 2. dispatch ------------------------------------------------------------------------------
+
+
+def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> TwilioGateway:
+    delivery: dict[str, Any] = {"concurrency": concurrency}
+    if rate is not None:
+        delivery["messages_per_second"] = rate
+    return TwilioGateway(
+        TwilioSettings.model_validate(
+            {
+                "account_sid": ACCOUNT,
+                "auth_token": TOKEN,
+                "from_number": "+15005550006",
+                "base_url": url,
+                "timeout": 30,
+                "delivery": delivery,
+            }
+        )
+    )
+
+
+def planned_store(folder: Path, count: int, name: str):  # type: ignore[no-untyped-def]
+    config = load_config(write_project(folder / name, count))
+    project = load_project(config)
+    store = open_store(config.database_url)
+    plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), SystemClock())
+    return store
+
+
+def run_dispatch(store, gateway, on_result: Callable[..., None] | None = None):  # type: ignore[no-untyped-def]
+    async def run():  # type: ignore[no-untyped-def]
+        try:
+            return await Dispatcher(
+                store, gateway, SystemClock(), per_number_cap=None, on_result=on_result
+            ).run(Selection("bench"))
+        finally:
+            await gateway.aclose()
+
+    return asyncio.run(run())
+
+
+def bench_dispatch(sizes: dict[str, Any], folder: Path, url: str) -> list[Row]:
+    count, concurrency = sizes["dispatch"], sizes["concurrency"]
+    store = planned_store(folder, count, "dispatch")
+    before = accepted(url)["accepted"]
+    start, cpu = time.perf_counter(), time.process_time()
+    result = run_dispatch(store, twilio_gateway(url, concurrency))
+    ours, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
+    store.close()
+    assert result.sent == count and accepted(url)["accepted"] - before == count
+
+    from twilio.rest import Client
+
+    from reminder.gateways.twilio import _RebasedHttpClient
+
+    async def ceiling() -> float:
+        http = _RebasedHttpClient(url, 30)
+        client = Client(ACCOUNT, TOKEN, http_client=http)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with gate:
+                await client.messages.create_async(
+                    to=f"+86139{i:08d}", from_="+15005550006", body="【基准】提醒"
+                )
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        elapsed = time.perf_counter() - began
+        await http.close()
+        return elapsed
+
+    cpu = time.process_time()
+    raw = asyncio.run(ceiling())
+    raw_cpu = time.process_time() - cpu
+
+    from twilio.http.http_client import TwilioHttpClient
+
+    class Rebased(TwilioHttpClient):  # type: ignore[misc]
+        def request(self, method: str, uri: str, *args: Any, **kwargs: Any) -> Any:
+            return super().request(
+                method, uri.replace("https://api.twilio.com", url), *args, **kwargs
+            )
+
+    loop_count = sizes["sequential"]
+    client = Client(ACCOUNT, TOKEN, http_client=Rebased())
+    began = time.perf_counter()
+    for i in range(loop_count):
+        client.messages.create(to=f"+86137{i:08d}", from_="+15005550006", body="【基准】提醒")
+    sequential = time.perf_counter() - began
+    return [
+        Row(
+            "dispatch, logged (messages/s)",
+            count / ours,
+            "msg/s",
+            "raw async gather",
+            count / raw,
+            raw / ours,
+            ">= 0.8",
+        ),
+        Row(
+            "dispatch vs a for loop",
+            count / ours,
+            "msg/s",
+            "sequential create()",
+            loop_count / sequential,
+            (count / ours) / (loop_count / sequential),
+            ">= 10",
+        ),
+        Row(
+            "dispatch CPU (s per 1,000)",
+            ours_cpu / count * 1000,
+            "s",
+            "raw async gather",
+            raw_cpu / count * 1000,
+            (ours_cpu / count) / (raw_cpu / count),
+            "info",
+        ),
+    ]
+
+
+def bench_throttle(sizes: dict[str, Any], folder: Path, url: str) -> list[Row]:
+    rows = []
+    for rate in (10, 100, 1000):
+        count = rate * sizes["throttle_seconds"] + 1
+        store = planned_store(folder, count, f"throttle{rate}")
+        done: list[float] = []
+        run_dispatch(
+            store,
+            twilio_gateway(url, sizes["concurrency"], rate),
+            on_result=lambda _m, _s: done.append(time.perf_counter()),
+        )
+        store.close()
+        achieved = (len(done) - 1) / (done[-1] - done[0])
+        rows.append(
+            Row(
+                f"throttled at {rate}/s",
+                achieved,
+                "msg/s",
+                "configured rate",
+                rate,
+                achieved / rate,
+                "± 0.05",
+            )
+        )
+    return rows
+
+
+# --- 4. memory ------------------------------------------------------------------------------
+
+
+def bench_memory(sizes: dict[str, Any]) -> Row:
+    small, large = sizes["memory"]
+    peaks = []
+    for count in (small, large):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.memory", str(count)],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        peaks.append(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+    return Row(
+        f"peak RSS at {large:,} messages",
+        peaks[1],
+        "MB",
+        f"at {small:,}",
+        peaks[0],
+        peaks[1] / peaks[0],
+        "<= 1.5",
+    )
+
+
+# --- 5. report ------------------------------------------------------------------------------
+
+
+def bench_report(count: int, folder: Path) -> Row:
+    config = load_config(write_project(folder / "report", 100))
+    project = load_project(config)
+    store = open_store(config.database_url)
+    store.close()
+    db = sqlite3.connect(config.database_url.removeprefix("sqlite:///"))
+    now = datetime(2027, 2, 2, tzinfo=UTC).isoformat(sep=" ")[:19]
+    statuses = ["delivered"] * 8 + ["failed", "sent"]
+    start = time.perf_counter()
+    with db:
+        db.executemany(
+            "INSERT INTO message (campaign, push, occurrence, contact_id, recipient, body, "
+            "segments, encoding, template, variables, status, attempts, gateway, created_at, "
+            "updated_at) VALUES ('bench', 'daily', ?, ?, ?, 'x', 1, 'UCS-2', 't', '{}', ?, 1, "
+            "'twilio', ?, ?)",
+            (
+                (
+                    f"2027-{1 + i // 50_000 // 28:02d}-{1 + i // 50_000 % 28:02d}",
+                    f"c{i % 50_000:07d}",
+                    f"+86138{i % 50_000:08d}",
+                    statuses[i % 10],
+                    now,
+                    now,
+                )
+                for i in range(count)
+            ),
+        )
+    seeding = time.perf_counter() - start
+    db.close()
+    store = open_store(config.database_url)
+    start = time.perf_counter()
+    report = build_report(project, store, "bench", None, datetime.now(UTC))
+    elapsed = time.perf_counter() - start
+    store.close()
+    assert report.targeted == min(count, 50_000)
+    return Row(
+        f"report over {count:,} messages (s)",
+        elapsed,
+        "s",
+        "seeding them (s)",
+        seeding,
+        elapsed / seeding,
+        "info",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--latency", type=float, default=0.05, help="server latency, seconds")
+    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+    mode = "quick" if args.quick else "full"
+    sizes = SIZES[mode]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows.append(bench_planning(sizes["planning"], folder))
+        with bench_server(args.latency) as url:
+            rows += bench_dispatch(sizes, folder, url)
+            rows += bench_throttle(sizes, folder, url)
+        rows.append(bench_memory(sizes))
+        rows.append(bench_report(sizes["report"], folder))
+    print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
+    for row in rows:
+        verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")
+        print(
+            f"{row.measure:38} {row.value:>9.2f} {row.unit:<3} "
+            f"{row.baseline:>18} {row.baseline_value:>7.2f} {row.ratio:>7.2f}  "
+            f"{row.goal} {verdict}"
+        )
+    args.output.write_text(
+        json.dumps(
+            {
+                "mode": mode,
+                "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+                "python": platform.python_version(),
+                "cpus": __import__("os").cpu_count(),
+                "latency_s": args.latency,
+                "rows": [{**row.__dict__, "met": row.met} for row in rows],
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
