@@ -24,7 +24,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from reminder.clock import Clock
 from reminder.errors import AmbiguousGatewayError, GatewayError
@@ -40,6 +40,9 @@ HOST = socket.gethostname()
 #: Who claims messages in this process: host, pid and a nonce (a restarted pid is not us).
 OWNER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 UNSUBSCRIBED_CODES = frozenset({"21610"})
+#: Acceptances are written in batches of this many, or when the oldest is this old.
+FLUSH_SIZE = 64
+FLUSH_AGE = timedelta(milliseconds=250)
 
 
 @dataclass
@@ -121,12 +124,26 @@ class Dispatcher:
             clock, self.policy.messages_per_second, self.policy.segments_per_second, sleep
         )
         self.result = DispatchResult()
+        self._accepted: list[tuple[Message, Accepted, str]] = []
+        self._oldest: datetime | None = None
+        self._recent: dict[str, int] = {}
 
     async def run(self, selection: Selection) -> DispatchResult:
         """Reconcile what earlier runs left, then send every planned message of `selection`."""
         await self.reconcile(selection)
         slots = asyncio.Semaphore(self.policy.concurrency)
         running: set[asyncio.Task[None]] = set()
+        try:
+            await self._claim_and_send(selection, slots, running)
+        finally:
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+            self._flush()
+        return self.result
+
+    async def _claim_and_send(
+        self, selection: Selection, slots: asyncio.Semaphore, running: set[asyncio.Task[None]]
+    ) -> None:
         while not self._stopping():
             batch = self.store.claim_batch(
                 selection,
@@ -137,6 +154,7 @@ class Dispatcher:
             )
             if not batch:
                 break
+            self._count_recent(batch)
             for index, message in enumerate(batch):
                 await slots.acquire()
                 if self._stopping():
@@ -147,9 +165,6 @@ class Dispatcher:
                 running.add(task)
                 task.add_done_callback(running.discard)
                 task.add_done_callback(lambda _t: slots.release())
-        if running:
-            await asyncio.gather(*running)
-        return self.result
 
     def _stopping(self) -> bool:
         if self.should_stop():
@@ -197,7 +212,7 @@ class Dispatcher:
                         self.clock.now(),
                     )
                 return
-            self._sent(message, accepted, "accepted")
+            self._accept(message, accepted)
             return
 
     def _backoff(self, attempt: int) -> float:
@@ -206,21 +221,31 @@ class Dispatcher:
         )
         return self.jitter.uniform(ceiling / 2, ceiling)
 
+    def _count_recent(self, batch: list[Message]) -> None:
+        """Load the 24-hour counts of this batch's numbers not yet seen in this run."""
+        if self.per_number_cap is None:
+            return
+        new = [m.recipient for m in batch if m.recipient not in self._recent]
+        if new:
+            since = self.clock.now() - timedelta(hours=24)
+            claimed = [m.id for m in batch if m.id is not None]
+            counts = self.store.recent_counts(new, since, exclude=claimed)
+            for number in new:
+                self._recent[number] = counts.get(number, 0)
+
     def _over_cap(self, message: Message) -> bool:
         if self.per_number_cap is None:
             return False
         assert message.id is not None
-        now = self.clock.now()
-        recent = self.store.recent_to(
-            message.recipient, now - timedelta(hours=24), exclude=message.id
-        )
+        recent = self._recent.get(message.recipient, 0)
         if recent < self.per_number_cap:
+            self._recent[message.recipient] = recent + 1
             return False
         detail = f"per-number cap: {recent} messages to this number in 24 h"
         self.store.transition(
             message.id,
             Status.skipped,
-            now,
+            self.clock.now(),
             source="dispatch",
             detail=detail,
             fields={"error_text": detail},
@@ -229,7 +254,31 @@ class Dispatcher:
         self._report(message, Status.skipped)
         return True
 
+    def _accept(self, message: Message, accepted: Accepted) -> None:
+        """Buffer an acceptance; the buffer is written in one transaction when it is full, old,
+        or the run ends (a crash before that leaves the message `sending`: it is reconciled)."""
+        detail = f"accepted ({accepted.status})" if accepted.status else "accepted"
+        self._accepted.append((message, accepted, detail))
+        now = self.clock.now()
+        if self._oldest is None:
+            self._oldest = now
+        if len(self._accepted) >= FLUSH_SIZE or now - self._oldest >= FLUSH_AGE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._accepted:
+            return
+        batch, self._accepted, self._oldest = self._accepted, [], None
+        self.store.record_sent(
+            [(m.id, a.provider_id, detail) for m, a, detail in batch if m.id is not None],
+            self.clock.now(),
+        )
+        for message, _, _ in batch:
+            self.result.sent += 1
+            self._report(message, Status.sent)
+
     def _sent(self, message: Message, accepted: Accepted, how: str) -> None:
+        """Record at once a message found sent (reconciliation: no attempt is counted)."""
         assert message.id is not None
         now = self.clock.now()
         detail = f"{how} ({accepted.status})" if accepted.status else how
@@ -237,8 +286,7 @@ class Dispatcher:
             message.id,
             Status.sent,
             now,
-            source="gateway",
-            count_attempt=how == "accepted",
+            source="reconcile",
             fields={
                 "provider_id": accepted.provider_id,
                 "sent_at": now,

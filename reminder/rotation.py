@@ -1,29 +1,44 @@
 """Which case each recipient reads on each day of a campaign.
 
-Every cadre has a fixed, pseudo-random order of the case pool, derived from a hash of
-(campaign, cadre id), so the choice is the same on every run and on every machine. On day k of
-the window the cadre reads entry k of that order (wrapping round once the pool is used up, so no
-case repeats before the pool is exhausted). The i-th family member of a cadre (by id) reads entry
-k + i of the cadre's order: never the cadre's case of the day while the pool has more than
-`family size` cases, and likewise never repeating. When a family push draws on another pool than
-the cadre's push, the family member's case steps forward past any case the cadre reads that day.
+Every cadre has a fixed, pseudo-random order of the case pool (sorted by id), derived from a hash
+of (campaign, cadre id): an offset and a step coprime with the pool size, so entry k of the order
+is case `(offset + k * step) mod n`. The choice is the same on every run and on every machine,
+costs one hash, and on day k of the window the cadre reads entry k (wrapping round once the pool
+is used up, so no case repeats before the pool is exhausted). The i-th family member of a cadre
+(by id) reads entry k + i of the cadre's order: never the cadre's case of the day while the pool
+has more than `family size` cases, and likewise never repeating. When a family push draws on
+another pool than the cadre's push, the family member's case steps forward past any case the
+cadre reads that day.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Collection, Sequence
+from functools import lru_cache
+from math import gcd
 
 from reminder.cases import Case
 
 
+@lru_cache(maxsize=4096)
+def _sorted_pool(pool: tuple[Case, ...]) -> tuple[Case, ...]:
+    return tuple(sorted(pool, key=lambda c: c.id))
+
+
+def _affine(campaign: str, cadre_id: str, size: int) -> tuple[int, int]:
+    digest = hashlib.sha256(f"{campaign}\x00{cadre_id}".encode()).digest()
+    offset = int.from_bytes(digest[:8], "big") % size
+    steps = [s for s in range(1, size + 1) if gcd(s, size) == 1] or [1]
+    step = steps[int.from_bytes(digest[8:16], "big") % len(steps)]
+    return offset, step
+
+
 def case_order(pool: Sequence[Case], campaign: str, cadre_id: str) -> list[Case]:
     """The cadre's own fixed order of the pool (sorted by id first, so file order is irrelevant)."""
-    ordered = sorted(pool, key=lambda c: c.id)
-    seed = hashlib.sha256(f"{campaign}\x00{cadre_id}".encode()).digest()
-    random.Random(seed).shuffle(ordered)
-    return ordered
+    ordered = _sorted_pool(tuple(pool))
+    offset, step = _affine(campaign, cadre_id, len(ordered))
+    return [ordered[(offset + k * step) % len(ordered)] for k in range(len(ordered))]
 
 
 def case_for(
@@ -41,10 +56,12 @@ def case_for(
     """
     if not pool:
         return None
-    order = case_order(pool, campaign, cadre_id)
+    ordered = _sorted_pool(tuple(pool))
+    size = len(ordered)
+    offset, step = _affine(campaign, cadre_id, size)
     start = day_index + family_rank
-    for step in range(len(order)):
-        case = order[(start + step) % len(order)]
+    for extra in range(size):
+        case = ordered[(offset + (start + extra) * step) % size]
         if case.id not in avoid:
             return case
-    return order[start % len(order)]
+    return ordered[(offset + start * step) % size]

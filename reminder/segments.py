@@ -9,6 +9,7 @@ _GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENSION = set("^{}\\[~]|€\f")
+_GSM7_ALL = _GSM7_BASIC | _GSM7_EXTENSION
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ def count_segments(text: str) -> SegmentCount:
     """
     if not text:
         return SegmentCount("GSM-7", 0, 1)
+    characters = set(text)
+    if characters <= _GSM7_BASIC:  # the common fast paths: no escapes, no surrogates
+        units = len(text)
+        return SegmentCount("GSM-7", units, 1 if units <= 160 else -(-units // 153))
+    if not characters <= _GSM7_ALL and max(characters) <= "\uffff":
+        units = len(text)
+        return SegmentCount("UCS-2", units, 1 if units <= 70 else -(-units // 67))
     if _is_gsm7(text):
         sizes = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]
         return SegmentCount("GSM-7", sum(sizes), _split_count(sizes, 160, 153))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, case, create_engine, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -504,6 +504,87 @@ class Store:
         )
         with self.engine.connect() as connection:
             return [Message.model_validate(row._mapping) for row in connection.execute(query)]
+
+    def record_sent(
+        self, accepted: Sequence[tuple[int, str | None, str]], now: datetime
+    ) -> list[int]:
+        """Mark several messages sent in one transaction: (id, provider id, event detail).
+
+        Only messages still `sending` or `unknown` move; returns the ids that did.
+        """
+        if not accepted:
+            return []
+        ids = [message_id for message_id, _, _ in accepted]
+        providers = {message_id: provider for message_id, provider, _ in accepted}
+        details = {message_id: detail for message_id, _, detail in accepted}
+        with self.engine.begin() as connection:
+            moved = (
+                connection.execute(
+                    update(MESSAGE)
+                    .where(
+                        MESSAGE.c.id.in_(ids),
+                        MESSAGE.c.status.in_([Status.sending.value, Status.unknown.value]),
+                    )
+                    .values(
+                        status=Status.sent.value,
+                        updated_at=now,
+                        sent_at=now,
+                        attempts=MESSAGE.c.attempts + 1,
+                        error_code=None,
+                        error_text=None,
+                        provider_id=case(providers, value=MESSAGE.c.id),
+                    )
+                    .returning(MESSAGE.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            if moved:
+                connection.execute(
+                    insert(EVENT),
+                    [
+                        {
+                            "message_id": i,
+                            "at": now,
+                            "status": Status.sent.value,
+                            "previous": Status.sending.value,
+                            "source": "gateway",
+                            "detail": details[i],
+                        }
+                        for i in moved
+                    ],
+                )
+        return list(moved)
+
+    def recent_counts(
+        self, recipients: Iterable[str], since: datetime, exclude: Iterable[int] = ()
+    ) -> dict[str, int]:
+        """`recent_to` for many recipients in one query."""
+        counted = [
+            Status.sending,
+            Status.unknown,
+            Status.sent,
+            Status.delivered,
+            Status.undelivered,
+        ]
+        wanted = list(set(recipients))
+        skip = list(exclude)
+        found: dict[str, int] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    select(MESSAGE.c.recipient, func.count())
+                    .where(
+                        MESSAGE.c.recipient.in_(wanted[start : start + 500]),
+                        MESSAGE.c.status.in_([s.value for s in counted]),
+                        func.coalesce(MESSAGE.c.sent_at, MESSAGE.c.updated_at) >= since,
+                    )
+                    .group_by(MESSAGE.c.recipient)
+                )
+                if skip:
+                    query = query.where(MESSAGE.c.id.not_in(skip))
+                found.update({recipient: n for recipient, n in connection.execute(query)})
+        return found
 
     def record_attempt(
         self, message_id: int, now: datetime, *, error_code: str | None, error_text: str
