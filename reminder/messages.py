@@ -94,7 +94,7 @@ def context_for(
         },
         "date": day,
         "day": day_index + 1,
-        "days": len(window.days()),
+        "days": window.length,
         "days_to_festival": (festival_day - day).days,
         "organisation": settings.organisation,
         "hotline": settings.hotline,

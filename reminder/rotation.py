@@ -26,12 +26,17 @@ def _sorted_pool(pool: tuple[Case, ...]) -> tuple[Case, ...]:
     return tuple(sorted(pool, key=lambda c: c.id))
 
 
+@lru_cache(maxsize=256)
+def _steps(size: int) -> tuple[int, ...]:
+    """The steps that walk a pool of `size` cases without repeating (coprime with `size`)."""
+    return tuple(s for s in range(1, size + 1) if gcd(s, size) == 1) or (1,)
+
+
 def _affine(campaign: str, cadre_id: str, size: int) -> tuple[int, int]:
     digest = hashlib.sha256(f"{campaign}\x00{cadre_id}".encode()).digest()
     offset = int.from_bytes(digest[:8], "big") % size
-    steps = [s for s in range(1, size + 1) if gcd(s, size) == 1] or [1]
-    step = steps[int.from_bytes(digest[8:16], "big") % len(steps)]
-    return offset, step
+    steps = _steps(size)
+    return offset, steps[int.from_bytes(digest[8:16], "big") % len(steps)]
 
 
 def case_order(pool: Sequence[Case], campaign: str, cadre_id: str) -> list[Case]:

@@ -124,6 +124,11 @@ class ResolvedWindow:
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day <= self.end
 
+    @property
+    def length(self) -> int:
+        """How many days the window has."""
+        return (self.end - self.start).days + 1
+
     def days(self) -> list[date]:
         """Every date of the window."""
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]

@@ -369,25 +369,6 @@ class Store:
         with self.engine.connect() as connection:
             return [Message.model_validate(row._mapping) for row in connection.execute(query)]
 
-    def recent_to(self, recipient: str, since: datetime, exclude: int | None = None) -> int:
-        """Messages to `recipient` sent (or possibly sent) since `since`, across campaigns."""
-        counted = [
-            Status.sending,
-            Status.unknown,
-            Status.sent,
-            Status.delivered,
-            Status.undelivered,
-        ]
-        query = select(func.count()).where(
-            MESSAGE.c.recipient == recipient,
-            MESSAGE.c.status.in_([s.value for s in counted]),
-            func.coalesce(MESSAGE.c.sent_at, MESSAGE.c.updated_at) >= since,
-        )
-        if exclude is not None:
-            query = query.where(MESSAGE.c.id != exclude)
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
-
     # --- suppression and pause ----------------------------------------------------------------
 
     def suppress(self, number: str, reason: str, source: str, now: datetime) -> bool:
