@@ -11,17 +11,34 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from reminder.cases import Case
-from reminder.errors import InputError, Problem, display_path
+from reminder.errors import Problem, display_path
 from reminder.festivals import FIRST_YEAR, LAST_YEAR, Festival
-from reminder.sources import LineDict, line_of, load_yaml, parse_model
+from reminder.sources import LineDict, line_of, parse_model, yaml_files
 from reminder.windows import DateExpr, ResolvedWindow, parse_date_expr, resolve_window
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _slug(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError("use lower-case letters, digits, '-' and '_'")
+    return value
+
+
+#: An id of a campaign or push: lower-case letters, digits, '-' and '_'.
+Slug = Annotated[str, AfterValidator(_slug)]
 
 
 class _Strict(BaseModel):
@@ -72,7 +89,7 @@ class TimeRange(_Strict):
 class Push(_Strict):
     """One kind of message of a campaign: who gets it, which words, on which days, at what time."""
 
-    id: str
+    id: Slug
     description: str = ""
     audience: tuple[str, ...] = Field(min_length=1)
     template: str
@@ -80,13 +97,6 @@ class Push(_Strict):
     days: Literal["daily"] | RandomDays | tuple[DateExpr, ...] = "daily"
     send_at: time | TimeRange = time(8, 30)
     max_segments: int | None = Field(default=None, ge=1)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError("use lower-case letters, digits, '-' and '_'")
-        return value
 
     @field_validator("audience", mode="before")
     @classmethod
@@ -141,19 +151,12 @@ class Window(_Strict):
 class Campaign(_Strict):
     """A validated campaign file."""
 
-    id: str
+    id: Slug
     name: str
     festival: Festival
     timezone: str | None = None
     window: Window
     pushes: tuple[Push, ...] = Field(min_length=1)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError("use lower-case letters, digits, '-' and '_'")
-        return value
 
     @field_validator("pushes")
     @classmethod
@@ -216,13 +219,7 @@ def load_campaigns(folder: Path, problems: list[Problem]) -> dict[str, CampaignF
     if not folder.is_dir():
         problems.append(Problem(display_path(folder), "campaigns folder does not exist"))
         return campaigns
-    for path in sorted(folder.glob("*.y*ml")):
-        name = display_path(path)
-        try:
-            data = load_yaml(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
+    for name, data in yaml_files(folder, problems):
         if not isinstance(data, LineDict):
             problems.append(Problem(name, "a campaign file is a mapping", line=1))
             continue

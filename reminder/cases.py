@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from reminder.errors import InputError, Problem, display_path
-from reminder.sources import LineDict, LineList, load_yaml, validation_problems
+from reminder.errors import Problem
+from reminder.sources import LineDict, LineList, validation_problems, yaml_files
 
 
 class Case(BaseModel):
@@ -36,13 +36,7 @@ def load_cases(folder: Path, problems: list[Problem]) -> dict[str, Case]:
     where: dict[str, str] = {}
     if not folder.is_dir():
         return cases
-    for path in sorted(folder.glob("*.y*ml")):
-        name = display_path(path)
-        try:
-            data = load_yaml(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
+    for name, data in yaml_files(folder, problems):
         if data is None:
             continue
         if not isinstance(data, LineDict) or not isinstance(data.get("cases"), LineList):

@@ -20,9 +20,7 @@ from reminder.errors import InputError, Problem, display_path
 from reminder.phones import normalise
 from reminder.ranks import Rank, parse_rank
 from reminder.sources import LineDict, LineList, load_yaml, validation_problems
-from reminder.spreadsheets import read_rows
-
-CSV_COLUMNS = ("id", "name", "phone", "rank", "unit", "post", "tags", "family_of", "relation")
+from reminder.spreadsheets import header_problem, read_rows
 
 
 class Contact(BaseModel):
@@ -229,15 +227,9 @@ def _csv_records(
         try:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
-            missing = [c for c in ("id", "name", "phone") if c not in header]
-            unknown = [c for c in header if c not in CSV_COLUMNS]
-            if missing or unknown:
-                parts = []
-                if missing:
-                    parts.append("missing column(s) " + ", ".join(missing))
-                if unknown:
-                    parts.append("unknown column(s) " + ", ".join(unknown))
-                problems.append(Problem(name, "; ".join(parts), line=1))
+            problem = header_problem(header)
+            if problem:
+                problems.append(Problem(name, problem, line=1))
                 return
             for row in reader:
                 line = reader.line_num

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -86,6 +86,18 @@ def load_yaml(path: Path) -> Any:
         raise InputError([Problem(name, f"invalid YAML: {what}", line=line)]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, f"invalid YAML: {exc}")]) from None
+
+
+def yaml_files(folder: Path, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    """(name as shown, data) of every YAML file of `folder` in order; unreadable ones become
+    problems and are skipped."""
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            data = load_yaml(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        yield display_path(path), data
 
 
 def line_of(data: Any, loc: Sequence[Any]) -> int | None:

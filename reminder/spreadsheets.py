@@ -7,7 +7,7 @@ are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,19 @@ COLUMNS: dict[str, str] = {
 }
 
 
+def header_problem(names: Iterable[str]) -> str | None:
+    """What is wrong with a header row of contact columns, if anything."""
+    present = [n for n in names if n]
+    missing = [c for c in ("id", "name", "phone") if c not in present]
+    unknown = [n for n in present if n not in COLUMNS]
+    parts = []
+    if missing:
+        parts.append("missing column(s) " + ", ".join(missing))
+    if unknown:
+        parts.append("unknown column(s) " + ", ".join(unknown))
+    return "; ".join(parts) or None
+
+
 def read_rows(path: Path) -> Iterator[tuple[str, int, dict[str, Any], dict[str, str]]]:
     """Yield (sheet, row number, values by column name, column letters by name) for each row.
 
@@ -44,15 +57,9 @@ def read_rows(path: Path) -> Iterator[tuple[str, int, dict[str, Any], dict[str, 
                 continue
             names = [str(h).strip() if h is not None else "" for h in header]
             letters = {n: get_column_letter(i + 1) for i, n in enumerate(names) if n}
-            missing = [c for c in ("id", "name", "phone") if c not in letters]
-            unknown = [n for n in letters if n not in COLUMNS]
-            if missing or unknown:
-                parts = []
-                if missing:
-                    parts.append("missing column(s) " + ", ".join(missing))
-                if unknown:
-                    parts.append("unknown column(s) " + ", ".join(unknown))
-                yield sheet.title, 1, {"__error__": "; ".join(parts)}, letters
+            problem = header_problem(names)
+            if problem:
+                yield sheet.title, 1, {"__error__": problem}, letters
                 continue
             for number, row in enumerate(rows, start=2):
                 first = row[0] if row else None
