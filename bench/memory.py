@@ -1,7 +1,8 @@
 """Peak memory of planning and dispatching N messages, in a process of its own.
 
-`python -m bench.memory N` prints `{"messages": N, "peak_rss_mb": …}`. The gateway accepts at
-once (no network), so the figure is the engine's own: project, planning, store and dispatch.
+`python -m bench.memory N` prints the peak RSS, the peak once the project (contacts, groups,
+templates) is loaded, and the difference: what planning and dispatching added. The gateway
+accepts at once (no network), so the figures are the engine's own.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
         config = load_config(write_project(Path(folder), count))
         project = load_project(config)
         store = open_store(config.database_url)
+        loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         clock = SystemClock()
         planned = plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), clock)
         gateway = NullGateway(GatewaySettings.model_validate({"delivery": {"concurrency": 64}}))
@@ -55,6 +57,8 @@ def main() -> None:
                 "planned": planned,
                 "sent": result.sent,
                 "peak_rss_mb": round(peak_kb / 1024, 1),
+                "after_load_mb": round(loaded_kb / 1024, 1),
+                "engine_mb": round((peak_kb - loaded_kb) / 1024, 1),
             }
         )
     )
