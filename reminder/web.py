@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from twilio.request_validator import RequestValidator
-
 from reminder.clock import Clock
+from reminder.errors import MissingExtraError
 from reminder.gateways.base import Receipt
 from reminder.phones import mask, normalise
 from reminder.receipts import apply_receipt
@@ -41,6 +40,13 @@ class ReceiptApp:
     def __init__(
         self, store: Store, clock: Clock, auth_token: str, public_url: str, region: str = "CN"
     ) -> None:
+        try:
+            from twilio.request_validator import RequestValidator
+        except ImportError:
+            raise MissingExtraError(
+                "receiving Twilio callbacks needs the twilio package: "
+                "pip install 'reminder[twilio]'"
+            ) from None
         self.store = store
         self.clock = clock
         self.validator = RequestValidator(auth_token)

@@ -81,3 +81,45 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("validate", "preview", "send", "log"):
         assert command in result.stdout
+
+
+def test_the_engine_works_without_the_twilio_extra(tmp_path: Path) -> None:
+    """A plain `pip install .` has no twilio package: the console gateway must still work."""
+    root = copy_sample(tmp_path)
+    script = (
+        "import runpy, sys; sys.modules['twilio'] = None; "
+        "sys.argv = ['reminder', 'send', 'spring-festival', '--date', '2027-01-30']; "
+        "runpy.run_module('reminder', run_name='__main__')"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sent 36" in done.stdout
+    (root / "config.yaml").write_text(
+        "gateway: twilio\ngateways:\n  twilio: {account_sid: AC00000000000000000000000000000000, "
+        "auth_token: '${X}', from_number: '+15005550006'}\n",
+        encoding="utf-8",
+    )
+    env["X"] = "token"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script.replace("'send', 'spring-festival', '--date', '2027-01-30'", "'validate'"),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "pip install 'reminder[twilio]'" in done.stderr
+    assert "Traceback" not in done.stderr
