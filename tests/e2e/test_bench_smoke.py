@@ -32,5 +32,5 @@ def test_quick_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     ]
     assert any(m.startswith("peak RSS") for m in measures)
     assert any(m.startswith("report over") for m in measures)
-    assert all(row["value"] > 0 and row["baseline_value"] > 0 for row in results["rows"])
+    assert all(row["value"] >= 0 and row["baseline_value"] >= 0 for row in results["rows"])
     assert "planning (messages/s)" in done.stdout
