@@ -30,12 +30,13 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) ->
         time.sleep(0.05)
 
 
-def start(root: Path, clock_start: str) -> subprocess.Popen[str]:
+def start(root: Path, *run_args: str) -> subprocess.Popen[str]:
+    """`reminder run RUN_ARGS` in `root`, its output appended to run.log."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
     env["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
     with (root / "run.log").open("a") as log:  # the child keeps its own copy of the handle
         return subprocess.Popen(
-            [sys.executable, "-m", "reminder", "run", "--clock-start", clock_start],
+            [sys.executable, "-m", "reminder", "run", *run_args],
             cwd=root,
             env=env,
             stdout=log,
@@ -66,7 +67,7 @@ def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path
             f"    from_number: '+15005550006'\n    base_url: {server.url}\n",
             encoding="utf-8",
         )
-        daemon = start(root, "2027-01-30T08:29:58+08:00")
+        daemon = start(root, "--clock-start", "2027-01-30T08:29:58+08:00")
         try:
             wait_for(lambda: len(server.recorded.accepted) >= 5, "the dispatch to start")
             daemon.send_signal(signal.SIGTERM)
@@ -81,7 +82,9 @@ def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path
         assert first["planned"] == 36 - accepted_first
         assert "finishing the message in flight" in (root / "run.log").read_text()
 
-        daemon = start(root, "2027-01-30T08:31:00+08:00")  # within the 2 h grace period
+        daemon = start(
+            root, "--clock-start", "2027-01-30T08:31:00+08:00"
+        )  # within the 2 h grace period
         try:
             wait_for(lambda: counts(root)["sent"] == 36, "the rest to be sent")
             daemon.send_signal(signal.SIGTERM)
@@ -102,26 +105,8 @@ def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path
 def test_sighup_reloads_the_campaign_files(tmp_path: Path) -> None:
     root = copy_sample(tmp_path)
     (root / "config.yaml").write_text("gateway: file\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
-    with (root / "run.log").open("a") as log:
-        # One simulated minute per real second, from 08:00 on Little New Year.
-        daemon = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reminder",
-                "run",
-                "--clock-start",
-                "2027-01-30T08:00:00+08:00",
-                "--clock-speed",
-                "60",
-            ],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    # One simulated minute per real second, from 08:00 on Little New Year.
+    daemon = start(root, "--clock-start", "2027-01-30T08:00:00+08:00", "--clock-speed", "60")
     try:
         wait_for(lambda: "running: 5 jobs" in (root / "run.log").read_text(), "the start")
         campaign = root / "campaigns" / "spring-festival.yaml"
@@ -158,25 +143,7 @@ def test_run_serves_callbacks_in_process(tmp_path: Path) -> None:
             f"    from_number: '+15005550006'\n    base_url: {server.url}\n",
             encoding="utf-8",
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
-        env["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
-        with (root / "run.log").open("a") as log:
-            daemon = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "reminder",
-                    "run",
-                    "--serve",
-                    "--clock-start",
-                    "2027-01-30T08:29:58+08:00",
-                ],
-                cwd=root,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+        daemon = start(root, "--serve", "--clock-start", "2027-01-30T08:29:58+08:00")
         try:
             wait_for(lambda: counts(root)["sent"] == 36, "the 08:30 occurrence")
             sid = server.recorded.messages and next(iter(server.recorded.messages))
