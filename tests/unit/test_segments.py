@@ -29,3 +29,26 @@ from reminder.segments import count_segments
 def test_segment_counts(text: str, encoding: str, units: int, segments: int) -> None:
     count = count_segments(text)
     assert (count.encoding, count.units, count.segments) == (encoding, units, segments)
+
+
+def _reference(text: str) -> tuple[str, int, int]:
+    """Segment counting the slow, obvious way: one character at a time."""
+    from reminder.segments import _GSM7_BASIC, _GSM7_EXTENSION, _split_count
+
+    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
+        sizes = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]
+        return "GSM-7", sum(sizes), _split_count(sizes, 160, 153)
+    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    return "UCS-2", sum(sizes), _split_count(sizes, 70, 67)
+
+
+def test_fast_paths_agree_with_the_reference_on_random_texts() -> None:
+    import random
+
+    rng = random.Random(11)
+    alphabets = ["abc XYZ 123.,", "abc€[]{}", "廉洁提醒，。【】", "abc廉洁😀", "€廉"]
+    for _ in range(3000):
+        alphabet = rng.choice(alphabets)
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 400)))
+        count = count_segments(text)
+        assert (count.encoding, count.units, count.segments) == _reference(text), text
