@@ -180,3 +180,42 @@ def test_spouses_suppressed_by_reply_are_skipped(cli: Any, files: ProjectFiles) 
     cli("--config", files.config_path, "suppress", "add", "13900130001", "--reason", "STOP")
     report = send(cli, files, "--date", "2027-02-01")
     assert (report["sent"], report["skipped"]) == (1, 1)
+
+
+def test_an_unsubscribed_number_is_suppressed_and_sync_polls_statuses(
+    cli: Any, files: ProjectFiles, twilio_like: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    files.write(
+        contacts=[cadre(1), cadre(2)],
+        groups={"everyone": {"rank": ">= clerk"}},
+        config={
+            "gateway": "twilio",
+            "gateways": {
+                "twilio": {
+                    "account_sid": ACCOUNT_SID,
+                    "auth_token": "${TWILIO_AUTH_TOKEN}",
+                    "from_number": "+15005550006",
+                    "base_url": twilio_like.url,
+                    "delivery": {"concurrency": 1},
+                }
+            },
+        },
+    )
+    twilio_like.script.append(Reply(400, 21610, "Attempt to send to unsubscribed recipient"))
+    first = send(cli, files, "--date", "2027-02-01", "--ignore-quiet-hours")
+    assert (first["sent"], first["failed"]) == (1, 1)
+    listed = json.loads(
+        cli("--config", files.config_path, "suppress", "list", "--json", "--show-numbers").stdout
+    )
+    assert [(r["number"], r["source"]) for r in listed] == [("+8613800130001", "gateway")]
+    assert "21610" in listed[0]["reason"]
+    # The next day the suppressed number is skipped at planning, with the reason.
+    second = send(cli, files, "--date", "2027-02-02", "--ignore-quiet-hours")
+    assert (second["sent"], second["skipped"]) == (1, 1)
+
+    synced = cli("--config", files.config_path, "sync", "--older-than", "0")
+    assert synced.exit_code == 0, synced.output
+    assert "checked 2, updated 2" in synced.output
+    rows = json.loads(cli("--config", files.config_path, "log", "--json").stdout)
+    assert sorted(r["status"] for r in rows) == ["delivered", "delivered", "failed", "skipped"]
