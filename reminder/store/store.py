@@ -6,10 +6,11 @@ message twice, and a stale or repeated update never moves a message backwards.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, case, create_engine, event, func, insert, select, update
@@ -163,6 +164,8 @@ class Store:
     ) -> list[int]:
         if not messages:
             return []
+        if self.engine.dialect.name == "sqlite":
+            return self._insert_planned_sqlite(connection, messages, now)
         rows = [
             {
                 **{k: getattr(m, k) for k in NewMessage.__dataclass_fields__},
@@ -198,6 +201,55 @@ class Store:
                 ],
             )
         return sorted(row.id for row in added)
+
+    def _insert_planned_sqlite(
+        self, connection: Any, messages: Sequence[NewMessage], now: datetime
+    ) -> list[int]:
+        """The same insert through the driver's executemany, for SQLite's hot path.
+
+        Inside this write transaction SQLite has one writer, so every row with an id above the
+        largest one before the insert is ours; their events are written by one INSERT … SELECT.
+        """
+        if now.tzinfo is None:
+            raise ValueError("the store keeps aware datetimes only")
+        stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        before = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message").scalar()
+        connection.exec_driver_sql(
+            "INSERT OR IGNORE INTO message (campaign, push, occurrence, contact_id, recipient, "
+            "body, segments, encoding, template, variables, case_id, status, attempts, "
+            "error_text, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            [
+                (
+                    m.campaign,
+                    m.push,
+                    m.occurrence.isoformat(),
+                    m.contact_id,
+                    m.recipient,
+                    m.body,
+                    m.segments,
+                    m.encoding,
+                    m.template,
+                    json.dumps(m.variables, ensure_ascii=False),
+                    m.case_id,
+                    m.status.value,
+                    m.error_text,
+                    stamp,
+                    stamp,
+                )
+                for m in messages
+            ],
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO delivery_event (message_id, at, status, previous, source) "
+            "SELECT id, ?, status, NULL, 'plan' FROM message WHERE id > ?",
+            (stamp, before),
+        )
+        return list(
+            connection.exec_driver_sql(
+                "SELECT id FROM message WHERE id > ? ORDER BY id", (before,)
+            ).scalars()
+        )
 
     def planned_contacts(
         self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
