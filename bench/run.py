@@ -29,17 +29,18 @@ import jinja2
 from bench.workload import TEMPLATE, write_project
 from reminder.clock import SystemClock
 from reminder.config import load_config
-from reminder.dispatch import Dispatcher
+from reminder.dispatch import Dispatcher, DispatchResult
+from reminder.gateways.base import Gateway
 from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.planning import plan_streaming
 from reminder.project import load_project
 from reminder.reports import build_report
-from reminder.store import Selection, open_store
+from reminder.store import Selection, Store, open_store
 
 HERE = Path(__file__).resolve().parent
 ACCOUNT = "AC" + "b" * 32
 TOKEN = "bench-token"
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     "full": {
         "planning": 100_000,
         "dispatch": 20_000,
@@ -192,7 +193,7 @@ def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> Twi
     )
 
 
-def planned_store(folder: Path, count: int, name: str):  # type: ignore[no-untyped-def]
+def planned_store(folder: Path, count: int, name: str) -> Store:
     config = load_config(write_project(folder / name, count))
     project = load_project(config)
     store = open_store(config.database_url)
@@ -200,8 +201,10 @@ def planned_store(folder: Path, count: int, name: str):  # type: ignore[no-untyp
     return store
 
 
-def run_dispatch(store, gateway, on_result: Callable[..., None] | None = None):  # type: ignore[no-untyped-def]
-    async def run():  # type: ignore[no-untyped-def]
+def run_dispatch(
+    store: Store, gateway: Gateway, on_result: Callable[..., None] | None = None
+) -> DispatchResult:
+    async def run() -> DispatchResult:
         try:
             return await Dispatcher(
                 store, gateway, SystemClock(), per_number_cap=None, on_result=on_result

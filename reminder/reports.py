@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from reminder.gateways.registry import available, gateway_class
 from reminder.groups import resolve
@@ -191,7 +192,7 @@ def build_report(
     )
 
 
-def _occurrence_figures(connection, scope) -> list[OccurrenceFigures]:  # type: ignore[no-untyped-def]
+def _occurrence_figures(connection: Connection, scope: list[Any]) -> list[OccurrenceFigures]:
     reason = case(
         (
             and_(

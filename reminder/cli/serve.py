@@ -15,6 +15,7 @@ from reminder.clock import Clock
 from reminder.config import Config
 from reminder.errors import UsageError
 from reminder.gateways.registry import build_gateway
+from reminder.receipts import SyncResult
 from reminder.receipts import sync as poll
 from reminder.store import Store, open_store
 from reminder.web import ReceiptApp
@@ -71,7 +72,7 @@ def sync(
         raise UsageError(f"the {loaded.gateway.name} gateway cannot be polled")
     store = open_store(loaded.config.database_url)
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> SyncResult:
         try:
             return await poll(store, loaded.gateway, current.clock, timedelta(minutes=older_than))
         finally:
