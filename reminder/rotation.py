@@ -61,12 +61,10 @@ def case_for(
     """
     if not pool:
         return None
-    ordered = _sorted_pool(tuple(pool))
-    size = len(ordered)
-    offset, step = _affine(campaign, cadre_id, size)
+    order = case_order(pool, campaign, cadre_id)
     start = day_index + family_rank
-    for extra in range(size):
-        case = ordered[(offset + (start + extra) * step) % size]
+    for extra in range(len(order)):
+        case = order[(start + extra) % len(order)]
         if case.id not in avoid:
             return case
-    return ordered[(offset + start * step) % size]
+    return order[start % len(order)]

@@ -36,11 +36,6 @@ class DateExpr:
         shift = f"{self.offset:+d}d" if self.offset else ""
         return f"{self.anchor}{shift}"
 
-    @property
-    def uses_holiday(self) -> bool:
-        """True when the expression needs the festival's official holiday period."""
-        return self.anchor in HOLIDAY_ANCHORS + WORKDAY_ANCHORS
-
 
 def parse_date_expr(value: object) -> DateExpr:
     """Parse a date or a festival-relative expression; ValueError says what is wrong."""
