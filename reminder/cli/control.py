@@ -51,11 +51,8 @@ def pause(
 ) -> None:
     """Stop dispatching a campaign: running dispatches stop claiming its messages."""
     current = state(ctx)
-    store = open_store(current.config().database_url)
-    try:
+    with open_store(current.config().database_url) as store:
         store.set_paused(campaign, True, current.clock.now())
-    finally:
-        store.close()
     _say(f"{campaign} paused; `reminder resume {campaign}` sends what is left")
 
 
@@ -65,13 +62,10 @@ def resume(
 ) -> None:
     """Resume a paused campaign and send exactly the messages not sent yet."""
     current = state(ctx)
-    store = open_store(current.config().database_url)
-    try:
+    with open_store(current.config().database_url) as store:
         store.set_paused(campaign, False, current.clock.now())
         _say(f"{campaign} resumed")
         _report(_dispatch(current, store, Selection(campaign)))
-    finally:
-        store.close()
 
 
 @command("cancel")
@@ -84,8 +78,7 @@ def cancel(
     """Cancel the messages of an occurrence that are still waiting to be sent."""
     current = state(ctx)
     day = parse_day(date)
-    store = open_store(current.config().database_url)
-    try:
+    with open_store(current.config().database_url) as store:
         waiting = store.claims(Selection(campaign, push, day), [Status.planned])
         now = current.clock.now()
         canceled = sum(
@@ -95,8 +88,6 @@ def cancel(
             for m in waiting
             if m.id is not None
         )
-    finally:
-        store.close()
     _say(f"{canceled} message{'s' if canceled != 1 else ''} of {campaign} on {day} canceled")
 
 
@@ -123,8 +114,7 @@ def retry(
     # for other gateways does the operator's word put them back in the queue.
     if unknown and not loaded.gateway.can_lookup:
         wanted.append(Status.unknown)
-    store = open_store(loaded.config.database_url)
-    try:
+    with open_store(loaded.config.database_url) as store:
         selection = Selection(campaign)
         requeued = 0
         now = current.clock.now()
@@ -135,5 +125,3 @@ def retry(
             )
         _say(f"{requeued} message{'s' if requeued != 1 else ''} put back in the queue")
         _report(_dispatch(current, store, selection, loaded))
-    finally:
-        store.close()

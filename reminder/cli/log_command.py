@@ -39,11 +39,8 @@ def log_messages(
         except ValueError:
             known = ", ".join(s.value for s in Status)
             raise UsageError(f"--status: unknown status {name!r}; statuses: {known}") from None
-    store = open_store(config.database_url)
-    try:
+    with open_store(config.database_url) as store:
         messages = store.messages(campaign=campaign, statuses=wanted, limit=limit)
-    finally:
-        store.close()
     zone = ZoneInfo(config.settings.timezone)
     rows: list[dict[str, Any]] = [
         {

@@ -47,11 +47,8 @@ def report(
     loaded.project.campaign(campaign)
     if format_ is Format.xlsx and output is None:
         raise UsageError("--format xlsx needs --output FILE.xlsx")
-    store = open_store(loaded.config.database_url)
-    try:
+    with open_store(loaded.config.database_url) as store:
         built = build_report(loaded.project, store, campaign, parse_day(date), current.clock.now())
-    finally:
-        store.close()
     if format_ is Format.xlsx:
         assert output is not None
         write_xlsx(built, output, show_numbers)

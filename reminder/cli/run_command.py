@@ -53,8 +53,7 @@ def run(
         if start.tzinfo is None:
             raise UsageError("--clock-start needs a UTC offset, e.g. 2027-01-30T08:00+08:00")
         clock = ScaledClock(start, clock_speed)
-    store = open_store(loaded.config.database_url)
-    try:
+    with open_store(loaded.config.database_url) as store:
         runtime = Runtime(project=loaded.project, store=store, gateway=loaded.gateway, clock=clock)
         daemon = Daemon(loaded.config, runtime)
         daemon.install_signal_handlers()
@@ -64,8 +63,6 @@ def run(
         finally:
             if server is not None:
                 server.should_exit = True
-    finally:
-        store.close()
     raise typer.Exit(code)
 
 

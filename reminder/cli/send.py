@@ -68,8 +68,7 @@ def send(
         _report(results, {}, day, campaign, loaded, dry_run=True, as_json=as_json)
         return
 
-    store = open_store(loaded.config.database_url)
-    try:
+    with open_store(loaded.config.database_url) as store:
         if loaded.gateway.real and not yes:
             _confirm(store, results, loaded)
         protect = loaded.config.settings.suppression.protect_cadres
@@ -82,8 +81,6 @@ def send(
         _report(
             results, dispatched, day, campaign, loaded, dry_run=False, as_json=as_json, store=store
         )
-    finally:
-        store.close()
 
 
 def _refuse_in_quiet_hours(loaded: Loaded, zone: str, clock: Clock) -> None:

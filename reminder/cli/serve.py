@@ -43,8 +43,7 @@ def serve(
     """Receive Twilio status callbacks and inbound messages (put it behind a reverse proxy)."""
     current = state(ctx)
     config = current.config()
-    store = open_store(config.database_url)
-    try:
+    with open_store(config.database_url) as store:
         app = receipt_app(config, store, current.clock)
         settings = config.settings.receipts
         uvicorn.run(
@@ -54,8 +53,6 @@ def serve(
             log_level="warning",
             access_log=False,
         )
-    finally:
-        store.close()
 
 
 @command("sync")
@@ -70,18 +67,15 @@ def sync(
     loaded = load_everything(current)
     if not loaded.gateway.can_poll:
         raise UsageError(f"the {loaded.gateway.name} gateway cannot be polled")
-    store = open_store(loaded.config.database_url)
 
-    async def run() -> SyncResult:
+    async def run(store: Store) -> SyncResult:
         try:
             return await poll(store, loaded.gateway, current.clock, timedelta(minutes=older_than))
         finally:
             await loaded.gateway.aclose()
 
-    try:
-        result = asyncio.run(run())
-    finally:
-        store.close()
+    with open_store(loaded.config.database_url) as store:
+        result = asyncio.run(run(store))
     stdout().print(
         f"checked {result.checked}, updated {result.moved}, errors {result.errors}", markup=False
     )

@@ -39,11 +39,8 @@ def add(
     """Add a number to the suppression list."""
     current = state(ctx)
     e164 = _number(ctx, number)
-    store = open_store(current.config().database_url)
-    try:
+    with open_store(current.config().database_url) as store:
         added = store.suppress(e164, reason, "operator", current.clock.now())
-    finally:
-        store.close()
     stdout().print(
         f"{shown(e164, show_numbers=False)} {'suppressed' if added else 'was already suppressed'}",
         markup=False,
@@ -58,11 +55,8 @@ def remove(
     """Remove a number from the suppression list."""
     current = state(ctx)
     e164 = _number(ctx, number)
-    store = open_store(current.config().database_url)
-    try:
+    with open_store(current.config().database_url) as store:
         removed = store.unsuppress(e164)
-    finally:
-        store.close()
     stdout().print(
         f"{shown(e164, show_numbers=False)} {'removed' if removed else 'was not suppressed'}",
         markup=False,
@@ -80,11 +74,8 @@ def list_(
 ) -> None:
     """List the suppressed numbers (masked unless --show-numbers)."""
     current = state(ctx)
-    store = open_store(current.config().database_url)
-    try:
+    with open_store(current.config().database_url) as store:
         entries = store.suppressions()
-    finally:
-        store.close()
     rows = [
         {
             "number": shown(e.number, show_numbers=show_numbers),

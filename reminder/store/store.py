@@ -125,6 +125,12 @@ class Store:
         """Release the database connections."""
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- planning -------------------------------------------------------------------------
 
     def statuses(self, campaign: str, push: str, occurrence: date) -> dict[str, Status]:
