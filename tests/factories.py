@@ -146,3 +146,19 @@ class ProjectFiles:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(body, encoding="utf-8")
         return path
+
+
+def twilio_config(
+    base_url: str, *, account_sid: str = "AC" + "a" * 32, delivery: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Config settings selecting the twilio gateway at `base_url`; the token is read from
+    `$TWILIO_AUTH_TOKEN`, which the test sets."""
+    settings: dict[str, Any] = {
+        "account_sid": account_sid,
+        "auth_token": "${TWILIO_AUTH_TOKEN}",
+        "from_number": "+15005550006",
+        "base_url": base_url,
+    }
+    if delivery is not None:
+        settings["delivery"] = delivery
+    return {"gateway": "twilio", "gateways": {"twilio": settings}}

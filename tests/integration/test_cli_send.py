@@ -11,7 +11,7 @@ import pytest
 from freezegun import freeze_time
 
 from reminder.store import open_store
-from tests.factories import ProjectFiles
+from tests.factories import ProjectFiles, twilio_config
 
 FULL_NUMBER = re.compile(r"\+?86\s?1\d{10}|\b1[3-9]\d{9}\b")
 
@@ -177,20 +177,7 @@ def test_unknown_campaign_and_push(cli: Any, sample: Path) -> None:
 def test_a_real_gateway_without_a_terminal_and_without_yes_refuses(
     cli: Any, files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
-    files.write(
-        config={
-            "gateway": "twilio",
-            "gateways": {
-                "twilio": {
-                    "account_sid": "AC" + "0" * 32,
-                    "auth_token": "${TWILIO_AUTH_TOKEN}",
-                    "from_number": "+15005550006",
-                    "base_url": "http://127.0.0.1:9",
-                }
-            },
-        }
-    )
+    _twilio_config(files, monkeypatch, "http://127.0.0.1:9")
     result = cli("--config", files.config_path, "send", "test", "--date", "2027-01-30")
     assert result.exit_code == 2
     assert "sends to real phones: 3 messages would be sent" in result.output
@@ -283,19 +270,7 @@ def test_validate_the_sample(cli: Any, sample: Path) -> None:
 
 def _twilio_config(files: ProjectFiles, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
-    files.write(
-        config={
-            "gateway": "twilio",
-            "gateways": {
-                "twilio": {
-                    "account_sid": "AC" + "0" * 32,
-                    "auth_token": "${TWILIO_AUTH_TOKEN}",
-                    "from_number": "+15005550006",
-                    "base_url": url,
-                }
-            },
-        }
-    )
+    files.write(config=twilio_config(url, account_sid="AC" + "0" * 32))
 
 
 @freeze_time("2027-02-01 15:00:00")  # 23:00 in Shanghai

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from reminder.store import open_store
-from tests.factories import ProjectFiles, cadre, spouse
+from tests.factories import ProjectFiles, cadre, spouse, twilio_config
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
 
 
@@ -120,18 +120,9 @@ def test_retry_failed_messages(
     files.write(
         contacts=[cadre(1), cadre(2)],
         groups={"everyone": {"rank": ">= clerk"}},
-        config={
-            "gateway": "twilio",
-            "gateways": {
-                "twilio": {
-                    "account_sid": ACCOUNT_SID,
-                    "auth_token": "${TWILIO_AUTH_TOKEN}",
-                    "from_number": "+15005550006",
-                    "base_url": twilio_like.url,
-                    "delivery": {"max_attempts": 1, "concurrency": 1},
-                }
-            },
-        },
+        config=twilio_config(
+            twilio_like.url, account_sid=ACCOUNT_SID, delivery={"max_attempts": 1, "concurrency": 1}
+        ),
     )
     twilio_like.script.append(Reply(503, 20503, "Service unavailable"))
     first = send(cli, files, "--date", "2027-02-01", "--ignore-quiet-hours")
@@ -189,18 +180,7 @@ def test_an_unsubscribed_number_is_suppressed_and_sync_polls_statuses(
     files.write(
         contacts=[cadre(1), cadre(2)],
         groups={"everyone": {"rank": ">= clerk"}},
-        config={
-            "gateway": "twilio",
-            "gateways": {
-                "twilio": {
-                    "account_sid": ACCOUNT_SID,
-                    "auth_token": "${TWILIO_AUTH_TOKEN}",
-                    "from_number": "+15005550006",
-                    "base_url": twilio_like.url,
-                    "delivery": {"concurrency": 1},
-                }
-            },
-        },
+        config=twilio_config(twilio_like.url, account_sid=ACCOUNT_SID, delivery={"concurrency": 1}),
     )
     twilio_like.script.append(Reply(400, 21610, "Attempt to send to unsubscribed recipient"))
     first = send(cli, files, "--date", "2027-02-01", "--ignore-quiet-hours")
