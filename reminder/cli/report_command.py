@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.cli.loading import load_everything
@@ -71,8 +72,6 @@ def report(
 
 
 def _plain_table(built: object, show_numbers: bool) -> str:
-    from rich.console import Console
-
     console = Console(file=None, record=True, width=160)
     with console.capture():
         console.print(as_table(built, show_numbers))  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,10 @@ from reminder.cli.progress import DispatchProgress
 from reminder.clock import Clock
 from reminder.config import Config
 from reminder.dispatch import DispatchResult, dispatch_occurrence
-from reminder.errors import UsageError
+from reminder.errors import OperationalError, UsageError
 from reminder.planning import PlanResult, count_existing, render_occurrence, store_plan
 from reminder.status import Status
 from reminder.store import Store, open_store
-from reminder.store.migrate import current_revision
-from reminder.store.store import make_engine
 
 
 @command()
@@ -97,20 +96,12 @@ def _refuse_in_quiet_hours(loaded: Loaded, zone: str, clock: Clock) -> None:
 def _existing_store(config: Config) -> Store | None:
     """The store if it already exists with a schema (a dry run never creates one)."""
     url = config.database_url
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        if not Path(url[len("sqlite:///") :]).exists():
-            return None
-    engine = make_engine(url)
-    try:
-        if current_revision(engine) is None:
-            engine.dispose()
-            return None
-    except Exception:
-        engine.dispose()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         return None
-    return Store(engine)
+    try:
+        return open_store(url, migrate_schema=False)
+    except OperationalError:
+        return None
 
 
 def _confirm(store: Store, results: list[PlanResult], loaded: Loaded) -> None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, case, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.errors import OperationalError
@@ -90,8 +91,6 @@ def make_engine(url: str) -> Engine:
 
 
 def _without_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -105,6 +104,7 @@ def open_store(url: str, *, migrate_schema: bool = True) -> Store:
         if migrate_schema:
             migrate.upgrade(engine)
         elif migrate.current_revision(engine) is None:
+            engine.dispose()
             raise OperationalError("the database has no reminder schema yet")
     except SQLAlchemyError as exc:
         engine.dispose()
@@ -445,8 +445,6 @@ class Store:
 
     def unsuppress(self, number: str) -> bool:
         """Remove a number from the suppression list; False if it was not there."""
-        from sqlalchemy import delete
-
         with self.engine.begin() as connection:
             result = connection.execute(delete(SUPPRESSION).where(SUPPRESSION.c.number == number))
         return bool(result.rowcount)
