@@ -16,6 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from reminder.contact_index import (
+    TAG_SEPARATOR,
+    Condition,
+    Conflict,
+    ContactIndex,
+    Origin,
+    Row,
+)
 from reminder.errors import InputError, Problem, display_path
 from reminder.phones import normalise
 from reminder.ranks import Rank, parse_rank
@@ -95,23 +103,103 @@ class Located:
         return Problem(self.file, f"{label}: {reason}" if label else reason, line=self.line)
 
 
-@dataclass
-class ContactBook:
-    """Every contact by id, plus where each was read and the raw group definitions."""
+class ContactTable:
+    """The contacts of a book by id: a read-only mapping over the book's index, iterated in id
+    order and streamed, never held in memory as a whole."""
 
-    contacts: dict[str, Contact] = field(default_factory=dict)
-    where: dict[str, Located] = field(default_factory=dict)
-    group_sources: list[tuple[str, LineDict]] = field(default_factory=list)
+    def __init__(self, index: ContactIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, contact_id: str) -> Contact:
+        found = self.get(contact_id)
+        if found is None:
+            raise KeyError(contact_id)
+        return found
+
+    def get(self, contact_id: str) -> Contact | None:
+        """One contact, or None."""
+        row = self._index.contact_row(contact_id)
+        return None if row is None else contact_from_row(row)
+
+    def __contains__(self, contact_id: object) -> bool:
+        return isinstance(contact_id, str) and self._index.contact_row(contact_id) is not None
+
+    def __len__(self) -> int:
+        return self._index.count()[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return (contact.id for contact in self.values())
+
+    def values(self) -> Iterator[Contact]:
+        """Every contact, ordered by id."""
+        return map(contact_from_row, self._index.matching(EVERYONE))
+
+
+EVERYONE = Condition("1")
+
+
+class ContactBook:
+    """Every contact of a project, kept in a `ContactIndex`, plus the raw group definitions."""
+
+    def __init__(self) -> None:
+        self.index = ContactIndex()
+        self.contacts = ContactTable(self.index)
+        self.group_sources: list[tuple[str, LineDict]] = []
+
+    def add(self, contact: Contact, where: Located) -> None:
+        """Add one contact; raises `Conflict` when its id or phone number is taken."""
+        self.index.add(
+            (
+                contact.id,
+                contact.name,
+                contact.phone,
+                int(contact.rank) if contact.rank is not None else None,
+                contact.unit,
+                contact.post,
+                TAG_SEPARATOR.join(sorted(contact.tags)),
+                contact.family_of,
+                contact.relation,
+            ),
+            sorted(contact.tags),
+            Origin(where.file, where.line, where.sheet),
+        )
+
+    def seal(self) -> None:
+        """End loading (see `ContactIndex.seal`)."""
+        self.index.seal()
+
+    def matching(self, condition: Condition) -> Iterator[Contact]:
+        """The contacts meeting a SQL condition (see `reminder.groups.condition`), by id."""
+        return map(contact_from_row, self.index.matching(condition))
 
     def family_of(self, cadre_id: str) -> list[Contact]:
         """The family members of one cadre, ordered by id."""
-        return sorted(
-            (c for c in self.contacts.values() if c.family_of == cadre_id), key=lambda c: c.id
-        )
+        return [contact_from_row(row) for row in self.index.relatives(cadre_id)]
 
     def cadre_of(self, contact: Contact) -> Contact | None:
         """The cadre a family member belongs to (None for a cadre)."""
         return self.contacts.get(contact.family_of) if contact.family_of else None
+
+    def counts(self) -> tuple[int, int]:
+        """How many cadres and how many family members."""
+        total, family = self.index.count()
+        return total - family, family
+
+
+def contact_from_row(row: Row) -> Contact:
+    """A contact rebuilt from its index row (validated when it was added)."""
+    contact_id, name, phone, rank, unit, post, tags, family_of, relation = row
+    return Contact.model_construct(
+        id=contact_id,
+        name=name,
+        phone=phone,
+        rank=Rank(rank) if rank is not None else None,
+        unit=unit,
+        post=post,
+        tags=frozenset(tags.split(TAG_SEPARATOR)) if tags else frozenset(),
+        family_of=family_of,
+        relation=relation,
+    )
 
 
 def contact_files(folder: Path) -> list[Path]:
@@ -133,36 +221,21 @@ def load_contacts(folder: Path, region: str, problems: list[Problem]) -> Contact
     if not folder.is_dir():
         problems.append(Problem(display_path(folder), "contacts folder does not exist"))
         return book
-    phones: dict[str, Located] = {}
     for path in contact_files(folder):
         for record, where in _records(path, book, problems):
             contact = _parse(record, where, region, problems)
             if contact is None:
                 continue
-            if contact.id in book.contacts:
-                first = book.where[contact.id]
-                problems.append(
-                    Problem(
-                        where.file,
-                        f"duplicate contact id {contact.id!r} (first at {first})",
-                        line=where.line,
-                    )
-                )
-                continue
-            if contact.phone in phones:
-                problems.append(
-                    Problem(
-                        where.file,
-                        f"duplicate phone number (also at {phones[contact.phone]})",
-                        line=where.line,
-                    )
-                )
-                continue
-            phones[contact.phone] = where
-            book.contacts[contact.id] = contact
-            book.where[contact.id] = where
+            try:
+                book.add(contact, where)
+            except Conflict as clash:
+                what = f"contact id {contact.id!r}" if clash.column == "id" else "phone number"
+                label = "first at" if clash.column == "id" else "also at"
+                message = f"duplicate {what} ({label} {clash.first})"
+                problems.append(Problem(where.file, message, line=where.line))
+    book.seal()
     _check_families(book, problems)
-    if not book.contacts and not problems:
+    if not len(book.contacts) and not problems:
         problems.append(Problem(display_path(folder), "no contacts found"))
     return book
 
@@ -283,29 +356,13 @@ def _parse(
 
 
 def _check_families(book: ContactBook, problems: list[Problem]) -> None:
-    for contact_id, contact in list(book.contacts.items()):
-        if contact.family_of is None:
-            if contact.relation:
-                where = book.where[contact_id]
-                problems.append(
-                    Problem(where.file, "relation is set but family_of is not", line=where.line)
-                )
-            continue
-        where = book.where[contact_id]
-        cadre = book.contacts.get(contact.family_of)
-        if cadre is None:
+    for file, line, family_of, relation, cadre_exists, cadre_is_family in book.index.family_links():
+        if family_of is None:
+            if relation:
+                problems.append(Problem(file, "relation is set but family_of is not", line=line))
+        elif not cadre_exists:
+            problems.append(Problem(file, f"family_of: no contact has id {family_of!r}", line=line))
+        elif cadre_is_family:
             problems.append(
-                Problem(
-                    where.file,
-                    f"family_of: no contact has id {contact.family_of!r}",
-                    line=where.line,
-                )
-            )
-        elif cadre.is_family:
-            problems.append(
-                Problem(
-                    where.file,
-                    f"family_of: {contact.family_of!r} is itself a family member",
-                    line=where.line,
-                )
+                Problem(file, f"family_of: {family_of!r} is itself a family member", line=line)
             )

@@ -10,11 +10,14 @@ A group is exactly one of:
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from reminder.contact_index import Condition
 from reminder.contacts import Contact, ContactBook
 from reminder.errors import Problem
 from reminder.ranks import RankRange, parse_rank_range
@@ -151,40 +154,70 @@ def _cycle(name: str, groups: dict[str, GroupDef], path: list[str]) -> bool:
     return any(_cycle(ref, groups, [*path, name]) for ref in group.spec.references())
 
 
-def resolve(name: str, groups: dict[str, GroupDef], book: ContactBook) -> list[Contact]:
-    """The contacts of one group, ordered by id (groups must have been validated)."""
+def condition(name: str, groups: dict[str, GroupDef], alias: str = "c") -> Condition:
+    """A group as a SQL condition on the contact aliased `alias` (groups must be validated).
+
+    Lists travel as one JSON parameter each, so a group of any size is one statement; a family
+    group looks up each member's cadre (`EXISTS` on the primary key), never the whole group.
+    """
     spec = groups[name].spec
-    chosen: dict[str, Contact] = {}
     if spec.ids is not None:
-        chosen = {i: book.contacts[i] for i in spec.ids}
-    elif spec.union is not None:
-        for member in spec.union:
-            chosen.update((c.id, c) for c in resolve(member, groups, book))
-    elif spec.family_of is not None:
-        for cadre in resolve(spec.family_of, groups, book):
-            for relative in book.family_of(cadre.id):
-                if spec.relations is None or relative.relation in spec.relations:
-                    chosen[relative.id] = relative
-    else:
-        chosen = {c.id: c for c in book.contacts.values() if _matches(spec, c)}
-    return sorted(chosen.values(), key=lambda c: c.id)
+        return Condition(f"{alias}.id IN (SELECT value FROM json_each(?))", (json.dumps(spec.ids),))
+    if spec.union is not None:
+        return _any_of([condition(member, groups, alias) for member in spec.union])
+    if spec.family_of is not None:
+        cadre = condition(spec.family_of, groups, alias + "f")
+        sql = (
+            f"EXISTS (SELECT 1 FROM contact {alias}f WHERE {alias}f.id = {alias}.family_of "
+            f"AND ({cadre.sql}))"
+        )
+        if spec.relations is None:
+            return Condition(sql, cadre.params)
+        sql += f" AND {alias}.relation IN (SELECT value FROM json_each(?))"
+        return Condition(sql, (*cadre.params, json.dumps(spec.relations)))
+    clauses = [f"{alias}.family_of IS NULL"]
+    params: tuple[Any, ...] = ()
+    if spec.rank is not None:
+        clauses.append(f"{alias}.rank IS NOT NULL")
+        if spec.rank.low is not None:
+            clauses.append(f"{alias}.rank >= ?")
+            params += (int(spec.rank.low),)
+        if spec.rank.high is not None:
+            clauses.append(f"{alias}.rank <= ?")
+            params += (int(spec.rank.high),)
+    if spec.units is not None:
+        clauses.append(f"{alias}.unit IN (SELECT value FROM json_each(?))")
+        params += (json.dumps(spec.units),)
+    if spec.tags is not None:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM contact_tag {alias}t WHERE {alias}t.contact_id = {alias}.id "
+            f"AND {alias}t.tag IN (SELECT value FROM json_each(?)))"
+        )
+        params += (json.dumps(spec.tags),)
+    return Condition(" AND ".join(clauses), params)
 
 
-def _matches(spec: GroupSpec, contact: Contact) -> bool:
-    if contact.is_family:
-        return False
-    if spec.rank is not None and contact.rank not in spec.rank:
-        return False
-    if spec.units is not None and contact.unit not in spec.units:
-        return False
-    return spec.tags is None or bool(contact.tags & set(spec.tags))
+def audience_condition(names: tuple[str, ...], groups: dict[str, GroupDef]) -> Condition:
+    """The union of several groups as one SQL condition."""
+    return _any_of([condition(name, groups) for name in names])
+
+
+def _any_of(parts: list[Condition]) -> Condition:
+    if not parts:
+        return Condition("0")
+    return Condition(
+        "(" + " OR ".join(f"({p.sql})" for p in parts) + ")",
+        tuple(param for p in parts for param in p.params),
+    )
+
+
+def resolve(name: str, groups: dict[str, GroupDef], book: ContactBook) -> Iterator[Contact]:
+    """The contacts of one group, ordered by id, streamed (groups must have been validated)."""
+    return book.matching(condition(name, groups))
 
 
 def audience(
     names: tuple[str, ...], groups: dict[str, GroupDef], book: ContactBook
-) -> list[Contact]:
-    """The union of several groups, each person once, ordered by id."""
-    chosen: dict[str, Contact] = {}
-    for name in names:
-        chosen.update((c.id, c) for c in resolve(name, groups, book))
-    return sorted(chosen.values(), key=lambda c: c.id)
+) -> Iterator[Contact]:
+    """The union of several groups, each person once, ordered by id, streamed."""
+    return book.matching(audience_condition(names, groups))

@@ -11,9 +11,8 @@ from reminder.campaigns import Campaign, Push
 from reminder.cases import Case
 from reminder.contacts import Contact
 from reminder.errors import InputError, Problem
-from reminder.groups import audience
 from reminder.project import Project
-from reminder.rotation import case_for
+from reminder.rotation import Rotation
 from reminder.segments import SegmentCount, count_segments
 from reminder.templates import RenderFailure, with_signature
 from reminder.windows import ResolvedWindow
@@ -46,76 +45,104 @@ def _person(contact: Contact) -> dict[str, Any]:
     }
 
 
-def _family_rank(project: Project, contact: Contact) -> tuple[str, int]:
-    """The cadre whose case order the contact follows, and the contact's place in the family."""
-    if contact.family_of is None:
-        return contact.id, 0
-    relatives = project.book.family_of(contact.family_of)
-    return contact.family_of, 1 + [r.id for r in relatives].index(contact.id)
+class PushDay:
+    """What every message of one push on one date shares, worked out once: the template
+    variables that do not depend on the person (and their flat form), the case rotations, the
+    template. `draft(contact)` then does only the per-person work."""
 
-
-def _cadre_cases(project: Project, campaign: Campaign, cadre_id: str, day_index: int) -> set[str]:
-    """The ids of the cases a cadre reads on one day, over every push that reaches them."""
-    chosen = set()
-    for push in campaign.pushes:
-        pool = push.case_pool(project.cases)
-        if pool and cadre_id in project.audience_ids(campaign.id, push.id):
-            case = case_for(pool, campaign.id, cadre_id, day_index)
-            if case is not None:
-                chosen.add(case.id)
-    return chosen
-
-
-def context_for(
-    project: Project,
-    campaign: Campaign,
-    push: Push,
-    window: ResolvedWindow,
-    day: date,
-    contact: Contact,
-) -> tuple[dict[str, Any], Case | None]:
-    """The template variables for one contact on one date, and the case of the day."""
-    settings = project.config.settings
-    cadre_id, family_rank = _family_rank(project, contact)
-    day_index = window.index(day)
-    avoid = _cadre_cases(project, campaign, cadre_id, day_index) if family_rank else set()
-    case = case_for(
-        push.case_pool(project.cases), campaign.id, cadre_id, day_index, family_rank, avoid
-    )
-    cadre = project.book.cadre_of(contact)
-    festival_day = window.festival_day
-    context: dict[str, Any] = {
-        "contact": _person(contact),
-        "campaign": {"id": campaign.id, "name": campaign.name},
-        "festival": {
-            "id": campaign.festival.value,
-            "name": campaign.festival.label,
-            "date": festival_day,
-        },
-        "date": day,
-        "day": day_index + 1,
-        "days": window.length,
-        "days_to_festival": (festival_day - day).days,
-        "organisation": settings.organisation,
-        "hotline": settings.hotline,
-        "signature": settings.signature,
-    }
-    if window.holiday is not None:
-        context["holiday"] = {
-            "start": window.holiday.start,
-            "end": window.holiday.end,
-            "days": window.holiday.days,
+    def __init__(
+        self, project: Project, campaign: Campaign, push: Push, window: ResolvedWindow, day: date
+    ) -> None:
+        self.project = project
+        self.campaign = campaign
+        self.push = push
+        self.day = day
+        self.day_index = window.index(day)
+        self.signature = project.config.settings.signature
+        self.rotation = Rotation(push.case_pool(project.cases))
+        self._pushes_with_cases = [
+            (other.id, Rotation(pool))
+            for other in campaign.pushes
+            if (pool := other.case_pool(project.cases))
+        ]
+        settings = project.config.settings
+        festival_day = window.festival_day
+        self.shared: dict[str, Any] = {
+            "campaign": {"id": campaign.id, "name": campaign.name},
+            "festival": {
+                "id": campaign.festival.value,
+                "name": campaign.festival.label,
+                "date": festival_day,
+            },
+            "date": day,
+            "day": self.day_index + 1,
+            "days": window.length,
+            "days_to_festival": (festival_day - day).days,
+            "organisation": settings.organisation,
+            "hotline": settings.hotline,
+            "signature": settings.signature,
         }
-    if cadre is not None:
-        context["cadre"] = _person(cadre)
-    if case is not None:
-        context["case"] = {
-            "id": case.id,
-            "title": case.title,
-            "summary": case.summary,
-            "year": case.year,
-        }
-    return context, case
+        if window.holiday is not None:
+            self.shared["holiday"] = {
+                "start": window.holiday.start,
+                "end": window.holiday.end,
+                "days": window.holiday.days,
+            }
+        self._shared_flat = _flat_variables(self.shared)
+
+    def _family_rank(self, contact: Contact) -> tuple[str, int]:
+        """The cadre whose case order the contact follows, and the contact's place in the family."""
+        if contact.family_of is None:
+            return contact.id, 0
+        relatives = self.project.book.family_of(contact.family_of)
+        return contact.family_of, 1 + [r.id for r in relatives].index(contact.id)
+
+    def _cadre_cases(self, cadre_id: str) -> set[str]:
+        """The ids of the cases a cadre reads this day, over every push that reaches them."""
+        chosen = set()
+        for push_id, rotation in self._pushes_with_cases:
+            if self.project.reaches(self.campaign.id, push_id, cadre_id):
+                case = rotation.pick(self.campaign.id, cadre_id, self.day_index)
+                if case is not None:
+                    chosen.add(case.id)
+        return chosen
+
+    def context(self, contact: Contact) -> tuple[dict[str, Any], dict[str, Any], Case | None]:
+        """The template variables for one contact: all of them, the per-person part only, and
+        the case of the day."""
+        cadre_id, family_rank = self._family_rank(contact)
+        avoid = self._cadre_cases(cadre_id) if family_rank else set()
+        case = self.rotation.pick(self.campaign.id, cadre_id, self.day_index, family_rank, avoid)
+        own: dict[str, Any] = {"contact": _person(contact)}
+        if contact.family_of is not None:
+            cadre = self.project.book.cadre_of(contact)
+            if cadre is not None:
+                own["cadre"] = _person(cadre)
+        if case is not None:
+            own["case"] = {
+                "id": case.id,
+                "title": case.title,
+                "summary": case.summary,
+                "year": case.year,
+            }
+        return {**self.shared, **own}, own, case
+
+    def draft(self, contact: Contact) -> Draft:
+        """Render one message; raises `RenderFailure` when the template fails."""
+        context, own, case = self.context(contact)
+        text = self.project.templates.render(self.push.template, context)
+        body = with_signature(text, self.signature)
+        return Draft(
+            campaign=self.campaign.id,
+            push=self.push.id,
+            occurrence=self.day,
+            contact=contact,
+            body=body,
+            count=count_segments(body),
+            template=self.push.template,
+            variables={**self._shared_flat, **_flat_variables(own)},
+            case=case,
+        )
 
 
 def _flat_variables(context: dict[str, Any]) -> dict[str, str]:
@@ -131,31 +158,6 @@ def _flat_variables(context: dict[str, Any]) -> dict[str, str]:
     return flat
 
 
-def draft(
-    project: Project,
-    campaign: Campaign,
-    push: Push,
-    window: ResolvedWindow,
-    day: date,
-    contact: Contact,
-) -> Draft:
-    """Render one message; raises `RenderFailure` when the template fails."""
-    context, case = context_for(project, campaign, push, window, day, contact)
-    text = project.templates.render(push.template, context)
-    body = with_signature(text, project.config.settings.signature)
-    return Draft(
-        campaign=campaign.id,
-        push=push.id,
-        occurrence=day,
-        contact=contact,
-        body=body,
-        count=count_segments(body),
-        template=push.template,
-        variables=_flat_variables(context),
-        case=case,
-    )
-
-
 def iter_drafts(
     project: Project,
     campaign_id: str,
@@ -169,9 +171,10 @@ def iter_drafts(
     (a template mistake is reported once, not once per contact)."""
     source = project.campaigns[campaign_id]
     campaign = source.campaign
+    push_day = PushDay(project, campaign, push, window, day)
     for contact in contacts:
         try:
-            message = draft(project, campaign, push, window, day, contact)
+            message = push_day.draft(contact)
         except RenderFailure as exc:
             problems.setdefault(str(exc.problem), exc.problem)
             continue
@@ -194,7 +197,7 @@ def draft_push(
 ) -> list[Draft]:
     """Render every message of one push on one date, or raise one `InputError` with them all."""
     problems: dict[str, Problem] = {}
-    contacts = audience(push.audience, project.groups, project.book)
+    contacts = project.audience(campaign_id, push.id)
     drafts = list(iter_drafts(project, campaign_id, push, window, day, contacts, problems))
     if problems:
         raise InputError(list(problems.values()))

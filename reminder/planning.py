@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 
 from reminder.campaigns import Campaign
 from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
-from reminder.groups import audience
 from reminder.messages import Draft, draft_push, iter_drafts
 from reminder.project import Project
 from reminder.schedule import occurrence_on
@@ -158,12 +158,11 @@ def plan_streaming(
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
     push = campaign.push(push_id)
-    contacts = audience(push.audience, project.groups, project.book)
+    contacts = project.audience(campaign_id, push_id)
     problems: dict[str, Problem] = {}
 
     def batches() -> Iterator[list[NewMessage]]:
-        for start in range(0, len(contacts), batch):
-            chunk = contacts[start : start + batch]
+        while chunk := list(islice(contacts, batch)):
             done = store.planned_contacts(campaign_id, push_id, day, [c.id for c in chunk])
             fresh = [c for c in chunk if c.id not in done]
             drafts = list(iter_drafts(project, campaign_id, push, window, day, fresh, problems))

@@ -5,15 +5,17 @@ sent or written (ARCHITECTURE.md invariant 8).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder.campaigns import Campaign, CampaignFile, CaseSelection, load_campaigns
 from reminder.cases import Case, load_cases
 from reminder.config import Config
-from reminder.contacts import ContactBook, load_contacts
+from reminder.contact_index import Condition
+from reminder.contacts import Contact, ContactBook, load_contacts
 from reminder.errors import Problem, UsageError
-from reminder.groups import GroupDef, audience, load_groups
+from reminder.groups import GroupDef, audience_condition, load_groups
 from reminder.schedule import push_days
 from reminder.sources import raise_if
 from reminder.templates import Templates
@@ -29,7 +31,7 @@ class Project:
     cases: dict[str, Case]
     campaigns: dict[str, CampaignFile]
     templates: Templates
-    _audiences: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
+    _audiences: dict[tuple[str, str], Condition] = field(default_factory=dict, repr=False)
 
     def campaign(self, campaign_id: str) -> Campaign:
         """A campaign by id; an unknown id is a usage error listing the known ones."""
@@ -38,14 +40,22 @@ class Project:
             raise UsageError(f"no campaign {campaign_id!r}; campaigns: {known}")
         return self.campaigns[campaign_id].campaign
 
-    def audience_ids(self, campaign_id: str, push_id: str) -> frozenset[str]:
-        """The contact ids one push reaches (computed once per push)."""
+    def audience_condition(self, campaign_id: str, push_id: str) -> Condition:
+        """The audience of one push as a SQL condition on the contact book (built once)."""
         key = (campaign_id, push_id)
         if key not in self._audiences:
             push = self.campaign(campaign_id).push(push_id)
-            members = audience(push.audience, self.groups, self.book)
-            self._audiences[key] = frozenset(c.id for c in members)
+            self._audiences[key] = audience_condition(push.audience, self.groups)
         return self._audiences[key]
+
+    def audience(self, campaign_id: str, push_id: str) -> Iterator[Contact]:
+        """The contacts one push reaches, ordered by id, streamed."""
+        return self.book.matching(self.audience_condition(campaign_id, push_id))
+
+    def reaches(self, campaign_id: str, push_id: str, contact_id: str) -> bool:
+        """Whether one push reaches one contact."""
+        condition = self.audience_condition(campaign_id, push_id)
+        return self.book.index.meets(contact_id, condition)
 
     def timezone(self, campaign: Campaign) -> str:
         """The zone a campaign runs in: its own, else the config's."""

@@ -154,8 +154,8 @@ def build_report(
     groups = []
     names = sorted({g for push in campaign.pushes for g in push.audience})
     for name in names:
-        members = {c.id for c in resolve(name, project.groups, project.book)}
-        targeted = [cid for cid in members if cid in per_contact]
+        members = resolve(name, project.groups, project.book)
+        targeted = [c.id for c in members if c.id in per_contact]
         groups.append(
             GroupFigures(
                 name,

@@ -21,29 +21,54 @@ from math import gcd
 from reminder.cases import Case
 
 
-@lru_cache(maxsize=4096)
-def _sorted_pool(pool: tuple[Case, ...]) -> tuple[Case, ...]:
-    return tuple(sorted(pool, key=lambda c: c.id))
-
-
 @lru_cache(maxsize=256)
 def _steps(size: int) -> tuple[int, ...]:
     """The steps that walk a pool of `size` cases without repeating (coprime with `size`)."""
     return tuple(s for s in range(1, size + 1) if gcd(s, size) == 1) or (1,)
 
 
-def _affine(campaign: str, cadre_id: str, size: int) -> tuple[int, int]:
-    digest = hashlib.sha256(f"{campaign}\x00{cadre_id}".encode()).digest()
-    offset = int.from_bytes(digest[:8], "big") % size
-    steps = _steps(size)
-    return offset, steps[int.from_bytes(digest[8:16], "big") % len(steps)]
+class Rotation:
+    """One pool of cases, sorted by id once, and each cadre's walk through it."""
+
+    def __init__(self, pool: Sequence[Case]) -> None:
+        self.ordered = tuple(sorted(pool, key=lambda c: c.id))
+        self._steps = _steps(len(self.ordered)) if self.ordered else (1,)
+
+    def _affine(self, campaign: str, cadre_id: str) -> tuple[int, int]:
+        digest = hashlib.sha256(f"{campaign}\x00{cadre_id}".encode()).digest()
+        offset = int.from_bytes(digest[:8], "big") % len(self.ordered)
+        return offset, self._steps[int.from_bytes(digest[8:16], "big") % len(self._steps)]
+
+    def order(self, campaign: str, cadre_id: str) -> list[Case]:
+        """The cadre's own fixed order of the pool."""
+        offset, step = self._affine(campaign, cadre_id)
+        size = len(self.ordered)
+        return [self.ordered[(offset + k * step) % size] for k in range(size)]
+
+    def pick(
+        self,
+        campaign: str,
+        cadre_id: str,
+        day_index: int,
+        family_rank: int = 0,
+        avoid: Collection[str] = (),
+    ) -> Case | None:
+        """Entry `day_index + family_rank` of the cadre's order, stepping past `avoid`."""
+        if not self.ordered:
+            return None
+        offset, step = self._affine(campaign, cadre_id)
+        size = len(self.ordered)
+        start = day_index + family_rank
+        for extra in range(size if avoid else 1):
+            case = self.ordered[(offset + (start + extra) * step) % size]
+            if case.id not in avoid:
+                return case
+        return self.ordered[(offset + start * step) % size]
 
 
 def case_order(pool: Sequence[Case], campaign: str, cadre_id: str) -> list[Case]:
     """The cadre's own fixed order of the pool (sorted by id first, so file order is irrelevant)."""
-    ordered = _sorted_pool(tuple(pool))
-    offset, step = _affine(campaign, cadre_id, len(ordered))
-    return [ordered[(offset + k * step) % len(ordered)] for k in range(len(ordered))]
+    return Rotation(pool).order(campaign, cadre_id) if pool else []
 
 
 def case_for(
@@ -58,13 +83,6 @@ def case_for(
 
     `family_rank` is 0 for the cadre and 1, 2, … for the cadre's family members in id order;
     `avoid` holds the ids of the cases the cadre reads that day (skipped when possible).
+    Planning keeps one `Rotation` per pool instead of calling this for every message.
     """
-    if not pool:
-        return None
-    order = case_order(pool, campaign, cadre_id)
-    start = day_index + family_rank
-    for extra in range(len(order)):
-        case = order[(start + extra) % len(order)]
-        if case.id not in avoid:
-            return case
-    return order[start % len(order)]
+    return Rotation(pool).pick(campaign, cadre_id, day_index, family_rank, avoid)

@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
 from jinja2 import TemplateSyntaxError as JinjaSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -37,7 +37,9 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # a project is loaded anew on reload; no stat() per message
         )
+        self._cache: dict[str, tuple[Template, dict[str, Any]]] = {}
 
     def check(self, name: str) -> Problem | None:
         """None when template `name` exists and compiles, else the problem."""
@@ -49,10 +51,23 @@ class Templates:
             return Problem(self._file(name), f"template syntax: {exc.message}", line=exc.lineno)
         return None
 
+    def _compiled(self, name: str) -> tuple[Template, dict[str, Any]]:
+        if name not in self._cache:
+            template = self._env.get_template(name)
+            self._cache[name] = (template, dict(template.globals))
+        return self._cache[name]
+
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render template `name`; any failure is a `RenderFailure` located in the template."""
         try:
-            return self._env.get_template(name).render(context)
+            template, globals_ = self._compiled(name)
+            # What Template.render does, minus merging the globals' ChainMap for every message:
+            # they are copied once, and the context is handed over as it is (`shared=True`).
+            frame = template.new_context({**globals_, **context}, shared=True)
+            try:
+                return self._env.concat(template.root_render_func(frame))  # type: ignore[attr-defined]
+            except Exception:
+                self._env.handle_exception()  # maps the traceback onto the template's lines
         except JinjaSyntaxError as exc:
             raise RenderFailure(
                 Problem(self._file(name), f"template syntax: {exc.message}", line=exc.lineno)

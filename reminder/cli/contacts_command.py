@@ -35,10 +35,10 @@ def check(ctx: typer.Context) -> None:
     if problems:
         raise InputError(problems)
     files = contact_files(folder)
-    cadres = sum(1 for c in book.contacts.values() if not c.is_family)
+    cadres, family = book.counts()
     stdout().print(
         f"{len(files)} contact file{'s' if len(files) != 1 else ''} in {display_path(folder)}: "
-        f"{cadres} cadres, {len(book.contacts) - cadres} family members, {len(groups)} groups; "
+        f"{cadres} cadres, {family} family members, {len(groups)} groups; "
         "all valid",
         markup=False,
         highlight=False,

@@ -51,8 +51,7 @@ def validate(
     def say(text: str, style: str | None = None) -> None:
         out.print(text, style=style, markup=False, highlight=False)
 
-    cadres = sum(1 for c in project.book.contacts.values() if not c.is_family)
-    family = len(project.book.contacts) - cadres
+    cadres, family = project.book.counts()
     say(
         f"config {loaded.config.source_name}: gateway {loaded.gateway.name}, "
         f"zone {loaded.config.settings.timezone}"

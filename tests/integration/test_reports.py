@@ -28,8 +28,8 @@ def seed(sample: Path) -> dict[str, Any]:
     25 delivered, 2 undelivered, 2 suppressed. Day 2: leading cadres all delivered but one of
     day 1's failed ones, whose message expired. So 60 of 65 contacts are reached."""
     project = load_project(load_config(sample / "config.yaml"))
-    leading = sorted(project.audience_ids("spring-festival", "daily-leading"))
-    spouses = sorted(project.audience_ids("spring-festival", "family-greeting"))
+    leading = [c.id for c in project.audience("spring-festival", "daily-leading")]
+    spouses = [c.id for c in project.audience("spring-festival", "family-greeting")]
     store = open_store(f"sqlite:///{sample / 'reminder.db'}")
     plan: list[tuple[date, str, str, str, str | None, str | None]] = []
     for i, cid in enumerate(leading):

@@ -1,6 +1,10 @@
+import random
+import threading
+from collections.abc import Iterable
+
 import pytest
 
-from reminder.contacts import Contact, ContactBook
+from reminder.contacts import Contact, ContactBook, Located
 from reminder.errors import Problem
 from reminder.groups import audience, load_groups, resolve
 from reminder.ranks import Rank
@@ -9,8 +13,9 @@ from reminder.sources import LineDict
 
 def book_of(*contacts: Contact, groups: dict) -> ContactBook:
     book = ContactBook()
-    for contact in contacts:
-        book.contacts[contact.id] = contact
+    for line, contact in enumerate(contacts, start=2):
+        book.add(contact, Located("contacts.yaml", line))
+    book.seal()
     mapping = LineDict(groups)
     mapping.key_lines = {name: i + 2 for i, name in enumerate(groups)}
     book.group_sources.append(("groups.yaml", mapping))
@@ -34,7 +39,7 @@ PEOPLE = (
 )
 
 
-def ids(contacts: list[Contact]) -> list[str]:
+def ids(contacts: Iterable[Contact]) -> list[str]:
     return [c.id for c in contacts]
 
 
@@ -107,3 +112,86 @@ def test_bad_groups_are_located_errors(groups: dict, message: str) -> None:
     assert problems, "expected a problem"
     assert any(message in str(p) for p in problems), [str(p) for p in problems]
     assert all(str(p).startswith("groups.yaml:") for p in problems)
+
+
+def reference_members(name: str, specs: dict, people: dict[str, Contact]) -> set[str]:
+    """The group rules of `reminder.groups`' module doc, read literally, in plain Python."""
+    spec = specs[name]
+    if "ids" in spec:
+        return set(spec["ids"])
+    if "union" in spec:
+        return set().union(*(reference_members(g, specs, people) for g in spec["union"]))
+    if "family_of" in spec:
+        cadres = reference_members(spec["family_of"], specs, people)
+        return {
+            c.id
+            for c in people.values()
+            if c.family_of in cadres
+            and ("relations" not in spec or c.relation in spec["relations"])
+        }
+    low = Rank[spec["rank"].removeprefix(">= ")] if "rank" in spec else None
+    return {
+        c.id
+        for c in people.values()
+        if c.family_of is None
+        and (low is None or (c.rank is not None and c.rank >= low))
+        and ("units" not in spec or c.unit in spec["units"])
+        and ("tags" not in spec or bool(c.tags & set(spec["tags"])))
+    }
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sql_groups_match_the_rules_on_random_books(seed: int) -> None:
+    rng = random.Random(seed)
+    units, tags, ranks = ["财政局", "教育局", "公安局"], ["key_post", "new", "audit"], list(Rank)
+    people: dict[str, Contact] = {}
+    for i in range(60):
+        people[f"c{i:02d}"] = Contact(
+            id=f"c{i:02d}",
+            name=f"干部{i}",
+            phone=f"+86138{i:08d}",
+            rank=rng.choice([*ranks, None]),
+            unit=rng.choice(units),
+            tags=frozenset(rng.sample(tags, rng.randint(0, 2))),
+        )
+    for i in range(40):
+        people[f"f{i:02d}"] = Contact(
+            id=f"f{i:02d}",
+            name=f"家属{i}",
+            phone=f"+86139{i:08d}",
+            family_of=f"c{rng.randrange(60):02d}",
+            relation=rng.choice(["spouse", "child"]),
+        )
+    specs = {
+        "senior": {"rank": f">= {rng.choice(ranks).name}"},
+        "unit": {"units": rng.sample(units, 2)},
+        "tagged": {"tags": rng.sample(tags, 1), "rank": f">= {rng.choice(ranks).name}"},
+        "named": {"ids": rng.sample(sorted(people), 8)},
+        "either": {"union": ["senior", "named"]},
+        "spouses": {"family_of": "either", "relations": ["spouse"]},
+        "families": {"family_of": "tagged"},
+        "all": {"union": ["unit", "spouses", "families"]},
+    }
+    book = book_of(*people.values(), groups=specs)
+    problems: list[Problem] = []
+    groups = load_groups(book, problems)
+    assert problems == []
+    for name in specs:
+        expected = sorted(reference_members(name, specs, people))
+        assert ids(resolve(name, groups, book)) == expected, name
+    union = reference_members("senior", specs, people) | reference_members("spouses", specs, people)
+    assert ids(audience(("senior", "spouses"), groups, book)) == sorted(union)
+
+
+def test_a_book_is_read_from_other_threads() -> None:
+    book = book_of(*PEOPLE, groups={"leading": {"rank": ">= deputy_division"}})
+    groups = load_groups(book, [])
+    found: list[list[str]] = []
+    worker = threading.Thread(target=lambda: found.append(ids(resolve("leading", groups, book))))
+    worker.start()
+    worker.join()
+    assert found == [["c1", "c2"]]
+    assert [c.id for c in book.family_of("c1")] == ["f1", "f2"]
+    assert book.cadre_of(book.contacts["f3"]) == PEOPLE[2]
+    assert "f3" in book.contacts and "zz" not in book.contacts
+    assert book.counts() == (3, 3)
