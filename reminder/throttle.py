@@ -1,9 +1,12 @@
 """Throttling in messages *and* segments per second (a generic cell-rate algorithm).
 
-Each `acquire(segments)` waits until both budgets allow the message: the message rate spaces
-messages `1 / messages_per_second` apart, the segment rate spaces them `segments /
-segments_per_second` apart. Time comes from the injected clock and waiting from the injected
-`sleep`, so tests and simulations can run it on a fake clock.
+Each `acquire(segments)` reserves the next free slot and waits for it: the message rate spaces
+slots `1 / messages_per_second` apart, the segment rate `segments / segments_per_second` apart.
+Slots are reserved before waiting, so while messages queue up the slots follow each other exactly
+whatever the event loop's delays; a slot the loop woke up late for is used late rather than
+lost, by at most `CATCH_UP` (so the rate holds on a busy loop and a burst stays that short).
+After an idle spell the next slot is "now". Time comes from the injected clock and waiting from
+the injected `sleep`, so tests and simulations can run it on a fake clock.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from datetime import datetime, timedelta
 from reminder.clock import Clock
 
 Sleep = Callable[[float], Awaitable[None]]
+#: How late a reserved slot may still be used (see the module doc).
+CATCH_UP = timedelta(milliseconds=50)
 
 
 class RateLimiter:
@@ -34,7 +39,6 @@ class RateLimiter:
         self._message_rate = messages_per_second
         self._segment_rate = segments_per_second
         self._sleep = sleep
-        self._lock = asyncio.Lock()
         self._next_message: datetime | None = None
         self._next_segment: datetime | None = None
 
@@ -47,13 +51,15 @@ class RateLimiter:
         """Wait until a message of `segments` segments may be sent."""
         if self.unlimited:
             return
-        async with self._lock:
-            now = self._clock.now()
-            ready = max(t for t in (now, self._next_message, self._next_segment) if t is not None)
-            wait = (ready - now).total_seconds()
-            if wait > 0:
-                await self._sleep(wait)
-            if self._message_rate is not None:
-                self._next_message = ready + timedelta(seconds=1 / self._message_rate)
-            if self._segment_rate is not None:
-                self._next_segment = ready + timedelta(seconds=segments / self._segment_rate)
+        now = self._clock.now()
+        due = max(
+            (t for t in (self._next_message, self._next_segment) if t is not None), default=now
+        )
+        slot = due if due >= now - CATCH_UP else now
+        if self._message_rate is not None:
+            self._next_message = slot + timedelta(seconds=1 / self._message_rate)
+        if self._segment_rate is not None:
+            self._next_segment = slot + timedelta(seconds=segments / self._segment_rate)
+        wait = (slot - now).total_seconds()
+        if wait > 0:
+            await self._sleep(wait)
