@@ -88,7 +88,8 @@ class PushDay:
                 "end": window.holiday.end,
                 "days": window.holiday.days,
             }
-        self._shared_flat = _flat_variables(self.shared)
+        self.keep_variables = project.keeps_template_variables()
+        self._shared_flat = _flat_variables(self.shared) if self.keep_variables else {}
 
     def _family_rank(self, contact: Contact) -> tuple[str, int]:
         """The cadre whose case order the contact follows, and the contact's place in the family."""
@@ -140,7 +141,7 @@ class PushDay:
             body=body,
             count=count_segments(body),
             template=self.push.template,
-            variables={**self._shared_flat, **_flat_variables(own)},
+            variables={**self._shared_flat, **_flat_variables(own)} if self.keep_variables else {},
             case=case,
         )
 

@@ -14,7 +14,8 @@ from reminder.cases import Case, load_cases
 from reminder.config import Config
 from reminder.contact_index import Condition
 from reminder.contacts import Contact, ContactBook, load_contacts
-from reminder.errors import Problem, UsageError
+from reminder.errors import MissingExtraError, Problem, UsageError
+from reminder.gateways.registry import gateway_class
 from reminder.groups import GroupDef, audience_condition, load_groups
 from reminder.schedule import push_days
 from reminder.sources import raise_if
@@ -32,6 +33,7 @@ class Project:
     campaigns: dict[str, CampaignFile]
     templates: Templates
     _audiences: dict[tuple[str, str], Condition] = field(default_factory=dict, repr=False)
+    _keeps_variables: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def campaign(self, campaign_id: str) -> Campaign:
         """A campaign by id; an unknown id is a usage error listing the known ones."""
@@ -56,6 +58,18 @@ class Project:
         """Whether one push reaches one contact."""
         condition = self.audience_condition(campaign_id, push_id)
         return self.book.index.meets(contact_id, condition)
+
+    def keeps_template_variables(self) -> bool:
+        """Whether planned messages keep their flat template variables: only when the configured
+        gateway sends template codes (`Gateway.uses_template_variables`; unknown: keep them)."""
+        name = self.config.settings.gateway
+        if name not in self._keeps_variables:
+            try:
+                keeps = gateway_class(name).uses_template_variables
+            except (KeyError, MissingExtraError):
+                keeps = True
+            self._keeps_variables[name] = keeps
+        return self._keeps_variables[name]
 
     def timezone(self, campaign: Campaign) -> str:
         """The zone a campaign runs in: its own, else the config's."""

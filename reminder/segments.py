@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _GSM7_BASIC = set(
@@ -10,6 +11,9 @@ _GSM7_BASIC = set(
 )
 _GSM7_EXTENSION = set("^{}\\[~]|€\f")
 _GSM7_ALL = _GSM7_BASIC | _GSM7_EXTENSION
+_OUTSIDE_BASIC = re.compile("[^" + re.escape("".join(sorted(_GSM7_BASIC))) + "]")
+_OUTSIDE_GSM7 = re.compile("[^" + re.escape("".join(sorted(_GSM7_ALL))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,11 @@ def count_segments(text: str) -> SegmentCount:
     """
     if not text:
         return SegmentCount("GSM-7", 0, 1)
-    characters = set(text)
-    if characters <= _GSM7_BASIC:  # the common fast paths: no escapes, no surrogates
+    # The common fast paths, in C: plain GSM-7 without escapes; UCS-2 without astral characters.
+    if _OUTSIDE_BASIC.search(text) is None:
         units = len(text)
         return SegmentCount("GSM-7", units, 1 if units <= 160 else -(-units // 153))
-    if not characters <= _GSM7_ALL and max(characters) <= "\uffff":
+    if _ASTRAL.search(text) is None and _OUTSIDE_GSM7.search(text) is not None:
         units = len(text)
         return SegmentCount("UCS-2", units, 1 if units <= 70 else -(-units // 67))
     if _is_gsm7(text):

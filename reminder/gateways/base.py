@@ -95,6 +95,10 @@ class Gateway(ABC):
     can_poll: ClassVar[bool] = False
     #: True when the provider reports delivery; otherwise acceptance counts as reaching someone.
     confirms_delivery: ClassVar[bool] = False
+    #: True for providers that send a registered template code plus variables (Aliyun, Tencent
+    #: Cloud): planning then keeps each message's flat template variables in the store. Others
+    #: get the rendered text only, and the store does not carry variables nobody will read.
+    uses_template_variables: ClassVar[bool] = False
 
     @abstractmethod
     async def send(self, message: OutgoingMessage) -> Accepted:

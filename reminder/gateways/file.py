@@ -28,6 +28,7 @@ class FileGateway(Gateway):
     name: ClassVar[str] = "file"
     Settings = FileSettings
     can_lookup: ClassVar[bool] = True
+    uses_template_variables: ClassVar[bool] = True  # the audit trail records everything
 
     @property
     def path(self) -> Path:

@@ -17,6 +17,7 @@ class MemoryGateway(Gateway):
 
     name: ClassVar[str] = "memory"
     can_lookup: ClassVar[bool] = True
+    uses_template_variables: ClassVar[bool] = True  # users' tests can assert on them
 
     def __init__(self, settings: GatewaySettings | None = None, **kwargs: object) -> None:
         super().__init__(settings or GatewaySettings(), **kwargs)  # type: ignore[arg-type]

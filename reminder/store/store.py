@@ -236,7 +236,7 @@ class Store:
                     m.segments,
                     m.encoding,
                     m.template,
-                    json.dumps(m.variables, ensure_ascii=False),
+                    json.dumps(m.variables, ensure_ascii=False) if m.variables else "{}",
                     m.case_id,
                     m.status.value,
                     m.error_text,
@@ -256,6 +256,12 @@ class Store:
                 "SELECT id FROM message WHERE id > ? ORDER BY id", (before,)
             ).scalars()
         )
+
+    def has_planned(self, campaign: str, push: str, occurrence: date) -> bool:
+        """Whether any message of this occurrence is in the store."""
+        query = select(MESSAGE.c.id).where(*Selection(campaign, push, occurrence).where()).limit(1)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
     def planned_contacts(
         self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
@@ -460,6 +466,8 @@ class Store:
         wanted = list(set(numbers))
         found: dict[str, str] = {}
         with self.engine.connect() as connection:
+            if connection.execute(select(SUPPRESSION.c.number).limit(1)).first() is None:
+                return found  # the usual case: an empty list, no need to look numbers up
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 rows = connection.execute(

@@ -61,6 +61,29 @@ def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
         store.close()
 
 
+def test_template_variables_travel_only_to_gateways_that_use_them(cli: Any, sample: Path) -> None:
+    """The file gateway (like Aliyun or Tencent Cloud later) receives the flat variables next to
+    the text; with the console gateway the store keeps no variables nobody reads."""
+    send_json(cli, sample / "config.yaml", "--date", "2027-01-30")
+    line = next(x for x in outbox(sample / "outbox.jsonl") if x["push"] == "daily-leading")
+    variables = line["variables"]
+    assert variables["contact_id"] == line["contact_id"]
+    assert variables["campaign_id"] == "spring-festival"
+    assert variables["day"] == "1"
+    assert variables["case_title"] and variables["case_title"] in line["body"]
+    with open_store(f"sqlite:///{sample / 'reminder.db'}") as store:
+        assert all(m.variables.get("contact_id") == m.contact_id for m in store.messages())
+
+    (sample / "config.yaml").write_text(
+        "database_url: sqlite:///console.db\ngateway: console\n", encoding="utf-8"
+    )
+    send_json(cli, sample / "config.yaml", "--date", "2027-01-30")
+    with open_store(f"sqlite:///{sample / 'console.db'}") as store:
+        messages = store.messages()
+        assert len(messages) == 65 and all(m.variables == {} for m in messages)
+        assert all(m.template for m in messages)
+
+
 def test_running_send_again_sends_nothing_twice(cli: Any, sample: Path) -> None:
     config = sample / "config.yaml"
     send_json(cli, config, "--date", "2027-01-30")
