@@ -35,13 +35,23 @@ class NullGateway(Gateway):
         return Accepted(provider_id=f"null-{message.message_id}", status="sent")
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM). Not `ru_maxrss`: Linux carries that over from
+    the parent at fork, so a child of a large benchmark process would report the parent's size."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux
+
+
 def main() -> None:
     count = int(sys.argv[1])
     with tempfile.TemporaryDirectory() as folder:
         config = load_config(write_project(Path(folder), count))
         project = load_project(config)
         store = open_store(config.database_url)
-        loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        loaded_kb = peak_rss_kb()
         clock = SystemClock()
         planned = plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), clock)
         gateway = NullGateway(GatewaySettings.model_validate({"delivery": {"concurrency": 64}}))
@@ -49,7 +59,7 @@ def main() -> None:
             Dispatcher(store, gateway, clock, per_number_cap=None).run(Selection("bench"))
         )
         store.close()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = peak_rss_kb()
     print(
         json.dumps(
             {

@@ -57,22 +57,11 @@ class Condition:
     params: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a stored contact was read."""
-
-    file: str
-    line: int
-    sheet: str | None
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}" + (f" (sheet {self.sheet})" if self.sheet else "")
-
-
 class Conflict(Exception):
-    """A contact could not be added: its id or its phone number is already in the index."""
+    """A contact could not be added: its id or its phone number is already in the index;
+    `first` is where the earlier one was read (file, line, sheet)."""
 
-    def __init__(self, column: str, first: Origin) -> None:
+    def __init__(self, column: str, first: tuple[str, int, str | None]) -> None:
         super().__init__(column)
         self.column = column
         self.first = first
@@ -89,14 +78,15 @@ class ContactIndex:
         self._loading = True
         self._seq = 0
 
-    def add(self, row: Row, tags: Sequence[str], origin: Origin) -> None:
-        """Store one contact row (the columns of `COLUMNS`); raises `Conflict` on a duplicate."""
+    def add(self, row: Row, tags: Sequence[str], file: str, line: int, sheet: str | None) -> None:
+        """Store one contact row (the columns of `COLUMNS`) read at file, line (and sheet);
+        raises `Conflict` on a duplicate id or phone number."""
         self._seq += 1
         with self._lock:
             try:
                 self._db.execute(
                     "INSERT INTO contact VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*row, self._seq, origin.file, origin.line, origin.sheet),
+                    (*row, self._seq, file, line, sheet),
                 )
             except sqlite3.IntegrityError:
                 for column, value in (("id", row[0]), ("phone", row[2])):
@@ -104,7 +94,7 @@ class ContactIndex:
                         f"SELECT file, line, sheet FROM contact WHERE {column} = ?", (value,)
                     ).fetchone()
                     if found:
-                        raise Conflict(column, Origin(*found)) from None
+                        raise Conflict(column, found) from None
                 raise
             if tags:
                 self._db.executemany(

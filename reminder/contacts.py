@@ -21,7 +21,6 @@ from reminder.contact_index import (
     Condition,
     Conflict,
     ContactIndex,
-    Origin,
     Row,
 )
 from reminder.errors import InputError, Problem, display_path
@@ -103,6 +102,10 @@ class Located:
         return Problem(self.file, f"{label}: {reason}" if label else reason, line=self.line)
 
 
+#: The condition every contact meets.
+EVERYONE = Condition("1")
+
+
 class ContactTable:
     """The contacts of a book by id: a read-only mapping over the book's index, iterated in id
     order and streamed, never held in memory as a whole."""
@@ -135,9 +138,6 @@ class ContactTable:
         return map(contact_from_row, self._index.matching(EVERYONE))
 
 
-EVERYONE = Condition("1")
-
-
 class ContactBook:
     """Every contact of a project, kept in a `ContactIndex`, plus the raw group definitions."""
 
@@ -161,7 +161,9 @@ class ContactBook:
                 contact.relation,
             ),
             sorted(contact.tags),
-            Origin(where.file, where.line, where.sheet),
+            where.file,
+            where.line,
+            where.sheet,
         )
 
     def seal(self) -> None:
@@ -245,7 +247,7 @@ def load_contacts(folder: Path, region: str, problems: list[Problem]) -> Contact
             except Conflict as clash:
                 what = f"contact id {contact.id!r}" if clash.column == "id" else "phone number"
                 label = "first at" if clash.column == "id" else "also at"
-                message = f"duplicate {what} ({label} {clash.first})"
+                message = f"duplicate {what} ({label} {Located(*clash.first)})"
                 problems.append(Problem(where.file, message, line=where.line))
     book.seal()
     _check_families(book, problems)

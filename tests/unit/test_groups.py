@@ -195,3 +195,15 @@ def test_a_book_is_read_from_other_threads() -> None:
     assert book.cadre_of(book.contacts["f3"]) == PEOPLE[2]
     assert "f3" in book.contacts and "zz" not in book.contacts
     assert book.counts() == (3, 3)
+
+
+def test_contacts_read_back_equal_the_validated_ones() -> None:
+    """Contacts rebuilt from the index (without re-validation) behave like validated ones."""
+    book = book_of(*PEOPLE, groups={})
+    for person in PEOPLE:
+        again = book.contacts[person.id]
+        assert again == person and hash(again) == hash(person)
+        assert again.model_dump() == person.model_dump()
+        assert again.is_family == person.is_family
+    assert list(book.contacts) == sorted(p.id for p in PEOPLE)
+    assert len(book.contacts) == len(PEOPLE)
