@@ -197,6 +197,7 @@ def test_unknown_campaign_and_push(cli: Any, sample: Path) -> None:
     assert "'2/1' is not a date" in result.output
 
 
+@freeze_time("2027-01-30 02:00:00")  # 10:00 in Shanghai, outside the quiet hours
 def test_a_real_gateway_without_a_terminal_and_without_yes_refuses(
     cli: Any, files: ProjectFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from pydantic import SecretStr
 
 from reminder.clock import FixedClock
@@ -240,6 +241,7 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
 
 
 @pytest.mark.twilio_mock
+@freeze_time("2027-01-30 02:00:00")  # 10:00 in Shanghai, outside the quiet hours
 def test_cli_send_through_twilio_to_the_mock(
     cli: Any, sample: Path, twilio_mock_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
