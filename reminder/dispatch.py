@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from reminder.clock import Clock
 from reminder.errors import AmbiguousGatewayError, GatewayError
 from reminder.gateways.base import Accepted, DeliveryPolicy, Gateway, OutgoingMessage
+from reminder.heap import settled_objects_frozen
 from reminder.phones import mask
 from reminder.status import Status
 from reminder.store import Message, Selection, Store
@@ -133,12 +134,13 @@ class Dispatcher:
         await self.reconcile(selection)
         slots = asyncio.Semaphore(self.policy.concurrency)
         running: set[asyncio.Task[None]] = set()
-        try:
-            await self._claim_and_send(selection, slots, running)
-        finally:
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
-            self._flush()
+        with settled_objects_frozen():
+            try:
+                await self._claim_and_send(selection, slots, running)
+            finally:
+                if running:
+                    await asyncio.gather(*running, return_exceptions=True)
+                self._flush()
         return self.result
 
     async def _claim_and_send(

@@ -6,9 +6,7 @@ an occurrence again adds nothing, so any command may be re-run safely.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -16,6 +14,7 @@ from itertools import islice
 from reminder.campaigns import Campaign
 from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
+from reminder.heap import settled_objects_frozen
 from reminder.messages import Draft, draft_push, iter_drafts
 from reminder.project import Project
 from reminder.schedule import occurrence_on
@@ -179,17 +178,5 @@ def plan_streaming(
         if problems:
             raise InputError(list(problems.values()))
 
-    with _settled_objects_frozen():
+    with settled_objects_frozen():
         return store.add_planned_batches(batches(), clock.now())
-
-
-@contextmanager
-def _settled_objects_frozen() -> Iterator[None]:
-    """Keep the objects alive before planning (project, modules) out of the garbage collector's
-    full passes while planning creates and drops a few dozen objects per message: the passes
-    otherwise cost about a tenth of planning time (bench/README.md)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()

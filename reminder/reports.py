@@ -18,6 +18,7 @@ from reminder.groups import resolve
 from reminder.project import Project
 from reminder.status import Status
 from reminder.store import Message, Store
+from reminder.store.models import from_row
 from reminder.store.store import MESSAGE
 
 PENDING = (Status.planned, Status.sending, Status.unknown)
@@ -148,7 +149,7 @@ def build_report(
         for start in range(0, len(missing_ids), 500):
             chunk = missing_ids[start : start + 500]
             last_rows += [
-                Message.model_validate(r._mapping)
+                from_row(Message, r._mapping)
                 for r in connection.execute(select(MESSAGE).where(MESSAGE.c.id.in_(chunk)))
             ]
     groups = []

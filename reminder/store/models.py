@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import class_mapper
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +31,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Table = TypeVar("Table", bound=SQLModel)
 
 
 def _utc(nullable: bool = False) -> Any:
@@ -110,3 +115,17 @@ class CampaignState(SQLModel, table=True):
     campaign: str = Field(primary_key=True)
     paused: bool = False
     updated_at: datetime = _utc()
+
+
+def from_row(model: type[Table], row: Mapping[Any, Any]) -> Table:
+    """A table model from one of its own rows, as read with `select(model.__table__)`.
+
+    The column types have already converted every value (dates, aware UTC datetimes, JSON), so
+    this skips pydantic's validation, which costs ~90 µs a message against ~10 µs here: the
+    dispatcher reads thousands a second (bench/README.md).
+    """
+    instance = class_mapper(model).class_manager.new_instance()
+    values = dict(row)
+    instance.__dict__.update(values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    return instance

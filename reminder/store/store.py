@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from reminder.errors import OperationalError
 from reminder.status import REQUEUABLE, Status, can_move
 from reminder.store import migrate
-from reminder.store.models import CampaignState, DeliveryEvent, Message, Suppression
+from reminder.store.models import CampaignState, DeliveryEvent, Message, Suppression, from_row
 
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
 EVENT = DeliveryEvent.__table__  # type: ignore[attr-defined]
@@ -357,7 +357,7 @@ class Store:
             rows = connection.execute(
                 select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
             )
-            return [Message.model_validate(row._mapping) for row in rows]
+            return [from_row(Message, row._mapping) for row in rows]
 
     def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
         """Give back messages this owner claimed but never sent (`sending → planned`)."""
@@ -431,7 +431,7 @@ class Store:
             .order_by(MESSAGE.c.id)
         )
         with self.engine.connect() as connection:
-            return [Message.model_validate(row._mapping) for row in connection.execute(query)]
+            return [from_row(Message, row._mapping) for row in connection.execute(query)]
 
     # --- suppression and pause ----------------------------------------------------------------
 
@@ -507,7 +507,7 @@ class Store:
             row = connection.execute(
                 select(MESSAGE).where(MESSAGE.c.provider_id == provider_id).limit(1)
             ).first()
-        return Message.model_validate(row._mapping) if row else None
+        return from_row(Message, row._mapping) if row else None
 
     def note(
         self,
@@ -548,7 +548,7 @@ class Store:
             .limit(limit)
         )
         with self.engine.connect() as connection:
-            return [Message.model_validate(row._mapping) for row in connection.execute(query)]
+            return [from_row(Message, row._mapping) for row in connection.execute(query)]
 
     def record_sent(
         self, accepted: Sequence[tuple[int, str | None, str]], now: datetime
@@ -713,7 +713,7 @@ class Store:
         """One message by id."""
         with self.engine.connect() as connection:
             row = connection.execute(select(MESSAGE).where(MESSAGE.c.id == message_id)).first()
-        return Message.model_validate(row._mapping) if row else None
+        return from_row(Message, row._mapping) if row else None
 
     def messages(
         self,
@@ -735,13 +735,13 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as connection:
-            return [Message.model_validate(row._mapping) for row in connection.execute(query)]
+            return [from_row(Message, row._mapping) for row in connection.execute(query)]
 
     def events(self, message_id: int) -> list[DeliveryEvent]:
         """Every event of one message, in the order they were appended."""
         query = select(EVENT).where(EVENT.c.message_id == message_id).order_by(EVENT.c.id)
         with self.engine.connect() as connection:
-            return [DeliveryEvent.model_validate(row._mapping) for row in connection.execute(query)]
+            return [from_row(DeliveryEvent, row._mapping) for row in connection.execute(query)]
 
     def status_counts(
         self, campaign: str, push: str | None = None, occurrence: date | None = None

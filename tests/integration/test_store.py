@@ -188,3 +188,38 @@ def test_suppression_and_pause_state(database_url: str) -> None:
         assert store.get(message_id).status == "planned"
     finally:
         store.close()
+
+
+def test_messages_read_back_equal_validated_ones(database_url: str) -> None:
+    """Reads skip pydantic's validation (`from_row`); what they build must be the same."""
+    from sqlalchemy import select
+
+    from reminder.store import DeliveryEvent, Message, Selection
+
+    store = open_store(database_url)
+    try:
+        store.add_planned([message("c001"), message("c002")], NOW)
+        claimed = store.claim_batch(Selection("spring"), "twilio", "me", NOW, 10)
+        store.record_sent([(claimed[0].id, "SM" + "1" * 32, "accepted")], NOW)
+        with store.engine.connect() as connection:
+            rows = connection.execute(select(Message.__table__).order_by(text("id"))).all()
+            event_rows = connection.execute(select(DeliveryEvent.__table__)).all()
+        validated = [Message.model_validate(row._mapping) for row in rows]
+        read = sorted(store.messages(), key=lambda m: m.id)
+        assert [m.model_dump() for m in read] == [m.model_dump() for m in validated]
+        assert read == validated
+        sent = read[0]
+        assert sent.provider_id == "SM" + "1" * 32 and sent.status == "sent"
+        assert isinstance(sent.occurrence, date) and sent.occurrence == date(2027, 2, 1)
+        assert sent.sent_at == NOW and sent.sent_at.tzinfo == UTC
+        assert sent.variables == {"contact_name": "张三"}
+        assert [m.id for m in claimed] == [m.id for m in read]
+        assert store.events(sent.id) == [
+            DeliveryEvent.model_validate(row._mapping)
+            for row in event_rows
+            if row.message_id == sent.id
+        ]
+        sent.status = "delivered"  # a read message stays an ordinary model
+        assert sent.model_dump()["status"] == "delivered"
+    finally:
+        store.close()
