@@ -2,6 +2,8 @@
 
 - Messages are claimed in small batches with a conditional update (`planned → sending`, owner
   recorded), so two dispatchers never send the same message; memory stays bounded by the batch.
+- Each claimed batch is checked against the suppression list: a number suppressed since its
+  message was planned (a STOP reply, `suppress add`, Twilio's 21610) is skipped with the reason.
 - Up to `concurrency` requests are in flight; the event loop's thread is the one store writer.
 - Each send waits for the rate limiter (messages and segments per second) and the per-number
   cap (across all campaigns, default 3 per 24 h).
@@ -111,6 +113,7 @@ class Dispatcher:
         sleep: Sleep = asyncio.sleep,
         jitter: random.Random | None = None,
         on_result: Callable[[Message, Status], None] | None = None,
+        sends_despite_suppression: Callable[[str], bool] = lambda _contact_id: False,
     ) -> None:
         self.store = store
         self.gateway = gateway
@@ -121,6 +124,7 @@ class Dispatcher:
         self.sleep = sleep
         self.jitter = jitter or random.Random()
         self.on_result = on_result
+        self.sends_despite_suppression = sends_despite_suppression
         self.limiter = RateLimiter(
             clock, self.policy.messages_per_second, self.policy.segments_per_second, sleep
         )
@@ -156,6 +160,7 @@ class Dispatcher:
             )
             if not batch:
                 break
+            batch = self._without_suppressed(batch)
             self._count_recent(batch)
             for index, message in enumerate(batch):
                 await slots.acquire()
@@ -222,6 +227,33 @@ class Dispatcher:
             self.policy.retry_max_seconds, self.policy.retry_base_seconds * 2 ** (attempt - 1)
         )
         return self.jitter.uniform(ceiling / 2, ceiling)
+
+    def _without_suppressed(self, batch: list[Message]) -> list[Message]:
+        """Skip the messages to numbers suppressed since they were planned (a STOP reply, an
+        operator's `suppress add`, Twilio's 21610 earlier in this run), unless the contact's
+        messages go out regardless (`sends_despite_suppression`); the rest, in order."""
+        suppressed = self.store.suppressed({m.recipient for m in batch})
+        if not suppressed:
+            return batch
+        keep = []
+        for message in batch:
+            reason = suppressed.get(message.recipient)
+            if reason is None or self.sends_despite_suppression(message.contact_id):
+                keep.append(message)
+                continue
+            assert message.id is not None
+            detail = f"suppressed: {reason}"
+            self.store.transition(
+                message.id,
+                Status.skipped,
+                self.clock.now(),
+                source="dispatch",
+                detail=detail,
+                fields={"error_text": detail},
+            )
+            self.result.skipped += 1
+            self._report(message, Status.skipped)
+        return keep
 
     def _count_recent(self, batch: list[Message]) -> None:
         """Load the 24-hour counts of this batch's numbers not yet seen in this run."""
@@ -393,6 +425,7 @@ async def dispatch_occurrence(
     should_stop: Callable[[], bool] = lambda: False,
     sleep: Sleep = asyncio.sleep,
     on_result: Callable[[Message, Status], None] | None = None,
+    sends_despite_suppression: Callable[[str], bool] = lambda _contact_id: False,
 ) -> DispatchResult:
     """Send every planned message of one occurrence (or a whole campaign); see `Dispatcher`."""
     dispatcher = Dispatcher(
@@ -403,6 +436,7 @@ async def dispatch_occurrence(
         should_stop=should_stop,
         sleep=sleep,
         on_result=on_result,
+        sends_despite_suppression=sends_despite_suppression,
     )
     return await dispatcher.run(Selection(campaign, push, occurrence))
 

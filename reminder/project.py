@@ -59,6 +59,14 @@ class Project:
         condition = self.audience_condition(campaign_id, push_id)
         return self.book.index.meets(contact_id, condition)
 
+    def sends_despite_suppression(self, contact_id: str) -> bool:
+        """Whether this contact's messages still go to a suppressed number: a cadre's official
+        reminders do when `suppression.protect_cadres` is set; a family member's never do."""
+        if not self.config.settings.suppression.protect_cadres:
+            return False
+        contact = self.book.contacts.get(contact_id)
+        return contact is not None and not contact.is_family
+
     def keeps_template_variables(self) -> bool:
         """Whether planned messages keep their flat template variables: only when the configured
         gateway sends template codes (`Gateway.uses_template_variables`; unknown: keep them)."""

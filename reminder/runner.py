@@ -145,6 +145,7 @@ async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
             occurrence=occurrence.day,
             per_number_cap=runtime.project.config.settings.per_number_cap,
             should_stop=runtime.stopping.is_set,
+            sends_despite_suppression=runtime.project.sends_despite_suppression,
         )
     finally:
         await runtime.gateway.aclose()

@@ -31,6 +31,7 @@ def _dispatch(
                 loaded.gateway,
                 current.clock,
                 per_number_cap=loaded.config.settings.per_number_cap,
+                sends_despite_suppression=loaded.project.sends_despite_suppression,
             ).run(selection)
         finally:
             await loaded.gateway.aclose()

@@ -147,6 +147,7 @@ async def _dispatch_all(
                     occurrence=result.occurrence,
                     per_number_cap=loaded.config.settings.per_number_cap,
                     on_result=progress.update,
+                    sends_despite_suppression=loaded.project.sends_despite_suppression,
                 )
     finally:
         await loaded.gateway.aclose()

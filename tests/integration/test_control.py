@@ -67,6 +67,20 @@ def test_protected_cadres_still_get_official_reminders(cli: Any, files: ProjectF
     assert sorted(r["contact_id"] for r in outbox(files)) == ["c001", "c002"]
 
 
+def test_protected_cadres_suppressed_after_planning_still_get_them(
+    cli: Any, files: ProjectFiles
+) -> None:
+    files.write(config={"suppression": {"protect_cadres": True}})
+    config = files.config_path
+    cli("--config", config, "pause", "test")
+    send(cli, files, "--date", "2027-02-01")
+    cli("--config", config, "suppress", "add", "13800130001")  # cadre c001
+    cli("--config", config, "suppress", "add", "13900130001")  # c001's spouse
+    resumed = cli("--config", config, "resume", "test")
+    assert "sent 2, failed 0, skipped 1" in resumed.output
+    assert sorted(r["contact_id"] for r in outbox(files)) == ["c001", "c002"]
+
+
 def test_the_per_number_cap_counts_across_campaigns(cli: Any, files: ProjectFiles) -> None:
     files.write(contacts=[cadre(1)], config={"per_number_cap": 2})
     for day in ("2027-02-01", "2027-02-02", "2027-02-03"):
@@ -171,6 +185,26 @@ def test_spouses_suppressed_by_reply_are_skipped(cli: Any, files: ProjectFiles) 
     cli("--config", files.config_path, "suppress", "add", "13900130001", "--reason", "STOP")
     report = send(cli, files, "--date", "2027-02-01")
     assert (report["sent"], report["skipped"]) == (1, 1)
+
+
+def test_a_number_suppressed_after_planning_is_skipped_at_dispatch(
+    cli: Any, files: ProjectFiles
+) -> None:
+    files.write(contacts=[cadre(1), spouse(1, of=1)])
+    config = files.config_path
+    cli("--config", config, "pause", "test")
+    planned = send(cli, files, "--date", "2027-02-01")
+    assert (planned["planned"], planned["sent"]) == (2, 0)
+    cli("--config", config, "suppress", "add", "13900130001", "--reason", "退订")
+    resumed = cli("--config", config, "resume", "test")
+    assert "sent 1, failed 0, skipped 1" in resumed.output
+    assert [r["to"] for r in outbox(files)] == ["+8613800130001"]
+    store = open_store(f"sqlite:///{files.database}")
+    skipped = {m.contact_id: m.error_text for m in store.messages() if m.status == "skipped"}
+    events = [(e.previous, e.status, e.source) for e in store.events(2)]
+    store.close()
+    assert skipped == {"f001": "suppressed: 退订"}
+    assert events[-1] == ("sending", "skipped", "dispatch")
 
 
 def test_an_unsubscribed_number_is_suppressed_and_sync_polls_statuses(
