@@ -241,18 +241,7 @@ class Dispatcher:
             if reason is None or self.sends_despite_suppression(message.contact_id):
                 keep.append(message)
                 continue
-            assert message.id is not None
-            detail = f"suppressed: {reason}"
-            self.store.transition(
-                message.id,
-                Status.skipped,
-                self.clock.now(),
-                source="dispatch",
-                detail=detail,
-                fields={"error_text": detail},
-            )
-            self.result.skipped += 1
-            self._report(message, Status.skipped)
+            self._skip(message, f"suppressed: {reason}")
         return keep
 
     def _count_recent(self, batch: list[Message]) -> None:
@@ -275,18 +264,21 @@ class Dispatcher:
         if recent < self.per_number_cap:
             self._recent[message.recipient] = recent + 1
             return False
-        detail = f"per-number cap: {recent} messages to this number in 24 h"
+        self._skip(message, f"per-number cap: {recent} messages to this number in 24 h")
+        return True
+
+    def _skip(self, message: Message, reason: str) -> None:
+        assert message.id is not None
         self.store.transition(
             message.id,
             Status.skipped,
             self.clock.now(),
             source="dispatch",
-            detail=detail,
-            fields={"error_text": detail},
+            detail=reason,
+            fields={"error_text": reason},
         )
         self.result.skipped += 1
         self._report(message, Status.skipped)
-        return True
 
     def _accept(self, message: Message, accepted: Accepted) -> None:
         """Buffer an acceptance; the buffer is written in one transaction when it is full, old,

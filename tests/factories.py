@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reminder.store import NewMessage
+
 SIGNATURE = "【测试纪委】"
+
+
+def planned(i: int, day: date, body: str = "【测试】提醒", phone: str | None = None) -> NewMessage:
+    """Message `i` of a one-segment daily push of campaign `spring`, to contact `c{i:03d}`."""
+    return NewMessage(
+        "spring",
+        "daily",
+        day,
+        f"c{i:03d}",
+        phone or f"+86138001{i:05d}",
+        body,
+        1,
+        "UCS-2",
+        "daily.j2",
+        {},
+        None,
+    )
 
 
 def cadre(number: int, rank: str = "division", **fields: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from reminder.clock import FixedClock
 from reminder.dispatch import Dispatcher
 from reminder.gateways.base import Accepted, OutgoingMessage
 from reminder.gateways.memory import MemoryGateway
-from reminder.store import NewMessage, Selection, open_store
+from reminder.store import Selection, open_store
+from tests.factories import planned
 
 NOW = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
 
@@ -30,22 +31,7 @@ class FreezeWatchingGateway(MemoryGateway):
 def test_dispatch_freezes_settled_objects_while_sending_and_releases_them(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     store.add_planned(
-        [
-            NewMessage(
-                "spring",
-                "daily",
-                date(2027, 1, 30),
-                f"c{i:03d}",
-                f"+86138001{i:05d}",
-                f"【测试】提醒{i}",
-                1,
-                "UCS-2",
-                "daily.j2",
-                {},
-                None,
-            )
-            for i in range(5)
-        ],
+        [planned(i, date(2027, 1, 30), f"【测试】提醒{i}") for i in range(5)],
         NOW,
     )
     gateway = FreezeWatchingGateway()

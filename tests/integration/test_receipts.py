@@ -19,8 +19,9 @@ from twilio.request_validator import RequestValidator
 
 from reminder.clock import SystemClock
 from reminder.status import Status
-from reminder.store import NewMessage, Store, open_store
+from reminder.store import Store, open_store
 from reminder.web import ReceiptApp
+from tests.factories import planned
 from tests.support.servers import AUTH_TOKEN, free_port
 
 PUBLIC = "https://sms.example.org"
@@ -67,22 +68,7 @@ def signed(path: str, params: dict[str, str]) -> str:
 def plan_sent(store: Store, count: int) -> dict[str, int]:
     now = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
     ids = store.add_planned(
-        [
-            NewMessage(
-                "spring",
-                "daily",
-                date(2027, 1, 30),
-                f"c{i:03d}",
-                f"+86138001{i:05d}",
-                "【测试】提醒",
-                1,
-                "UCS-2",
-                "daily.j2",
-                {},
-                None,
-            )
-            for i in range(count)
-        ],
+        [planned(i, date(2027, 1, 30)) for i in range(count)],
         now,
     )
     sids = {}

@@ -18,7 +18,8 @@ from reminder.dispatch import dispatch_occurrence
 from reminder.errors import PermanentGatewayError, TransientGatewayError
 from reminder.gateways.base import OutgoingMessage
 from reminder.gateways.twilio import TwilioGateway, TwilioSettings
-from reminder.store import NewMessage, open_store
+from reminder.store import open_store
+from tests.factories import planned
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer, free_port
 
 MESSAGE = OutgoingMessage(
@@ -163,22 +164,7 @@ def _plan(tmp_path: Path, count: int):
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     now = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
     store.add_planned(
-        [
-            NewMessage(
-                "spring",
-                "daily",
-                date(2027, 2, 1),
-                f"c{i:03d}",
-                f"+86138001380{i:02d}",
-                "【测试】提醒",
-                1,
-                "UCS-2",
-                "daily.j2",
-                {},
-                None,
-            )
-            for i in range(count)
-        ],
+        [planned(i, date(2027, 2, 1), phone=f"+86138001380{i:02d}") for i in range(count)],
         now,
     )
     return store, FixedClock(now)
