@@ -6,7 +6,8 @@ import re
 
 import phonenumbers
 
-_E164_IN_TEXT = re.compile(r"\+\d{8,15}")
+#: A number in text, also as a URL writes it (`To=%2B86…` in a request line a library logs).
+_E164_IN_TEXT = re.compile(r"(?:\+|%2[Bb])(\d{8,15})")
 
 
 def normalise(raw: str, region: str = "CN") -> str:
@@ -40,7 +41,7 @@ def mask(e164: str) -> str:
 
 def mask_in_text(text: str) -> str:
     """Mask every E.164 number found in free text (logs, provider error messages)."""
-    return _E164_IN_TEXT.sub(lambda m: mask(m.group(0)), text)
+    return _E164_IN_TEXT.sub(lambda m: mask("+" + m.group(1)), text)
 
 
 def shown(e164: str, *, show_numbers: bool) -> str:

@@ -7,6 +7,7 @@ client at a mock or a regional proxy. Twilio's errors become typed errors carryi
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -27,6 +28,7 @@ from reminder.gateways.base import (
     OutgoingMessage,
     Receipt,
 )
+from reminder.logsetup import MaskPhones
 from reminder.phones import mask_in_text
 
 try:
@@ -117,6 +119,13 @@ class TwilioSettings(GatewaySettings):
         if (self.from_number is None) == (self.messaging_service_sid is None):
             raise ValueError("give exactly one of from_number and messaging_service_sid")
         return self
+
+
+# The client logs each request, the recipient's number in it, at INFO: masked whoever set up
+# logging (the command line also masks every record as it is created).
+_HTTP_LOG = logging.getLogger("twilio.async_http_client")
+if not any(isinstance(f, MaskPhones) for f in _HTTP_LOG.filters):
+    _HTTP_LOG.addFilter(MaskPhones())
 
 
 class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]

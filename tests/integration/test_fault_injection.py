@@ -18,7 +18,8 @@ from reminder.dispatch import Dispatcher
 from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.receipts import sync
 from reminder.status import Status
-from reminder.store import NewMessage, Selection, open_store
+from reminder.store import Selection, open_store
+from tests.factories import planned
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer
 
 TRANSIENT = [
@@ -66,22 +67,7 @@ def test_every_message_ends_right_and_none_is_accepted_twice(tmp_path: Path, see
     clock = FixedClock(now)
     count = 60
     store.add_planned(
-        [
-            NewMessage(
-                "spring",
-                "daily",
-                date(2027, 1, 30),
-                f"c{i:03d}",
-                f"+86138001{i:05d}",
-                f"【测试】提醒{i}",
-                1,
-                "UCS-2",
-                "daily.j2",
-                {},
-                None,
-            )
-            for i in range(count)
-        ],
+        [planned(i, date(2027, 1, 30), f"【测试】提醒{i}") for i in range(count)],
         now,
     )
 

@@ -34,6 +34,11 @@ def test_mask_in_text_masks_every_number() -> None:
     assert mask_in_text(text) == "to +86 138****5678 and +86 139****4321 failed"
 
 
+def test_mask_in_text_masks_numbers_written_into_urls() -> None:
+    text = "POST Request: https://api.twilio.com/Messages.json?To=%2B8613812345678&PageSize=50"
+    assert mask_in_text(text).endswith("?To=+86 138****5678&PageSize=50")
+
+
 def test_shown_unmasks_only_when_asked() -> None:
     assert shown("+8613812345678", show_numbers=False) == "+86 138****5678"
     assert shown("+8613812345678", show_numbers=True) == "+8613812345678"
