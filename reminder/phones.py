@@ -10,11 +10,44 @@ import phonenumbers
 _E164_IN_TEXT = re.compile(r"(?:\+|%2[Bb])(\d{8,15})")
 
 
+#: Mainland mobile numbers as phonenumbers' own metadata describes them, and as people write
+#: them: 11 digits, perhaps after +86 or 0086, perhaps spaced or hyphenated.
+def _cn_mobile_pattern() -> re.Pattern[str]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    assert pattern, "phonenumbers has no mainland mobile pattern"
+    return re.compile(pattern)
+
+
+_CN_MOBILE = _cn_mobile_pattern()
+_MOBILE_TEXT = re.compile(r"(\+86|0086)?(1\d{10})")
+_SEPARATORS = str.maketrans("", "", " -")
+
+
 def normalise(raw: str, region: str = "CN") -> str:
     """Return `raw` as E.164 (`+8613812345678`); raise ValueError saying why it is not valid."""
     text = str(raw).strip()
     if not text:
         raise ValueError("phone number is empty")
+    return _mainland_mobile(text, region) or _parsed(text, region)
+
+
+def _mainland_mobile(text: str, region: str) -> str | None:
+    """The E.164 form of a mainland mobile number, decided by phonenumbers' own mobile pattern
+    without its full parse (~60 µs a number: most of loading a million contacts); None for
+    anything else, which `_parsed` then decides."""
+    match = _MOBILE_TEXT.fullmatch(text.translate(_SEPARATORS))
+    if match is None:
+        return None
+    prefix, national = match.groups()
+    if prefix != "+86" and region != "CN":
+        return None
+    if _CN_MOBILE.fullmatch(national) is None:
+        return None
+    return f"+86{national}"
+
+
+def _parsed(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

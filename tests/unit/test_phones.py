@@ -1,5 +1,8 @@
+import random
+
 import pytest
 
+from reminder import phones
 from reminder.phones import mask, mask_in_text, normalise, shown
 
 
@@ -22,6 +25,30 @@ def test_normalise_to_e164(raw: str, expected: str) -> None:
 def test_normalise_rejects_invalid_numbers(raw: str) -> None:
     with pytest.raises(ValueError):
         normalise(raw)
+
+
+def test_the_mainland_mobile_shortcut_agrees_with_phonenumbers() -> None:
+    """The shortcut decides only what phonenumbers' full parse would decide the same way."""
+    rng = random.Random(20261123)
+    forms = [
+        lambda d: d,
+        lambda d: f"{d[:3]} {d[3:7]} {d[7:]}",
+        lambda d: f"+86 {d[:3]}-{d[3:7]}-{d[7:]}",
+        lambda d: f"0086{d}",
+        lambda d: f"86{d}",
+        lambda d: f"+8686{d[:9]}",
+    ]
+    decided = 0
+    for _ in range(5000):
+        digits = "1" + "".join(rng.choice("0123456789") for _ in range(10))
+        raw = rng.choice(forms)(digits)
+        for region in ("CN", "HK", "US"):
+            fast = phones._mainland_mobile(raw, region)
+            if fast is None:
+                continue
+            decided += 1
+            assert fast == phones._parsed(raw, region), (raw, region)
+    assert decided > 2000  # most real-looking mobiles take the shortcut
 
 
 def test_mask_keeps_country_code_and_ends() -> None:
