@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,9 +18,10 @@ from reminder.templates import RenderFailure, with_signature
 from reminder.windows import ResolvedWindow
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Draft:
-    """One rendered message for one contact on one occurrence."""
+    """One rendered message for one contact on one occurrence. A value: never changed once made
+    (not `frozen`: a frozen dataclass costs ~1.5 µs more to build, per message planned)."""
 
     campaign: str
     push: str
@@ -29,7 +30,7 @@ class Draft:
     body: str
     count: SegmentCount
     template: str
-    variables: dict[str, str] = field(hash=False)
+    variables: dict[str, str]
     case: Case | None = None
 
 
@@ -60,6 +61,10 @@ class PushDay:
         self.day_index = window.index(day)
         self.signature = project.config.settings.signature
         self.rotation = Rotation(push.case_pool(project.cases))
+        self._case_variables = {
+            c.id: {"id": c.id, "title": c.title, "summary": c.summary, "year": c.year}
+            for c in self.rotation.ordered
+        }
         self._pushes_with_cases = [
             (other.id, Rotation(pool))
             for other in campaign.pushes
@@ -120,12 +125,7 @@ class PushDay:
             if cadre is not None:
                 own["cadre"] = _person(cadre)
         if case is not None:
-            own["case"] = {
-                "id": case.id,
-                "title": case.title,
-                "summary": case.summary,
-                "year": case.year,
-            }
+            own["case"] = self._case_variables[case.id]
         return {**self.shared, **own}, own, case
 
     def draft(self, contact: Contact) -> Draft:

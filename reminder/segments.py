@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -16,8 +16,7 @@ _OUTSIDE_GSM7 = re.compile("[^" + re.escape("".join(sorted(_GSM7_ALL))) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-@dataclass(frozen=True)
-class SegmentCount:
+class SegmentCount(NamedTuple):
     """How a text travels: its encoding, its length in units, and the number of parts."""
 
     encoding: str  # "GSM-7" or "UCS-2"

@@ -12,7 +12,8 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
 from jinja2 import TemplateSyntaxError as JinjaSyntaxError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.runtime import new_context
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from reminder.errors import Problem, display_path
 
@@ -26,11 +27,15 @@ class RenderFailure(Exception):
 
 
 class Templates:
-    """The templates folder, compiled lazily, rendered in a sandbox."""
+    """The templates folder, compiled lazily, rendered in a sandbox.
+
+    The sandbox is the immutable one: the variables every message of a push shares are built
+    once (`messages.PushDay`), so a template must not be able to change them for the next one.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._env = SandboxedEnvironment(
+        self._env = ImmutableSandboxedEnvironment(
             loader=FileSystemLoader(str(folder)),
             undefined=StrictUndefined,
             autoescape=False,
@@ -61,9 +66,16 @@ class Templates:
         """Render template `name`; any failure is a `RenderFailure` located in the template."""
         try:
             template, globals_ = self._compiled(name)
-            # What Template.render does, minus merging the globals' ChainMap for every message:
-            # they are copied once, and the context is handed over as it is (`shared=True`).
-            frame = template.new_context({**globals_, **context}, shared=True)
+            # What Template.render does, minus walking the globals' ChainMap twice for every
+            # message: they are copied to a dict once, and the context is handed over as it is.
+            frame = new_context(
+                self._env,
+                template.name,
+                template.blocks,
+                {**globals_, **context},
+                shared=True,
+                globals=globals_,
+            )
             try:
                 return self._env.concat(template.root_render_func(frame))  # type: ignore[attr-defined]
             except Exception:

@@ -49,9 +49,10 @@ class Selection:
         return conditions
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NewMessage:
-    """What planning hands to the store for one message."""
+    """What planning hands to the store for one message. A value: never changed once made (not
+    `frozen`: a frozen dataclass costs ~2 µs more to build, per message planned)."""
 
     campaign: str
     push: str

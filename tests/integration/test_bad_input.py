@@ -142,6 +142,11 @@ CASES: list[tuple[str, Breaker, str]] = [
         "templates/daily.j2:1: access to attribute '__class__'",
     ),
     (
+        "template changing what every message shares",
+        lambda f: f.write(templates={"daily.j2": "你好\n{{ festival.update(name='x') }}"}),
+        "templates/daily.j2:2: access to attribute 'update' of 'dict' object is unsafe",
+    ),
+    (
         "template missing",
         lambda f: f.write(campaign=campaign_with(pushes=[push(template="no.j2")])),
         "campaigns/test.yaml:11: push 'daily': template 'no.j2' not found",
