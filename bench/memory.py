@@ -1,38 +1,31 @@
-"""Peak memory of planning and dispatching N messages, in a process of its own.
+"""Peak memory of `reminder send` planning and dispatching N messages, in a process of its own.
 
-`python -m bench.memory N` prints the peak RSS, the peak once the project (contacts, groups,
-templates) is loaded, and the difference: what planning and dispatching added. The gateway
-accepts at once (no network), so the figures are the engine's own.
+`python -m bench.memory N` runs the command a user runs (`reminder send … --yes`, in this
+process) on a synthetic project of N cadres through the `console` gateway (its output thrown
+away: the `file` gateway's fsync per message would make this a disk benchmark), and prints the
+peak RSS,
+the peak once the project (contacts, groups, templates) has been loaded on its own, and the
+difference: what surveying, planning and dispatching added.
 """
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import json
+import os
 import resource
 import sys
 import tempfile
-from datetime import date
+from contextlib import redirect_stdout
 from pathlib import Path
-from typing import ClassVar
 
 from bench.workload import write_project
-from reminder.clock import SystemClock
+from reminder.cli import app
 from reminder.config import load_config
-from reminder.dispatch import Dispatcher
-from reminder.gateways.base import Accepted, Gateway, GatewaySettings, OutgoingMessage
-from reminder.planning import plan_streaming
 from reminder.project import load_project
-from reminder.store import Selection, open_store
+from reminder.store import open_store
 
-
-class NullGateway(Gateway):
-    """Accepts every message at once."""
-
-    name: ClassVar[str] = "null"
-
-    async def send(self, message: OutgoingMessage) -> Accepted:
-        return Accepted(provider_id=f"null-{message.message_id}", status="sent")
+GATEWAY = "gateway: console\ngateways:\n  console:\n    delivery: {concurrency: 64}\n"
 
 
 def peak_rss_kb() -> int:
@@ -48,24 +41,25 @@ def peak_rss_kb() -> int:
 def main() -> None:
     count = int(sys.argv[1])
     with tempfile.TemporaryDirectory() as folder:
-        config = load_config(write_project(Path(folder), count))
-        project = load_project(config)
-        store = open_store(config.database_url)
+        config_path = write_project(Path(folder), count, GATEWAY)
+        project = load_project(load_config(config_path))
         loaded_kb = peak_rss_kb()
-        clock = SystemClock()
-        planned = plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), clock)
-        gateway = NullGateway(GatewaySettings.model_validate({"delivery": {"concurrency": 64}}))
-        result = asyncio.run(
-            Dispatcher(store, gateway, clock, per_number_cap=None).run(Selection("bench"))
-        )
+        del project
+        gc.collect()
+        with open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
+            app(
+                ["--config", str(config_path), "send", "bench", "--date", "2027-02-01", "--yes"],
+                standalone_mode=False,
+            )
+        store = open_store(load_config(config_path).database_url)
+        counts = store.status_counts("bench")
         store.close()
     peak_kb = peak_rss_kb()
     print(
         json.dumps(
             {
                 "messages": count,
-                "planned": planned,
-                "sent": result.sent,
+                "sent": counts.get("sent", 0),
                 "peak_rss_mb": round(peak_kb / 1024, 1),
                 "after_load_mb": round(loaded_kb / 1024, 1),
                 "engine_mb": round((peak_kb - loaded_kb) / 1024, 1),

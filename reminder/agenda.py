@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from reminder.messages import draft_push
+from reminder.messages import tally_push
 from reminder.project import Project
 from reminder.schedule import Occurrence, occurrences
 
@@ -46,8 +46,6 @@ def agenda(
         zone = project.timezone(campaign)
         for push in campaign.pushes:
             for occurrence in occurrences(campaign, push, zone, first, last):
-                drafts = draft_push(project, cid, push, occurrence.window, occurrence.day)
-                rows.append(
-                    AgendaRow(occurrence, zone, len(drafts), sum(d.count.segments for d in drafts))
-                )
+                tally = tally_push(project, cid, push, occurrence.window, occurrence.day)
+                rows.append(AgendaRow(occurrence, zone, tally.messages, tally.segments))
     return sorted(rows, key=lambda r: (r.occurrence.at, r.occurrence.campaign, r.occurrence.push))

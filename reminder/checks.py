@@ -8,7 +8,7 @@ from datetime import date
 
 from reminder.campaigns import CampaignFile
 from reminder.errors import InputError, Problem
-from reminder.messages import draft_push
+from reminder.messages import tally_push
 from reminder.project import Project
 from reminder.schedule import push_days
 from reminder.windows import ResolvedWindow
@@ -93,12 +93,12 @@ def _check_campaign(
             continue
         check.sample_day = day
         try:
-            drafts = draft_push(project, campaign.id, push, window, day)
+            tally = tally_push(project, campaign.id, push, window, day)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        check.recipients = len(drafts)
-        check.max_segments = max((d.count.segments for d in drafts), default=0)
+        check.recipients = tally.messages
+        check.max_segments = tally.largest
     return result
 
 

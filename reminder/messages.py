@@ -193,6 +193,36 @@ def iter_drafts(
         yield message
 
 
+@dataclass(slots=True)
+class Tally:
+    """What one push sends on one date, counted as it is rendered: nothing is kept."""
+
+    messages: int = 0
+    segments: int = 0
+    largest: int = 0  # segments of the longest message
+
+    def add(self, draft: Draft) -> None:
+        """Count one rendered message."""
+        self.messages += 1
+        self.segments += draft.count.segments
+        self.largest = max(self.largest, draft.count.segments)
+
+
+def tally_push(
+    project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
+) -> Tally:
+    """Render every message of one push on one date and count them, holding one at a time (an
+    audience of millions costs no memory); raise one `InputError` with every problem."""
+    problems: dict[str, Problem] = {}
+    contacts = project.audience(campaign_id, push.id)
+    tally = Tally()
+    for draft in iter_drafts(project, campaign_id, push, window, day, contacts, problems):
+        tally.add(draft)
+    if problems:
+        raise InputError(list(problems.values()))
+    return tally
+
+
 def draft_push(
     project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
 ) -> list[Draft]:

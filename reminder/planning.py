@@ -15,30 +15,32 @@ from reminder.campaigns import Campaign
 from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
-from reminder.messages import Draft, draft_push, iter_drafts
+from reminder.messages import Draft, iter_drafts
 from reminder.project import Project
 from reminder.schedule import occurrence_on
 from reminder.status import Status
 from reminder.store import NewMessage, Store
 from reminder.windows import ResolvedWindow
 
+#: Messages rendered (and written) at a time: memory is bounded by this, whatever the audience.
+PLAN_BATCH = 2000
+
 
 @dataclass
 class PlanResult:
-    """What planning one occurrence found and did."""
+    """One push's occurrence: what a survey counted before anything was written, and what
+    planning then did."""
 
     campaign: str
     push: str
     occurrence: date
-    audience: int
+    audience: int = 0  # messages rendered
+    segments: int = 0
+    to_send: int = 0  # of them, not sent yet: no row in the store, or a row still planned
+    to_send_segments: int = 0
     planned: int = 0
     already_planned: int = 0
-    drafts: list[Draft] = field(default_factory=list, repr=False)
-
-    @property
-    def segments(self) -> int:
-        """Total segments of the drafts (what the occurrence costs)."""
-        return sum(d.count.segments for d in self.drafts)
+    sample: list[Draft] = field(default_factory=list, repr=False)
 
 
 def window_for_day(campaign: Campaign, day: date) -> ResolvedWindow:
@@ -51,17 +53,30 @@ def window_for_day(campaign: Campaign, day: date) -> ResolvedWindow:
     return window
 
 
-def render_occurrence(
-    project: Project, campaign_id: str, push_ids: list[str], day: date, *, explicit: bool = False
+def survey_occurrence(
+    project: Project,
+    campaign_id: str,
+    push_ids: list[str],
+    day: date,
+    *,
+    explicit: bool = False,
+    store: Store | None = None,
+    sample: int = 0,
+    contact: str | None = None,
 ) -> list[PlanResult]:
-    """Render every message of the pushes that fire on `day`; raises before anything is written.
+    """Render every message of the pushes that fire on `day`, batch by batch, and count them.
 
-    With `explicit` (the user named the push), a push that does not fire that day is an error;
-    otherwise it is left out. A day on which no push fires is an error.
+    Nothing is written and nothing is kept but the first `sample` drafts (of `contact` only, if
+    given), so an audience of millions costs no memory. Every problem of every push is raised
+    as one `InputError`: a command that surveys first writes nothing when any message fails.
+    With `store`, also counts what is still to send (`to_send`). With `explicit` (the user named
+    the push), a push that does not fire that day is an error; otherwise it is left out. A day
+    on which no push fires is an error.
     """
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
     zone = project.timezone(campaign)
+    problems: dict[str, Problem] = {}
     results = []
     for push_id in push_ids:
         push = campaign.push(push_id)
@@ -72,14 +87,42 @@ def render_occurrence(
                     f"{day}; see `reminder schedule --campaign {campaign_id}`"
                 )
             continue
-        drafts = draft_push(project, campaign_id, push, window, day)
-        results.append(PlanResult(campaign_id, push_id, day, audience=len(drafts), drafts=drafts))
+        result = PlanResult(campaign_id, push_id, day)
+        contacts = project.audience(campaign_id, push_id)
+        with settled_objects_frozen():
+            while chunk := list(islice(contacts, PLAN_BATCH)):
+                drafts = list(iter_drafts(project, campaign_id, push, window, day, chunk, problems))
+                _count(result, drafts, store, sample, contact)
+        results.append(result)
+    if problems:
+        raise InputError(list(problems.values()))
     if not results:
         raise UsageError(
             f"no push of campaign {campaign_id!r} fires on {day}; see "
             f"`reminder schedule --campaign {campaign_id}`"
         )
     return results
+
+
+def _count(
+    result: PlanResult, drafts: list[Draft], store: Store | None, sample: int, contact: str | None
+) -> None:
+    statuses = (
+        store.statuses_of(
+            result.campaign, result.push, result.occurrence, [d.contact.id for d in drafts]
+        )
+        if store is not None and drafts
+        else {}
+    )
+    for draft in drafts:
+        segments = draft.count.segments
+        result.audience += 1
+        result.segments += segments
+        if statuses.get(draft.contact.id, Status.planned) is Status.planned:
+            result.to_send += 1
+            result.to_send_segments += segments
+        if len(result.sample) < sample and contact in (None, draft.contact.id):
+            result.sample.append(draft)
 
 
 def new_message(
@@ -107,7 +150,8 @@ def count_existing(store: Store | None, result: PlanResult) -> None:
     """Fill in `already_planned` from the store (for a dry run that writes nothing)."""
     if store is None:
         return
-    result.already_planned = len(store.statuses(result.campaign, result.push, result.occurrence))
+    counts = store.status_counts(result.campaign, result.push, result.occurrence)
+    result.already_planned = sum(counts.values())
 
 
 def _rows(store: Store, drafts: list[Draft], protect_cadres: bool) -> list[NewMessage]:
@@ -124,22 +168,6 @@ def _rows(store: Store, drafts: list[Draft], protect_cadres: bool) -> list[NewMe
     return rows
 
 
-def store_plan(
-    store: Store, result: PlanResult, clock: Clock, *, protect_cadres: bool = False
-) -> PlanResult:
-    """Write the rendered messages that are not in the store yet; counts what was new."""
-    existing = store.statuses(result.campaign, result.push, result.occurrence)
-    drafts = [d for d in result.drafts if d.contact.id not in existing]
-    fresh = _rows(store, drafts, protect_cadres)
-    added = store.add_planned(fresh, clock.now())
-    result.planned = len(added)
-    result.already_planned = len(existing) + (len(fresh) - len(added))
-    return result
-
-
-PLAN_BATCH = 2000
-
-
 def plan_streaming(
     project: Project,
     store: Store,
@@ -149,12 +177,14 @@ def plan_streaming(
     clock: Clock,
     *,
     protect_cadres: bool = False,
+    expired: str | None = None,
     batch: int = PLAN_BATCH,
 ) -> int:
     """Render and store one occurrence batch by batch, in one transaction; returns the rows added.
 
     Memory stays bounded by the batch whatever the audience; every problem is collected and
-    raised as one `InputError` at the end, and then nothing at all is written.
+    raised as one `InputError` at the end, and then nothing at all is written. With `expired`
+    (the reason), the rows are stored `expired` instead: an occurrence the scheduler missed.
     """
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
@@ -170,10 +200,14 @@ def plan_streaming(
         while chunk := list(islice(contacts, batch)):
             fresh = chunk
             if resuming:
-                done = store.planned_contacts(campaign_id, push_id, day, [c.id for c in chunk])
+                done = store.statuses_of(campaign_id, push_id, day, [c.id for c in chunk])
                 fresh = [c for c in chunk if c.id not in done]
             drafts = list(iter_drafts(project, campaign_id, push, window, day, fresh, problems))
-            if not problems:
+            if problems:
+                continue
+            if expired is not None:
+                yield [new_message(d, status=Status.expired, note=expired) for d in drafts]
+            else:
                 yield _rows(store, drafts, protect_cadres)
         if problems:
             raise InputError(list(problems.values()))

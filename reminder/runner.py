@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 from reminder.clock import Clock
 from reminder.dispatch import DispatchResult, dispatch_occurrence
 from reminder.gateways.base import Gateway
-from reminder.messages import draft_push
-from reminder.planning import PlanResult, new_message, plan_streaming
+from reminder.planning import plan_streaming
 from reminder.project import Project
 from reminder.schedule import Occurrence, occurrences
 from reminder.status import Status
@@ -100,13 +99,13 @@ def run_due(runtime: Runtime, campaign_id: str, push_id: str) -> list[Outcome]:
 
 def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     store, clock = runtime.store, runtime.clock
-    statuses = store.statuses(occurrence.campaign, occurrence.push, occurrence.day)
-    if statuses and Status.planned not in statuses.values():
+    counts = store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
+    if counts and not counts.get(Status.planned.value):
         return Outcome(occurrence, "done")
     now = clock.now()
     lateness = now - occurrence.at
     if lateness > runtime.grace:
-        return _expire(runtime, occurrence, statuses, lateness)
+        return _expire(runtime, occurrence, planned_before=bool(counts), lateness=lateness)
     quiet = runtime.project.config.settings.quiet_hours
     zone = occurrence.at.tzinfo
     if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
@@ -123,15 +122,6 @@ def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     result = asyncio.run(_dispatch(runtime, occurrence))
     action = "interrupted" if result.stopped else "sent"
     return Outcome(occurrence, action, planned=planned, sent=result.sent, failed=result.failed)
-
-
-def _render(runtime: Runtime, occurrence: Occurrence) -> PlanResult:
-    project = runtime.project
-    push = project.campaign(occurrence.campaign).push(occurrence.push)
-    drafts = draft_push(project, occurrence.campaign, push, occurrence.window, occurrence.day)
-    return PlanResult(
-        occurrence.campaign, occurrence.push, occurrence.day, audience=len(drafts), drafts=drafts
-    )
 
 
 async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
@@ -152,7 +142,7 @@ async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
 
 
 def _expire(
-    runtime: Runtime, occurrence: Occurrence, statuses: dict[str, Status], lateness: timedelta
+    runtime: Runtime, occurrence: Occurrence, *, planned_before: bool, lateness: timedelta
 ) -> Outcome:
     store, clock = runtime.store, runtime.clock
     minutes = int(lateness.total_seconds() // 60)
@@ -160,10 +150,17 @@ def _expire(
         f"missed by {minutes // 60}h{minutes % 60:02d}m "
         f"(grace {int(runtime.grace.total_seconds() // 60)} min)"
     )
-    if not statuses:
-        plan = _render(runtime, occurrence)
-        rows = [new_message(d, status=Status.expired, note=reason) for d in plan.drafts]
-        return Outcome(occurrence, "expired", expired=len(store.add_planned(rows, clock.now())))
+    if not planned_before:
+        recorded = plan_streaming(
+            runtime.project,
+            store,
+            occurrence.campaign,
+            occurrence.push,
+            occurrence.day,
+            clock,
+            expired=reason,
+        )
+        return Outcome(occurrence, "expired", expired=recorded)
     expired = 0
     for message_id in store.planned_ids(occurrence.campaign, occurrence.push, occurrence.day):
         if store.transition(

@@ -11,7 +11,7 @@ from reminder.cli.app import command, parse_day, state, stdout
 from reminder.cli.loading import default_day, first_day_from, load_everything, pick_pushes
 from reminder.errors import UsageError
 from reminder.phones import shown
-from reminder.planning import render_occurrence
+from reminder.planning import survey_occurrence
 
 
 @command()
@@ -38,20 +38,27 @@ def preview(
     day = parse_day(date) or first_day_from(chosen, default_day(project, chosen, current))
     if contact is not None and contact not in project.book.contacts:
         raise UsageError(f"no contact has id {contact!r}")
-    results = render_occurrence(
-        project, campaign, pick_pushes(chosen, push), day, explicit=push is not None
+    results = survey_occurrence(
+        project,
+        campaign,
+        pick_pushes(chosen, push),
+        day,
+        explicit=push is not None,
+        sample=limit,
+        contact=contact,
     )
     out = stdout()
     for result in results:
-        drafts = [d for d in result.drafts if contact is None or d.contact.id == contact]
+        drafts = result.sample
+        total = len(drafts) if contact is not None else result.audience
         table = Table(
-            title=f"{campaign} / {result.push} on {day}: {len(drafts)} messages",
+            title=f"{campaign} / {result.push} on {day}: {total} messages",
             show_lines=True,
             title_justify="left",
         )
         for column in ("contact", "to", "segments", "case", "message"):
             table.add_column(column, overflow="fold")
-        for item in drafts[:limit]:
+        for item in drafts:
             table.add_row(
                 f"{item.contact.id} {item.contact.name}",
                 shown(item.contact.phone, show_numbers=show_numbers),
@@ -60,5 +67,5 @@ def preview(
                 item.body,
             )
         out.print(table)
-        if len(drafts) > limit:
-            out.print(f"… and {len(drafts) - limit} more (use --limit)", markup=False)
+        if total > len(drafts):
+            out.print(f"… and {total - len(drafts)} more (use --limit)", markup=False)

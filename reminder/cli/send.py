@@ -20,7 +20,7 @@ from reminder.clock import Clock
 from reminder.config import Config
 from reminder.dispatch import DispatchResult, dispatch_occurrence
 from reminder.errors import OperationalError, UsageError
-from reminder.planning import PlanResult, count_existing, render_occurrence, store_plan
+from reminder.planning import PlanResult, count_existing, plan_streaming, survey_occurrence
 from reminder.status import Status
 from reminder.store import Store, open_store
 
@@ -52,27 +52,40 @@ def send(
     project = loaded.project
     chosen = project.campaign(campaign)
     day = parse_day(date) or default_day(project, chosen, current)
-    results = render_occurrence(
-        project, campaign, pick_pushes(chosen, push), day, explicit=push is not None
-    )
+    # Every message is rendered and counted before anything is written (and the store is not
+    # created for input that fails); planning then renders them again, streaming into the store.
+    existing = _existing_store(loaded.config)
+    try:
+        results = survey_occurrence(
+            project,
+            campaign,
+            pick_pushes(chosen, push),
+            day,
+            explicit=push is not None,
+            store=existing,
+        )
+        for result in results:
+            count_existing(existing, result)
+    finally:
+        if existing is not None:
+            existing.close()
 
     if loaded.gateway.real and not dry_run and not ignore_quiet_hours:
         _refuse_in_quiet_hours(loaded, project.timezone(chosen), current.clock)
     if dry_run:
-        store = _existing_store(loaded.config)
-        for result in results:
-            count_existing(store, result)
-        if store is not None:
-            store.close()
         _report(results, {}, day, campaign, loaded, dry_run=True, as_json=as_json)
         return
 
     with open_store(loaded.config.database_url) as store:
         if loaded.gateway.real and not yes:
-            _confirm(store, results, loaded)
+            _confirm(results, loaded)
         protect = loaded.config.settings.suppression.protect_cadres
         for result in results:
-            store_plan(store, result, current.clock, protect_cadres=protect)
+            result.planned = plan_streaming(
+                project, store, campaign, result.push, day, current.clock, protect_cadres=protect
+            )
+            stored = sum(store.status_counts(campaign, result.push, day).values())
+            result.already_planned = stored - result.planned
         # In --json mode standard output carries only the JSON object.
         target = sys.stderr if as_json else sys.stdout
         with contextlib.redirect_stdout(target):
@@ -104,15 +117,9 @@ def _existing_store(config: Config) -> Store | None:
         return None
 
 
-def _confirm(store: Store, results: list[PlanResult], loaded: Loaded) -> None:
-    to_send = 0
-    segments = 0
-    for result in results:
-        existing = store.statuses(result.campaign, result.push, result.occurrence)
-        for item in result.drafts:
-            if existing.get(item.contact.id, Status.planned) is Status.planned:
-                to_send += 1
-                segments += item.count.segments
+def _confirm(results: list[PlanResult], loaded: Loaded) -> None:
+    to_send = sum(r.to_send for r in results)
+    segments = sum(r.to_send_segments for r in results)
     if to_send == 0:
         return
     if not sys.stdin.isatty():

@@ -144,6 +144,22 @@ class Store:
         with self.engine.connect() as connection:
             return {row.contact_id: Status(row.status) for row in connection.execute(query)}
 
+    def statuses_of(
+        self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
+    ) -> dict[str, Status]:
+        """`statuses` for some contacts only (those that have a message for the occurrence)."""
+        found: dict[str, Status] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(contact_ids), 500):
+                query = select(MESSAGE.c.contact_id, MESSAGE.c.status).where(
+                    *Selection(campaign, push, occurrence).where(),
+                    MESSAGE.c.contact_id.in_(list(contact_ids[start : start + 500])),
+                )
+                found.update(
+                    (row.contact_id, Status(row.status)) for row in connection.execute(query)
+                )
+        return found
+
     def add_planned(self, messages: Sequence[NewMessage], now: datetime) -> list[int]:
         """Insert the messages not planned yet; returns the ids of the rows this call added.
 
@@ -263,17 +279,6 @@ class Store:
         query = select(MESSAGE.c.id).where(*Selection(campaign, push, occurrence).where()).limit(1)
         with self.engine.connect() as connection:
             return connection.execute(query).first() is not None
-
-    def planned_contacts(
-        self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
-    ) -> set[str]:
-        """Which of `contact_ids` already have a message for this occurrence."""
-        query = select(MESSAGE.c.contact_id).where(
-            *Selection(campaign, push, occurrence).where(),
-            MESSAGE.c.contact_id.in_(list(contact_ids)),
-        )
-        with self.engine.connect() as connection:
-            return set(connection.scalars(query))
 
     # --- dispatch -------------------------------------------------------------------------
 

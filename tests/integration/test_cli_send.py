@@ -11,7 +11,8 @@ import pytest
 from freezegun import freeze_time
 
 from reminder.store import open_store
-from tests.factories import ProjectFiles, twilio_config
+from tests.factories import ProjectFiles, cadre, twilio_config
+from tests.factories import push as push_entry
 
 FULL_NUMBER = re.compile(r"\+?86\s?1\d{10}|\b1[3-9]\d{9}\b")
 
@@ -361,3 +362,53 @@ def test_progress_bar_in_a_terminal() -> None:
         task = progress._progress.tasks[0]
         assert (task.completed, task.fields["sent"], task.fields["failed"]) == (4, 3, 1)
         assert task.fields["rate"] == "2.0"
+
+
+def test_a_push_that_fails_to_render_leaves_nothing_written_for_the_others(
+    cli: Any, files: ProjectFiles
+) -> None:
+    files.write(
+        campaign={
+            "id": "test",
+            "name": "测试活动",
+            "festival": "spring_festival",
+            "window": {"start": "2027-01-30", "end": "2027-02-20"},
+            "pushes": [push_entry("a"), push_entry("b", template="greeting.j2")],
+        },
+        templates={
+            "daily.j2": "{{ contact.name }}：第{{ day }}天。",
+            # Only family members have a cadre: rendering fails for the cadres.
+            "greeting.j2": "{{ cadre.name }}家属：节日快乐。",
+        },
+    )
+    result = cli("--config", files.config_path, "send", "test", "--date", "2027-02-01")
+    assert result.exit_code == 2
+    assert "templates/greeting.j2:1: 'cadre' is undefined" in result.output
+    assert not files.database.exists() or _messages(files) == []
+    assert not files.outbox.exists()
+
+
+def test_send_counts_plans_and_sends_an_audience_larger_than_a_batch(
+    cli: Any, files: ProjectFiles
+) -> None:
+    """The survey and planning work batch by batch (`PLAN_BATCH`, 2,000): none is lost between."""
+    files.write(
+        contacts=[cadre(i) for i in range(1, 2102)], groups={"everyone": {"rank": ">= clerk"}}
+    )
+    dry = cli(
+        "--config", files.config_path, "send", "test", "--date", "2027-02-01", "--dry-run", "--json"
+    )
+    assert json.loads(dry.stdout)["pushes"][0]["audience"] == 2101
+    report = json.loads(
+        cli("--config", files.config_path, "send", "test", "--date", "2027-02-01", "--json").stdout
+    )
+    assert (report["planned"], report["sent"], report["already_planned"]) == (2101, 2101, 0)
+    assert len(files.outbox.read_text(encoding="utf-8").splitlines()) == 2101
+
+
+def _messages(files: ProjectFiles) -> list[Any]:
+    store = open_store(f"sqlite:///{files.database}")
+    try:
+        return store.messages()
+    finally:
+        store.close()

@@ -223,3 +223,43 @@ def test_messages_read_back_equal_validated_ones(database_url: str) -> None:
         assert sent.model_dump()["status"] == "delivered"
     finally:
         store.close()
+
+
+def _claim_cost(tmp_path, size: int) -> int:
+    """SQLite VM steps (in hundreds) to claim the last 10 planned messages of an occurrence of
+    `size` messages whose others are all sent already."""
+    from sqlalchemy import event
+
+    from reminder.store import Selection
+
+    store = open_store(f"sqlite:///{tmp_path / f'claim{size}.db'}")
+    try:
+        store.add_planned([message(f"c{i:06d}") for i in range(size)], NOW)
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE message SET status = 'sent' WHERE id <= ?", (size - 10,)
+            )
+        steps = [0]
+
+        def count(dbapi_connection, _record, _proxy) -> None:
+            def tick() -> int:
+                steps[0] += 1
+                return 0
+
+            dbapi_connection.set_progress_handler(tick, 100)
+
+        event.listen(store.engine, "checkout", count)
+        claimed = store.claim_batch(
+            Selection("spring", "daily", date(2027, 2, 1)), "file", "me", NOW, 10
+        )
+        assert len(claimed) == 10
+        return steps[0]
+    finally:
+        store.close()
+
+
+def test_claiming_does_not_walk_the_messages_already_sent(tmp_path) -> None:
+    """Claims run thousands of times an occurrence: their cost must not grow with its size
+    (quadratic dispatch otherwise; the `ix_message_claim` index)."""
+    small, large = _claim_cost(tmp_path, 2_000), _claim_cost(tmp_path, 20_000)
+    assert large < 2 * small + 20, (small, large)
