@@ -142,7 +142,8 @@ async def _dispatch_all(
     outcomes: dict[str, DispatchResult] = {}
     try:
         for result in results:
-            waiting = len(store.planned_ids(result.campaign, result.push, result.occurrence))
+            counts = store.status_counts(result.campaign, result.push, result.occurrence)
+            waiting = counts.get(Status.planned.value, 0)
             label = f"{result.campaign}/{result.push} {result.occurrence}"
             with DispatchProgress(label, waiting, clock) as progress:
                 outcomes[result.push] = await dispatch_occurrence(
