@@ -208,9 +208,9 @@ def _report(
     for p in pushes:
         if dry_run:
             out.print(
-                f"{campaign}/{p['push']} {day}: would plan {p['audience'] - p['already_planned']}"
-                f" messages ({p['segments']} segments); {p['already_planned']} already "
-                "planned; dry run, nothing sent or written",
+                f"{campaign}/{p['push']} {day}: {p['audience']} messages ({p['segments']} "
+                f"segments); would plan {max(p['audience'] - p['already_planned'], 0)} new, "
+                f"{p['already_planned']} already planned; dry run, nothing sent or written",
                 markup=False,
                 highlight=False,
             )

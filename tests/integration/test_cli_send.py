@@ -412,3 +412,15 @@ def _messages(files: ProjectFiles) -> list[Any]:
         return store.messages()
     finally:
         store.close()
+
+
+def test_dry_run_says_what_the_occurrence_holds_and_what_is_new(cli: Any, sample: Path) -> None:
+    config = sample / "config.yaml"
+    first = cli("--config", config, "send", "spring-festival", "--date", "2027-01-30", "--dry-run")
+    assert (
+        "spring-festival/daily-leading 2027-01-30: 36 messages (99 segments); would plan 36 new, "
+        "0 already planned; dry run, nothing sent or written"
+    ) in first.output
+    send_json(cli, config, "--date", "2027-01-30")
+    again = cli("--config", config, "send", "spring-festival", "--date", "2027-01-30", "--dry-run")
+    assert "36 messages (99 segments); would plan 0 new, 36 already planned" in again.output
