@@ -25,7 +25,7 @@ from reminder.planning import plan_streaming
 from reminder.project import Project
 from reminder.schedule import Occurrence, occurrences
 from reminder.status import Status
-from reminder.store import Store
+from reminder.store import Selection, Store
 
 log = logging.getLogger("reminder.run")
 
@@ -161,10 +161,11 @@ def _expire(
             expired=reason,
         )
         return Outcome(occurrence, "expired", expired=recorded)
-    expired = 0
-    for message_id in store.planned_ids(occurrence.campaign, occurrence.push, occurrence.day):
-        if store.transition(
-            message_id, Status.expired, clock.now(), source="scheduler", detail=reason
-        ):
-            expired += 1
+    expired = store.settle_planned(
+        Selection(occurrence.campaign, occurrence.push, occurrence.day),
+        Status.expired,
+        clock.now(),
+        source="scheduler",
+        detail=reason,
+    )
     return Outcome(occurrence, "expired", expired=expired)

@@ -80,14 +80,12 @@ def cancel(
     current = state(ctx)
     day = parse_day(date)
     with open_store(current.config().database_url) as store:
-        waiting = store.claims(Selection(campaign, push, day), [Status.planned])
-        now = current.clock.now()
-        canceled = sum(
-            store.transition(
-                m.id, Status.canceled, now, source="operator", detail="canceled by an operator"
-            )
-            for m in waiting
-            if m.id is not None
+        canceled = store.settle_planned(
+            Selection(campaign, push, day),
+            Status.canceled,
+            current.clock.now(),
+            source="operator",
+            detail="canceled by an operator",
         )
     _say(f"{canceled} message{'s' if canceled != 1 else ''} of {campaign} on {day} canceled")
 

@@ -282,19 +282,6 @@ class Store:
 
     # --- dispatch -------------------------------------------------------------------------
 
-    def planned_ids(self, campaign: str, push: str, occurrence: date) -> list[int]:
-        """Ids of the messages of one occurrence that wait to be sent, oldest first."""
-        query = (
-            select(MESSAGE.c.id)
-            .where(
-                *Selection(campaign, push, occurrence).where(),
-                MESSAGE.c.status == Status.planned.value,
-            )
-            .order_by(MESSAGE.c.id)
-        )
-        with self.engine.connect() as connection:
-            return list(connection.scalars(query))
-
     def claim(
         self, message_id: int, gateway: str, now: datetime, owner: str = ""
     ) -> Message | None:
@@ -712,6 +699,42 @@ class Store:
                 )
             )
         return True
+
+    def settle_planned(
+        self, selection: Selection, new: Status, now: datetime, *, source: str, detail: str
+    ) -> int:
+        """Move every message of `selection` still `planned` to `new` (expired, canceled) in one
+        transaction, with an event each; returns how many moved. A message claimed meanwhile
+        is not `planned` any more and is left alone."""
+        if not can_move(Status.planned, new):
+            raise ValueError(f"a planned message cannot become {new.value}")
+        with self.engine.begin() as connection:
+            moved = (
+                connection.execute(
+                    update(MESSAGE)
+                    .where(*selection.where(), MESSAGE.c.status == Status.planned.value)
+                    .values(status=new.value, updated_at=now, error_code=None, error_text=detail)
+                    .returning(MESSAGE.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            for start in range(0, len(moved), 10_000):
+                connection.execute(
+                    insert(EVENT),
+                    [
+                        {
+                            "message_id": message_id,
+                            "at": now,
+                            "status": new.value,
+                            "previous": Status.planned.value,
+                            "source": source,
+                            "detail": detail,
+                        }
+                        for message_id in moved[start : start + 10_000]
+                    ],
+                )
+        return len(moved)
 
     # --- reading --------------------------------------------------------------------------
 

@@ -194,6 +194,33 @@ def test_expired_occurrences_say_why(sample: Path) -> None:
     assert not (sample / "outbox.jsonl").exists()
 
 
+def test_planned_but_unsent_messages_of_a_missed_occurrence_expire(sample: Path) -> None:
+    """Planned while the campaign was paused, never sent, then past the grace period."""
+    store = open_store(load_config(sample / "config.yaml").database_url)
+    store.set_paused("spring-festival", True, at(date(2027, 2, 1), 8, 0))
+    store.close()
+    clock = FixedClock(at(date(2027, 2, 1), 8, 31))
+    daemon = start_daemon(sample, clock)
+    daemon.catch_up()  # plans 1 February's daily push; the pause keeps it from being sent
+    first = daemon.runtime.store.messages(occurrence=date(2027, 2, 1))
+    assert Counter(m.status for m in first) == {"planned": 36}
+    daemon.runtime.store.set_paused("spring-festival", False, clock.now())
+    clock.set(at(date(2027, 2, 1), 11, 0))
+    daemon.catch_up()
+    messages = daemon.runtime.store.messages(occurrence=date(2027, 2, 1))
+    events = daemon.runtime.store.events(messages[0].id)
+    stop(daemon)
+    assert {(m.status, m.error_text) for m in messages} == {
+        ("expired", "missed by 2h30m (grace 120 min)")
+    }
+    assert (events[-1].previous, events[-1].status, events[-1].source) == (
+        "planned",
+        "expired",
+        "scheduler",
+    )
+    assert not (sample / "outbox.jsonl").exists()
+
+
 def test_a_catch_up_inside_the_quiet_hours_waits(sample: Path) -> None:
     (sample / "config.yaml").write_text(
         "gateway: file\nquiet_hours: {start: '08:40', end: '09:00'}\n", encoding="utf-8"

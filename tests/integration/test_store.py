@@ -263,3 +263,35 @@ def test_claiming_does_not_walk_the_messages_already_sent(tmp_path) -> None:
     (quadratic dispatch otherwise; the `ix_message_claim` index)."""
     small, large = _claim_cost(tmp_path, 2_000), _claim_cost(tmp_path, 20_000)
     assert large < 2 * small + 20, (small, large)
+
+
+def test_settling_an_occurrence_moves_only_what_is_still_planned(database_url: str) -> None:
+    from reminder.store import Selection
+
+    store = open_store(database_url)
+    try:
+        ids = store.add_planned([message(f"c{i:03d}") for i in range(5)], NOW)
+        other_day = store.add_planned([message("c000", day=date(2027, 2, 2))], NOW)
+        store.claim(ids[0], "file", NOW)
+        store.transition(ids[0], Status.sent, NOW, source="gateway")
+        moved = store.settle_planned(
+            Selection("spring", "daily", date(2027, 2, 1)),
+            Status.expired,
+            NOW,
+            source="scheduler",
+            detail="missed by 3h00m",
+        )
+        assert moved == 4
+        statuses = {m.id: (m.status, m.error_text) for m in store.messages()}
+        assert statuses[ids[0]] == ("sent", None)
+        assert all(statuses[i] == ("expired", "missed by 3h00m") for i in ids[1:])
+        assert statuses[other_day[0]] == ("planned", None)
+        assert [(e.previous, e.status, e.source) for e in store.events(ids[1])][-1] == (
+            "planned",
+            "expired",
+            "scheduler",
+        )
+        with pytest.raises(ValueError):
+            store.settle_planned(Selection("spring"), Status.planned, NOW, source="x", detail="y")
+    finally:
+        store.close()
