@@ -110,18 +110,23 @@ def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     zone = occurrence.at.tzinfo
     if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
         return Outcome(occurrence, "deferred")
-    planned = plan_streaming(
-        runtime.project,
-        store,
-        occurrence.campaign,
-        occurrence.push,
-        occurrence.day,
-        clock,
-        protect_cadres=runtime.project.config.settings.suppression.protect_cadres,
-    )
+    planned = _plan(runtime, occurrence)
     result = asyncio.run(_dispatch(runtime, occurrence))
     action = "interrupted" if result.stopped else "sent"
     return Outcome(occurrence, action, planned=planned, sent=result.sent, failed=result.failed)
+
+
+def _plan(runtime: Runtime, occurrence: Occurrence, *, expired: str | None = None) -> int:
+    return plan_streaming(
+        runtime.project,
+        runtime.store,
+        occurrence.campaign,
+        occurrence.push,
+        occurrence.day,
+        runtime.clock,
+        protect_cadres=runtime.project.config.settings.suppression.protect_cadres,
+        expired=expired,
+    )
 
 
 async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
@@ -151,16 +156,7 @@ def _expire(
         f"(grace {int(runtime.grace.total_seconds() // 60)} min)"
     )
     if not planned_before:
-        recorded = plan_streaming(
-            runtime.project,
-            store,
-            occurrence.campaign,
-            occurrence.push,
-            occurrence.day,
-            clock,
-            expired=reason,
-        )
-        return Outcome(occurrence, "expired", expired=recorded)
+        return Outcome(occurrence, "expired", expired=_plan(runtime, occurrence, expired=reason))
     expired = store.settle_planned(
         Selection(occurrence.campaign, occurrence.push, occurrence.day),
         Status.expired,
