@@ -221,15 +221,3 @@ def tally_push(
     if problems:
         raise InputError(list(problems.values()))
     return tally
-
-
-def draft_push(
-    project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
-) -> list[Draft]:
-    """Render every message of one push on one date, or raise one `InputError` with them all."""
-    problems: dict[str, Problem] = {}
-    contacts = project.audience(campaign_id, push.id)
-    drafts = list(iter_drafts(project, campaign_id, push, window, day, contacts, problems))
-    if problems:
-        raise InputError(list(problems.values()))
-    return drafts
