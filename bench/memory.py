@@ -3,9 +3,8 @@
 `python -m bench.memory N` runs the command a user runs (`reminder send … --yes`, in this
 process) on a synthetic project of N cadres through the `console` gateway (its output thrown
 away: the `file` gateway's fsync per message would make this a disk benchmark), and prints the
-peak RSS,
-the peak once the project (contacts, groups, templates) has been loaded on its own, and the
-difference: what surveying, planning and dispatching added.
+peak RSS, the peak once the project (contacts, groups, templates) has been loaded on its own,
+and the difference: what surveying, planning and dispatching added.
 """
 
 from __future__ import annotations

@@ -64,8 +64,9 @@ def send(
             explicit=push is not None,
             store=existing,
         )
-        for result in results:
-            count_existing(existing, result)
+        if dry_run:
+            for result in results:
+                count_existing(existing, result)
     finally:
         if existing is not None:
             existing.close()
@@ -80,16 +81,18 @@ def send(
         if loaded.gateway.real and not yes:
             _confirm(results, loaded)
         protect = loaded.config.settings.suppression.protect_cadres
+        waiting: dict[str, int] = {}
         for result in results:
             result.planned = plan_streaming(
                 project, store, campaign, result.push, day, current.clock, protect_cadres=protect
             )
-            stored = sum(store.status_counts(campaign, result.push, day).values())
-            result.already_planned = stored - result.planned
+            counts = store.status_counts(campaign, result.push, day)
+            result.already_planned = sum(counts.values()) - result.planned
+            waiting[result.push] = counts.get(Status.planned.value, 0)
         # In --json mode standard output carries only the JSON object.
         target = sys.stderr if as_json else sys.stdout
         with contextlib.redirect_stdout(target):
-            dispatched = asyncio.run(_dispatch_all(store, loaded, current.clock, results))
+            dispatched = asyncio.run(_dispatch_all(store, loaded, current.clock, results, waiting))
         _report(
             results, dispatched, day, campaign, loaded, dry_run=False, as_json=as_json, store=store
         )
@@ -137,15 +140,17 @@ def _confirm(results: list[PlanResult], loaded: Loaded) -> None:
 
 
 async def _dispatch_all(
-    store: Store, loaded: Loaded, clock: Clock, results: list[PlanResult]
+    store: Store,
+    loaded: Loaded,
+    clock: Clock,
+    results: list[PlanResult],
+    waiting: dict[str, int],
 ) -> dict[str, DispatchResult]:
     outcomes: dict[str, DispatchResult] = {}
     try:
         for result in results:
-            counts = store.status_counts(result.campaign, result.push, result.occurrence)
-            waiting = counts.get(Status.planned.value, 0)
             label = f"{result.campaign}/{result.push} {result.occurrence}"
-            with DispatchProgress(label, waiting, clock) as progress:
+            with DispatchProgress(label, waiting[result.push], clock) as progress:
                 outcomes[result.push] = await dispatch_occurrence(
                     store,
                     loaded.gateway,

@@ -134,20 +134,10 @@ class Store:
 
     # --- planning -------------------------------------------------------------------------
 
-    def statuses(self, campaign: str, push: str, occurrence: date) -> dict[str, Status]:
-        """The status of every message already planned for one occurrence, by contact id."""
-        query = select(MESSAGE.c.contact_id, MESSAGE.c.status).where(
-            MESSAGE.c.campaign == campaign,
-            MESSAGE.c.push == push,
-            MESSAGE.c.occurrence == occurrence,
-        )
-        with self.engine.connect() as connection:
-            return {row.contact_id: Status(row.status) for row in connection.execute(query)}
-
     def statuses_of(
         self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
     ) -> dict[str, Status]:
-        """`statuses` for some contacts only (those that have a message for the occurrence)."""
+        """The status of the message of each of `contact_ids` that has one for this occurrence."""
         found: dict[str, Status] = {}
         with self.engine.connect() as connection:
             for start in range(0, len(contact_ids), 500):
