@@ -23,6 +23,11 @@ class Clock(Protocol):
         """The wall-clock time at which this clock will read `moment` (for timers)."""
         ...
 
+    def wall_now(self) -> datetime:
+        """The machine's own time, whatever this clock simulates: what a provider's records
+        are stamped with, so reconciliation never compares a rehearsal's date with them."""
+        ...
+
 
 class SystemClock:
     """The real time."""
@@ -32,6 +37,9 @@ class SystemClock:
 
     def to_real(self, moment: datetime) -> datetime:
         return moment
+
+    def wall_now(self) -> datetime:
+        return self.now()
 
 
 class ScaledClock:
@@ -57,6 +65,9 @@ class ScaledClock:
     def to_real(self, moment: datetime) -> datetime:
         return self._origin + (moment - self._start) / self._speed
 
+    def wall_now(self) -> datetime:
+        return self._real.now()
+
 
 class FixedClock:
     """A clock that stands still until moved; for tests and simulations."""
@@ -71,6 +82,10 @@ class FixedClock:
 
     def to_real(self, moment: datetime) -> datetime:
         return moment
+
+    def wall_now(self) -> datetime:
+        """A fixed clock stands for the provider's clock too (tests share it with their peers)."""
+        return self._at
 
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by `delta`."""

@@ -59,6 +59,9 @@ class SchedulerSettings(_Strict):
 
     grace_minutes: int = Field(default=120, ge=0)
     catch_up_days: int = Field(default=7, ge=1)
+    #: Between firings, every push is checked this often (engine time) for messages a dead
+    #: process left unfinished.
+    sweep_minutes: float = Field(default=5, gt=0)
 
 
 class ReceiptSettings(_Strict):

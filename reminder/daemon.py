@@ -14,7 +14,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -69,6 +69,23 @@ class OccurrenceTrigger(BaseTrigger):  # type: ignore[misc]
         return f"occurrences of {self.campaign_id}/{self.push_id}"
 
 
+class SweepTrigger(BaseTrigger):  # type: ignore[misc]
+    """Fires every `every` of the engine's (possibly simulated) time."""
+
+    def __init__(self, runtime: Runtime, every: timedelta) -> None:
+        self.runtime = runtime
+        self.every = every
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        clock = self.runtime.clock
+        return clock.to_real(clock.now() + self.every).astimezone(UTC)
+
+    def __str__(self) -> str:
+        return f"every {self.every} (engine time)"
+
+
 def _from_real(clock: Clock, real: datetime) -> datetime:
     """Invert `clock.to_real` for a linear clock (two probes give its origin and speed)."""
     zero = clock.to_real(datetime(2000, 1, 1, tzinfo=UTC))
@@ -107,15 +124,24 @@ class Daemon:
                     name=f"{campaign_id}/{push.id}",
                     replace_existing=True,
                 )
+        every = timedelta(minutes=self.config.settings.scheduler.sweep_minutes)
+        self.scheduler.add_job(
+            "reminder.jobs:sweep",
+            trigger=SweepTrigger(self.runtime, every),
+            id="sweep",
+            name="sweep",
+            replace_existing=True,
+        )
+
+    def push_jobs(self) -> int:
+        """How many pushes are scheduled (the sweep not counted)."""
+        return sum(1 for job in self.scheduler.get_jobs() if job.id != "sweep")
 
     def catch_up(self) -> None:
-        """Run every push once now: sends what is due, expires what was missed too long ago."""
+        """Run every push once now: recovers what a dead process left unfinished, sends what
+        is due, expires what was missed too long ago."""
         jobs.install(self.runtime)
-        for campaign_id, source in sorted(self.runtime.project.campaigns.items()):
-            for push in source.campaign.pushes:
-                if self.runtime.stopping.is_set():
-                    return
-                jobs.fire(campaign_id, push.id)
+        jobs.sweep()
 
     def reload(self) -> None:
         """Re-read the campaign files; on any problem keep running with the old ones."""
@@ -128,7 +154,7 @@ class Daemon:
         with self.runtime.lock:
             self.runtime.project = project
         self.schedule_jobs()
-        log.info("campaign files reloaded: %d jobs", len(self.scheduler.get_jobs()))
+        log.info("campaign files reloaded: %d jobs", self.push_jobs())
 
     def request_stop(self, *_: Any) -> None:
         """Finish the message in flight, then stop (SIGTERM, SIGINT)."""
@@ -161,8 +187,14 @@ class Daemon:
             self.catch_up()
             self.schedule_jobs()
             self.scheduler.start()
-            log.info("running: %d jobs", len(self.scheduler.get_jobs()))
+            log.info(
+                "running: %d jobs; unfinished messages swept every %g min",
+                self.push_jobs(),
+                self.config.settings.scheduler.sweep_minutes,
+            )
             for job in self.scheduler.get_jobs():
+                if not isinstance(job.trigger, OccurrenceTrigger):
+                    continue
                 upcoming = job.trigger.next_occurrence_after(self.runtime.clock.now())
                 log.info("next %s: %s", job.name, upcoming.isoformat() if upcoming else "none")
             while not self.runtime.stopping.is_set():

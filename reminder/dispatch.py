@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from reminder import owner
 from reminder.clock import Clock
 from reminder.errors import AmbiguousGatewayError, GatewayError
 from reminder.gateways.base import Accepted, DeliveryPolicy, Gateway, OutgoingMessage
@@ -39,9 +37,6 @@ from reminder.throttle import RateLimiter, Sleep
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()
-#: Who claims messages in this process: host, pid and a nonce (a restarted pid is not us).
-OWNER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 UNSUBSCRIBED_CODES = frozenset({"21610"})
 #: Acceptances are written in batches of this many, or when the oldest is this old.
 FLUSH_SIZE = 64
@@ -77,26 +72,10 @@ def outgoing(message: Message) -> OutgoingMessage:
     )
 
 
-def owner_alive(owner: str | None) -> bool | None:
-    """Whether the process that claimed a message still runs (None: another host, unknown)."""
-    if not owner:
-        return False
-    if owner == OWNER:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != HOST or not pid_text.isdigit():
-        return None
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False  # an earlier process that had our pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def owner_alive(claimed_by: str | None) -> bool | None:
+    """Whether the process that claimed a message still runs (None: this machine cannot tell,
+    e.g. another host; then the claim lease decides). See `reminder.owner`."""
+    return owner.alive(claimed_by)
 
 
 class Dispatcher:
@@ -154,9 +133,10 @@ class Dispatcher:
             batch = self.store.claim_batch(
                 selection,
                 self.gateway.name,
-                OWNER,
+                str(owner.current()),
                 self.clock.now(),
                 limit=self.policy.concurrency * 2,
+                claimed_at=self.clock.wall_now(),
             )
             if not batch:
                 break
@@ -180,7 +160,7 @@ class Dispatcher:
 
     def _release(self, messages: list[Message], reason: str) -> None:
         ids = [m.id for m in messages if m.id is not None]
-        self.store.release(ids, OWNER, self.clock.now(), reason)
+        self.store.release(ids, str(owner.current()), self.clock.now(), reason)
 
     # --- one message ------------------------------------------------------------------------
 
@@ -356,7 +336,8 @@ class Dispatcher:
     # --- reconciliation ---------------------------------------------------------------------
 
     async def reconcile(self, selection: Selection) -> None:
-        """Resolve messages left `sending` by a process that is gone, and `unknown` ones."""
+        """Resolve messages left `sending` by a process that is gone, and `unknown` ones, by
+        asking the provider; never by sending blindly."""
         now = self.clock.now()
         lease = timedelta(seconds=self.policy.claim_lease_seconds)
         abandoned = []
@@ -367,6 +348,14 @@ class Dispatcher:
         unknown = self.store.claims(selection, [Status.unknown]) if self.gateway.can_lookup else []
         for message in abandoned + unknown:
             await self._reconcile_one(message)
+
+    def lookup_since(self, message: Message) -> datetime:
+        """Where a provider lookup of `message` starts: its claim time by the claiming machine's
+        own clock, less a margin for the provider's clock skew. Never the engine's clock, which
+        a rehearsal simulates; a message claimed before claim times were kept uses the engine's
+        last update, as before."""
+        claimed = message.claimed_at or message.updated_at
+        return claimed - timedelta(seconds=self.policy.lookup_margin_seconds)
 
     async def _reconcile_one(self, message: Message) -> None:
         assert message.id is not None
@@ -381,7 +370,7 @@ class Dispatcher:
                 "be asked: resolve with `reminder retry --unknown`",
             )
             return
-        since = message.updated_at - timedelta(minutes=5)
+        since = self.lookup_since(message)
         try:
             found = await self.gateway.lookup(outgoing(message), since)
         except GatewayError as exc:

@@ -32,3 +32,17 @@ def fire(campaign_id: str, push_id: str) -> None:
         run_due(runtime, campaign_id, push_id)
     except Exception:
         log.exception("%s/%s: the occurrence could not be run", campaign_id, push_id)
+
+
+def sweep() -> None:
+    """Run every push of every campaign once: recovers what a dead process left unfinished, and
+    sends or expires what is due (the same as the catch-up at start)."""
+    runtime = _runtime
+    if runtime is None:
+        log.error("the sweep fired without a running daemon")
+        return
+    for campaign_id, source in sorted(runtime.project.campaigns.items()):
+        for push in source.campaign.pushes:
+            if runtime.stopping.is_set():
+                return
+            fire(campaign_id, push.id)

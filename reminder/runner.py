@@ -1,12 +1,16 @@
 """Running the occurrences of one push that are due: what `reminder run` does at each firing.
 
-The store is the truth (ARCHITECTURE.md invariant 2): whatever the scheduler remembers or forgets,
-each firing looks at every occurrence of the push from the last `catch_up_days` up to now and
+The store is the truth (ARCHITECTURE.md invariants 2 and 9): whatever the scheduler remembers or
+forgets, each firing (and each periodic sweep) looks at every occurrence of the push from the
+last `catch_up_days` up to now and
+- first recovers what a dead process left behind: messages `sending` whose owner is gone, and
+  `unknown` ones, are resolved by asking the provider (never by sending blindly);
 - sends it when it is less than `grace` late (planning first if needed; planning is idempotent,
   so a restart resumes exactly the messages not sent yet);
-- marks it `expired` when it is later than that, never flooding out stale reminders;
+- marks what is still waiting `expired` when it is later than that, never flooding out stale
+  reminders;
 - defers it while the quiet hours last (it expires if they outlast the grace period);
-- leaves it alone when every message already has an outcome.
+- leaves it alone only when it is done: none of its messages `planned`, `sending` or `unknown`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reminder.clock import Clock
-from reminder.dispatch import DispatchResult, dispatch_occurrence
+from reminder.dispatch import Dispatcher, DispatchResult
 from reminder.gateways.base import Gateway
 from reminder.planning import plan_streaming
 from reminder.project import Project
@@ -47,16 +52,32 @@ class Runtime:
         return timedelta(minutes=self.project.config.settings.scheduler.grace_minutes)
 
 
+#: An occurrence with a message in one of these is not done.
+UNFINISHED = (Status.planned, Status.sending, Status.unknown)
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What one firing did with one occurrence."""
+    """What one firing did with one occurrence.
+
+    `action`: "sent" (done now), "unfinished" (messages still `sending` by a live process
+    elsewhere, or of unknown fate), "interrupted", "expired", "deferred", "done" (nothing to do).
+    """
 
     occurrence: Occurrence
-    action: str  # "sent", "interrupted", "expired", "deferred", "done"
+    action: str
     planned: int = 0
     sent: int = 0
     failed: int = 0
     expired: int = 0
+    unknown: int = 0
+    reconciled: int = 0
+    unfinished: int = 0
+
+
+def unfinished(counts: Counter[str]) -> int:
+    """How many messages of an occurrence's status counts are not finished yet."""
+    return sum(counts.get(status.value, 0) for status in UNFINISHED)
 
 
 def due_occurrences(
@@ -82,38 +103,90 @@ def run_due(runtime: Runtime, campaign_id: str, push_id: str) -> list[Outcome]:
                 break
             outcome = _run_one(runtime, occurrence)
             if outcome.action != "done":
-                log.info(
-                    "%s/%s %s: %s (planned %d, sent %d, failed %d, expired %d)",
-                    occurrence.campaign,
-                    occurrence.push,
-                    occurrence.day,
-                    outcome.action,
-                    outcome.planned,
-                    outcome.sent,
-                    outcome.failed,
-                    outcome.expired,
-                )
+                _log(outcome)
             outcomes.append(outcome)
     return outcomes
 
 
+def _log(outcome: Outcome) -> None:
+    occurrence = outcome.occurrence
+    log.info(
+        "%s/%s %s: %s (planned %d, sent %d, failed %d, unknown %d, expired %d, reconciled %d)",
+        occurrence.campaign,
+        occurrence.push,
+        occurrence.day,
+        outcome.action,
+        outcome.planned,
+        outcome.sent,
+        outcome.failed,
+        outcome.unknown,
+        outcome.expired,
+        outcome.reconciled,
+    )
+    if outcome.unfinished:
+        log.warning(
+            "%s/%s %s: %d messages not finished (sending elsewhere, or of unknown fate: see "
+            "`reminder log --status unknown`); checked again at the next sweep",
+            occurrence.campaign,
+            occurrence.push,
+            occurrence.day,
+            outcome.unfinished,
+        )
+
+
 def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     store, clock = runtime.store, runtime.clock
+    selection = Selection(occurrence.campaign, occurrence.push, occurrence.day)
     counts = store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
-    if counts and not counts.get(Status.planned.value):
+    if counts and not unfinished(counts):
         return Outcome(occurrence, "done")
+    recovered = DispatchResult()
+    if counts[Status.sending.value] or counts[Status.unknown.value]:
+        recovered = asyncio.run(_recover(runtime, selection))
+        counts = store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
     now = clock.now()
     lateness = now - occurrence.at
     if lateness > runtime.grace:
-        return _expire(runtime, occurrence, planned_before=bool(counts), lateness=lateness)
+        expired = _expire(runtime, occurrence, planned_before=bool(counts), lateness=lateness)
+        return _outcome(runtime, occurrence, "expired", recovered, expired=expired)
     quiet = runtime.project.config.settings.quiet_hours
     zone = occurrence.at.tzinfo
     if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
-        return Outcome(occurrence, "deferred")
+        return _outcome(runtime, occurrence, "deferred", recovered)
     planned = _plan(runtime, occurrence)
-    result = asyncio.run(_dispatch(runtime, occurrence))
+    result = asyncio.run(_dispatch(runtime, selection))
+    result.sent += recovered.sent
+    result.reconciled += recovered.reconciled
     action = "interrupted" if result.stopped else "sent"
-    return Outcome(occurrence, action, planned=planned, sent=result.sent, failed=result.failed)
+    return _outcome(runtime, occurrence, action, result, planned=planned)
+
+
+def _outcome(
+    runtime: Runtime,
+    occurrence: Occurrence,
+    action: str,
+    result: DispatchResult,
+    *,
+    planned: int = 0,
+    expired: int = 0,
+) -> Outcome:
+    """The outcome, with what is still unfinished counted from the store: "sent" only when the
+    occurrence is done."""
+    counts = runtime.store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
+    left = unfinished(counts)
+    if action == "sent" and left:
+        action = "unfinished"
+    return Outcome(
+        occurrence,
+        action,
+        planned=planned,
+        sent=result.sent,
+        failed=result.failed,
+        expired=expired,
+        unknown=counts.get(Status.unknown.value, 0),
+        reconciled=result.reconciled,
+        unfinished=left,
+    )
 
 
 def _plan(runtime: Runtime, occurrence: Occurrence, *, expired: str | None = None) -> int:
@@ -129,26 +202,38 @@ def _plan(runtime: Runtime, occurrence: Occurrence, *, expired: str | None = Non
     )
 
 
-async def _dispatch(runtime: Runtime, occurrence: Occurrence) -> DispatchResult:
+def _dispatcher(runtime: Runtime) -> Dispatcher:
+    return Dispatcher(
+        runtime.store,
+        runtime.gateway,
+        runtime.clock,
+        per_number_cap=runtime.project.config.settings.per_number_cap,
+        should_stop=runtime.stopping.is_set,
+        sends_despite_suppression=runtime.project.sends_despite_suppression,
+    )
+
+
+async def _recover(runtime: Runtime, selection: Selection) -> DispatchResult:
+    """Resolve what a dead process left `sending`, and `unknown` messages, with the provider."""
+    dispatcher = _dispatcher(runtime)
     try:
-        return await dispatch_occurrence(
-            runtime.store,
-            runtime.gateway,
-            runtime.clock,
-            campaign=occurrence.campaign,
-            push=occurrence.push,
-            occurrence=occurrence.day,
-            per_number_cap=runtime.project.config.settings.per_number_cap,
-            should_stop=runtime.stopping.is_set,
-            sends_despite_suppression=runtime.project.sends_despite_suppression,
-        )
+        await dispatcher.reconcile(selection)
+    finally:
+        await runtime.gateway.aclose()
+    return dispatcher.result
+
+
+async def _dispatch(runtime: Runtime, selection: Selection) -> DispatchResult:
+    try:
+        return await _dispatcher(runtime).run(selection)
     finally:
         await runtime.gateway.aclose()
 
 
 def _expire(
     runtime: Runtime, occurrence: Occurrence, *, planned_before: bool, lateness: timedelta
-) -> Outcome:
+) -> int:
+    """Mark what is still waiting of a missed occurrence `expired`; returns how many."""
     store, clock = runtime.store, runtime.clock
     minutes = int(lateness.total_seconds() // 60)
     reason = (
@@ -156,12 +241,11 @@ def _expire(
         f"(grace {int(runtime.grace.total_seconds() // 60)} min)"
     )
     if not planned_before:
-        return Outcome(occurrence, "expired", expired=_plan(runtime, occurrence, expired=reason))
-    expired = store.settle_planned(
+        return _plan(runtime, occurrence, expired=reason)
+    return store.settle_planned(
         Selection(occurrence.campaign, occurrence.push, occurrence.day),
         Status.expired,
         clock.now(),
         source="scheduler",
         detail=reason,
     )
-    return Outcome(occurrence, "expired", expired=expired)

@@ -55,6 +55,9 @@ class DeliveryPolicy(BaseModel):
     retry_deadline_seconds: float = Field(default=600.0, gt=0)
     #: A message left `sending` by another machine is taken as abandoned after this long.
     claim_lease_seconds: float = Field(default=300.0, gt=0)
+    #: A provider lookup (reconciliation) starts this long before the message's claim time, by
+    #: the claiming machine's clock: room for the provider's clock to differ from ours.
+    lookup_margin_seconds: float = Field(default=900.0, ge=0)
 
 
 class GatewaySettings(BaseModel):

@@ -77,6 +77,9 @@ class Message(SQLModel, table=True):
     updated_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)
     claimed_by: str | None = None
+    #: When it was last claimed, by the claiming machine's wall clock (not the engine's, which
+    #: a rehearsal simulates): where a provider lookup starts.
+    claimed_at: datetime | None = _utc(nullable=True)
 
 
 class DeliveryEvent(SQLModel, table=True):

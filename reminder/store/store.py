@@ -273,24 +273,42 @@ class Store:
     # --- dispatch -------------------------------------------------------------------------
 
     def claim(
-        self, message_id: int, gateway: str, now: datetime, owner: str = ""
+        self,
+        message_id: int,
+        gateway: str,
+        now: datetime,
+        owner: str = "",
+        claimed_at: datetime | None = None,
     ) -> Message | None:
-        """Move one planned message to `sending` for `gateway`; None if someone else has it."""
+        """Move one planned message to `sending` for `gateway`; None if someone else has it.
+        `claimed_at` is the claiming machine's wall-clock time (default: `now`)."""
         moved = self.transition(
             message_id,
             Status.sending,
             now,
             source="dispatch",
-            fields={"gateway": gateway, "claimed_by": owner or None},
+            fields={
+                "gateway": gateway,
+                "claimed_by": owner or None,
+                "claimed_at": claimed_at or now,
+            },
         )
         return self.get(message_id) if moved else None
 
     def claim_batch(
-        self, selection: Selection, gateway: str, owner: str, now: datetime, limit: int
+        self,
+        selection: Selection,
+        gateway: str,
+        owner: str,
+        now: datetime,
+        limit: int,
+        claimed_at: datetime | None = None,
     ) -> list[Message]:
         """Claim up to `limit` planned messages (oldest first) of campaigns that are not paused.
 
         One conditional UPDATE: a message claimed by another dispatcher is never returned.
+        `claimed_at` is the claiming machine's wall-clock time (default: `now`): where a
+        provider lookup of these messages starts after a crash.
         """
         paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
         candidates = (
@@ -315,6 +333,7 @@ class Store:
                         status=Status.sending.value,
                         gateway=gateway,
                         claimed_by=owner,
+                        claimed_at=claimed_at or now,
                         updated_at=now,
                     )
                     .returning(MESSAGE.c.id)
