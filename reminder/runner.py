@@ -56,6 +56,7 @@ class Outcome:
     planned: int = 0
     sent: int = 0
     failed: int = 0
+    unknown: int = 0
     expired: int = 0
 
 
@@ -83,7 +84,7 @@ def run_due(runtime: Runtime, campaign_id: str, push_id: str) -> list[Outcome]:
             outcome = _run_one(runtime, occurrence)
             if outcome.action != "done":
                 log.info(
-                    "%s/%s %s: %s (planned %d, sent %d, failed %d, expired %d)",
+                    "%s/%s %s: %s (planned %d, sent %d, failed %d, unknown %d, expired %d)",
                     occurrence.campaign,
                     occurrence.push,
                     occurrence.day,
@@ -91,6 +92,7 @@ def run_due(runtime: Runtime, campaign_id: str, push_id: str) -> list[Outcome]:
                     outcome.planned,
                     outcome.sent,
                     outcome.failed,
+                    outcome.unknown,
                     outcome.expired,
                 )
             outcomes.append(outcome)
@@ -113,7 +115,14 @@ def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
     planned = _plan(runtime, occurrence)
     result = asyncio.run(_dispatch(runtime, occurrence))
     action = "interrupted" if result.stopped else "sent"
-    return Outcome(occurrence, action, planned=planned, sent=result.sent, failed=result.failed)
+    return Outcome(
+        occurrence,
+        action,
+        planned=planned,
+        sent=result.sent,
+        failed=result.failed,
+        unknown=result.unknown,
+    )
 
 
 def _plan(runtime: Runtime, occurrence: Occurrence, *, expired: str | None = None) -> int:

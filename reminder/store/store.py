@@ -763,10 +763,12 @@ class Store:
             return [from_row(DeliveryEvent, row._mapping) for row in connection.execute(query)]
 
     def status_counts(
-        self, campaign: str, push: str | None = None, occurrence: date | None = None
+        self, campaign: str | None, push: str | None = None, occurrence: date | None = None
     ) -> Counter[str]:
-        """How many messages are in each status."""
-        query = select(MESSAGE.c.status, func.count()).where(MESSAGE.c.campaign == campaign)
+        """How many messages are in each status (of every campaign when `campaign` is None)."""
+        query = select(MESSAGE.c.status, func.count())
+        if campaign is not None:
+            query = query.where(MESSAGE.c.campaign == campaign)
         if push is not None:
             query = query.where(MESSAGE.c.push == push)
         if occurrence is not None:
