@@ -14,9 +14,12 @@ from reminder.clock import Clock
 from reminder.errors import GatewayError
 from reminder.gateways.base import Gateway, Receipt
 from reminder.status import Status
-from reminder.store import Store
+from reminder.store import Message, Store
 
 log = logging.getLogger(__name__)
+
+#: `sync` reads the messages to poll this many at a time.
+PAGE_SIZE = 500
 
 #: Provider words (Twilio's) for where a message is, as our statuses.
 PROVIDER_STATUS: dict[str, Status] = {
@@ -83,21 +86,41 @@ class SyncResult:
 
 
 async def sync(
-    store: Store, gateway: Gateway, clock: Clock, older_than: timedelta, limit: int = 1000
+    store: Store,
+    gateway: Gateway,
+    clock: Clock,
+    older_than: timedelta,
+    page_size: int = PAGE_SIZE,
 ) -> SyncResult:
-    """Poll the provider for messages sent more than `older_than` ago with no final status."""
+    """Poll the provider for every message sent more than `older_than` ago with no final status,
+    oldest first, page by page: messages that never settle cannot keep newer ones from being
+    asked about, since each run goes through all of them."""
     result = SyncResult()
     if not gateway.can_poll:
         return result
-    for message in store.unsettled(clock.now() - older_than, limit=limit):
-        assert message.provider_id is not None
-        result.checked += 1
-        try:
-            receipt = await gateway.fetch_status(message.provider_id)
-        except GatewayError as exc:
-            result.errors += 1
-            log.warning("cannot poll message %s: %s", message.id, exc)
-            continue
-        if receipt is not None and apply_receipt(store, receipt, clock.now(), "poll").moved:
-            result.moved += 1
-    return result
+    cutoff = clock.now() - older_than
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = store.unsettled(cutoff, after=after, limit=page_size)
+        for message in page:
+            await _poll(store, gateway, clock, message, result)
+        if len(page) < page_size:
+            return result
+        last = page[-1]
+        assert last.sent_at is not None and last.id is not None
+        after = (last.sent_at, last.id)
+
+
+async def _poll(
+    store: Store, gateway: Gateway, clock: Clock, message: Message, result: SyncResult
+) -> None:
+    assert message.provider_id is not None
+    result.checked += 1
+    try:
+        receipt = await gateway.fetch_status(message.provider_id)
+    except GatewayError as exc:
+        result.errors += 1
+        log.warning("cannot poll message %s: %s", message.id, exc)
+        return
+    if receipt is not None and apply_receipt(store, receipt, clock.now(), "poll").moved:
+        result.moved += 1

@@ -25,6 +25,7 @@ OCCURRENCE_COLUMNS = (
     "sent",
     "failed",
     "pending",
+    "unknown",
     "skipped",
     "skipped_by_reason",
 )
@@ -47,6 +48,7 @@ def occurrence_rows(report: Report) -> list[dict[str, Any]]:
             "sent": o.sent,
             "failed": o.failed,
             "pending": o.pending,
+            "unknown": o.unknown,
             "skipped": o.skipped_total,
             "skipped_by_reason": "; ".join(f"{k} {v}" for k, v in sorted(o.skipped.items())),
         }
@@ -192,8 +194,9 @@ svg { max-width: 100%; height: auto; }
 _COLOURS = {
     "reached": "#2e7d32",
     "failed": "#c62828",
+    "unknown": "#ef6c00",
     "pending": "#9e9e9e",
-}  # reached: delivered or accepted
+}  # reached: delivered or accepted; unknown: may have reached the provider, no answer
 
 
 def _chart(report: Report) -> str:
@@ -206,17 +209,22 @@ def _chart(report: Report) -> str:
     bar = max(slot * 0.7, 2)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="delivered, failed and pending messages per day">',
+        f'role="img" aria-label="reached, failed, unknown and pending messages per day">',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" '
         'stroke="#444"/>',
         f'<text x="{left - 6}" y="{15}" font-size="11" text-anchor="end">{top}</text>',
         f'<text x="{left - 6}" y="{height - bottom}" font-size="11" text-anchor="end">0</text>',
     ]
     scale = (height - bottom - 15) / top
-    for index, (day, reached, failed, pending) in enumerate(days):
+    for index, (day, reached, failed, unknown, pending) in enumerate(days):
         x = left + index * slot + (slot - bar) / 2
         y: float = height - bottom
-        for kind, value in (("reached", reached), ("failed", failed), ("pending", pending)):
+        for kind, value in (
+            ("reached", reached),
+            ("failed", failed),
+            ("unknown", unknown),
+            ("pending", pending),
+        ):
             if value:
                 h = value * scale
                 y -= h

@@ -1,7 +1,9 @@
 """Campaign reports: "did every cadre get it?" — figures from the store, one query per figure.
 
 Reached means delivered, or accepted by a gateway that never confirms delivery (console, file,
-memory): for those, acceptance is all there is to know.
+memory): for those, acceptance is all there is to know. Pending means not sent yet (planned, or
+being sent right now); unknown means the request may have reached the provider and no answer
+came back: counted apart, because those wait for reconciliation or an operator.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from reminder.store import Message, Store
 from reminder.store.models import from_row
 from reminder.store.store import MESSAGE
 
-PENDING = (Status.planned, Status.sending, Status.unknown)
+PENDING = (Status.planned, Status.sending)
 FAILED = (Status.failed, Status.undelivered)
 
 
@@ -36,6 +38,7 @@ class OccurrenceFigures:
     sent: int = 0
     failed: int = 0
     pending: int = 0
+    unknown: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -90,13 +93,14 @@ class Report:
         """Contacts reached at least once / contacts targeted."""
         return self.reached / self.targeted if self.targeted else 0.0
 
-    def daily(self) -> list[tuple[date, int, int, int]]:
-        """(date, reached, failed, pending) per day, for the chart."""
-        per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    def daily(self) -> list[tuple[date, int, int, int, int]]:
+        """(date, reached, failed, unknown, pending) per day, for the chart."""
+        per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         for o in self.occurrences:
             per_day[o.occurrence][0] += o.delivered + o.sent
             per_day[o.occurrence][1] += o.failed
-            per_day[o.occurrence][2] += o.pending
+            per_day[o.occurrence][2] += o.unknown
+            per_day[o.occurrence][3] += o.pending
         return [(day, *per_day[day]) for day in sorted(per_day)]  # type: ignore[misc]
 
 
@@ -229,6 +233,8 @@ def _occurrence_figures(connection: Connection, scope: list[Any]) -> list[Occurr
             figure.sent += row.n
         elif status in FAILED:
             figure.failed += row.n
+        elif status is Status.unknown:
+            figure.unknown += row.n
         elif status in PENDING:
             figure.pending += row.n
         else:

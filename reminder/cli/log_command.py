@@ -30,7 +30,8 @@ def log_messages(
         bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
     ] = False,
 ) -> None:
-    """List messages with their status, attempts and last error."""
+    """List messages with their status, attempts and last error, and how many are in each
+    status."""
     config = state(ctx).config()
     wanted = []
     for name in status or []:
@@ -41,6 +42,9 @@ def log_messages(
             raise UsageError(f"--status: unknown status {name!r}; statuses: {known}") from None
     with open_store(config.database_url) as store:
         messages = store.messages(campaign=campaign, statuses=wanted, limit=limit)
+        # Counted over every matching message, not only the newest shown: unknown or failed
+        # ones further back are not hidden by --limit. (The JSON list is left as it is.)
+        counts = store.status_counts(campaign) if not as_json else None
     zone = ZoneInfo(config.settings.timezone)
     rows: list[dict[str, Any]] = [
         {
@@ -64,9 +68,17 @@ def log_messages(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return
+    assert counts is not None
+    by_status = [(s, counts[s.value]) for s in dict.fromkeys(wanted or Status) if counts[s.value]]
+    total = sum(n for _, n in by_status)
+    shown_of = f"{len(rows)}" if len(rows) == total else f"{len(rows)} of {total}"
     table = Table(
-        title=f"{len(rows)} message{'s' if len(rows) != 1 else ''} (newest first)",
+        title=f"{shown_of} message{'s' if total != 1 else ''} (newest first)",
         title_justify="left",
+        caption="by status: " + ", ".join(f"{s.value} {n}" for s, n in by_status)
+        if by_status
+        else None,
+        caption_justify="left",
     )
     for column in (
         "id",

@@ -32,6 +32,7 @@ class DispatchProgress:
         self.done = 0
         self.sent = 0
         self.failed = 0
+        self.unknown = 0
         self.interactive = sys.stderr.isatty() if interactive is None else interactive
         self._started = clock.now()
         self._step = max(total // 10, 1)
@@ -45,7 +46,8 @@ class DispatchProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn(
-                    "sent {task.fields[sent]} failed {task.fields[failed]} {task.fields[rate]}/s"
+                    "sent {task.fields[sent]} failed {task.fields[failed]} "
+                    "unknown {task.fields[unknown]} {task.fields[rate]}/s"
                 ),
                 TimeElapsedColumn(),
                 console=stderr(),
@@ -53,7 +55,7 @@ class DispatchProgress:
             )
             self._progress.start()
             self._task = self._progress.add_task(
-                self.label, total=self.total, sent=0, failed=0, rate="0.0"
+                self.label, total=self.total, sent=0, failed=0, unknown=0, rate="0.0"
             )
         return self
 
@@ -67,14 +69,17 @@ class DispatchProgress:
         self.done += 1
         if status is Status.sent:
             self.sent += 1
-        elif status in (Status.failed, Status.unknown):
+        elif status is Status.failed:
             self.failed += 1
+        elif status is Status.unknown:
+            self.unknown += 1
         if self._progress is not None and self._task is not None:
             self._progress.update(
                 self._task,
                 completed=self.done,
                 sent=self.sent,
                 failed=self.failed,
+                unknown=self.unknown,
                 rate=f"{self.rate():.1f}",
             )
         elif self.done % self._step == 0 or self.done == self.total:
@@ -83,7 +88,7 @@ class DispatchProgress:
     def _line(self) -> None:
         stderr().print(
             f"{self.label}: {self.done}/{self.total} done, sent {self.sent}, "
-            f"failed {self.failed}, {self.rate():.1f}/s",
+            f"failed {self.failed}, unknown {self.unknown}, {self.rate():.1f}/s",
             markup=False,
             highlight=False,
         )

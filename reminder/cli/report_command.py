@@ -41,8 +41,8 @@ def report(
         bool, typer.Option("--show-numbers", help="Show phone numbers in full (for follow-up).")
     ] = False,
 ) -> None:
-    """Per occurrence and group: targeted, delivered, failed, pending, skipped; coverage; and
-    the contacts never reached, with their last error."""
+    """Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, skipped;
+    coverage; and the contacts never reached, with their last error."""
     current = state(ctx)
     loaded = load_everything(current)
     loaded.project.campaign(campaign)

@@ -178,6 +178,8 @@ def _report(
     as_json: bool,
     store: Store | None = None,
 ) -> None:
+    """Print what each push did: `sent` and `failed` by this run; `skipped` and `unknown` as
+    the occurrence now holds them, whichever run left them there."""
     pushes: list[dict[str, Any]] = []
     for result in results:
         outcome = dispatched.get(result.push, DispatchResult())
@@ -191,12 +193,13 @@ def _report(
                 "already_planned": result.already_planned,
                 "sent": outcome.sent,
                 "failed": outcome.failed,
+                "unknown": counts.get(Status.unknown.value, 0),
                 "skipped": counts.get(Status.skipped.value, 0),
             }
         )
     totals = {
         key: sum(p[key] for p in pushes)
-        for key in ("planned", "already_planned", "sent", "failed", "skipped")
+        for key in ("planned", "already_planned", "sent", "failed", "unknown", "skipped")
     }
     if as_json:
         document = {
@@ -208,6 +211,12 @@ def _report(
             "pushes": pushes,
         }
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+        if totals["unknown"]:
+            stderr().print(
+                _unknown_hint(totals["unknown"], campaign, day, loaded),
+                markup=False,
+                highlight=False,
+            )
         return
     out = stdout()
     for p in pushes:
@@ -223,7 +232,7 @@ def _report(
             out.print(
                 f"{campaign}/{p['push']} {day}: planned {p['planned']} new, "
                 f"{p['already_planned']} already planned; sent {p['sent']}, failed "
-                f"{p['failed']}, skipped {p['skipped']}",
+                f"{p['failed']}, unknown {p['unknown']}, skipped {p['skipped']}",
                 markup=False,
                 highlight=False,
             )
@@ -231,3 +240,30 @@ def _report(
         out.print(
             "nothing new to send: this occurrence was already planned and dispatched", markup=False
         )
+    if not dry_run and totals["unknown"]:
+        out.print(
+            _unknown_hint(totals["unknown"], campaign, day, loaded),
+            markup=False,
+            highlight=False,
+        )
+
+
+def _unknown_hint(count: int, campaign: str, day: date, loaded: Loaded) -> str:
+    """What becomes of messages whose fate is unknown, and what the operator can do."""
+    gateway = loaded.gateway
+    these, them = (
+        ("1 message's fate is", "it") if count == 1 else (f"{count} messages' fate is", "them")
+    )
+    if gateway.can_lookup:
+        return (
+            f"{these} unknown: {gateway.name} may have received {them}, but no answer said so. "
+            f"Nothing is sent again blindly: the next `reminder send {campaign} --date {day}` "
+            f"(or `reminder retry --unknown --campaign {campaign}` now) first asks "
+            f"{gateway.name}, marks sent what it has and sends the rest; `reminder log --status "
+            "unknown` lists them"
+        )
+    return (
+        f"{these} unknown and the {gateway.name} gateway cannot be asked whether it received "
+        f"{them}: `reminder log --status unknown` lists them; `reminder retry --unknown "
+        f"--campaign {campaign}` sends {them} again (anyone who did get one gets it twice)"
+    )

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -537,8 +549,12 @@ class Store:
                 )
             )
 
-    def unsettled(self, sent_before: datetime, limit: int = 1000) -> list[Message]:
-        """Messages accepted by a provider before `sent_before` with no final status yet."""
+    def unsettled(
+        self, sent_before: datetime, *, after: tuple[datetime, int] | None = None, limit: int = 500
+    ) -> list[Message]:
+        """One page of the messages accepted by a provider before `sent_before` with no final
+        status yet, oldest first by `(sent_at, id)`; `after` is the last one of the previous
+        page (keyset paging: a message settling meanwhile shifts no page)."""
         query = (
             select(MESSAGE)
             .where(
@@ -546,9 +562,17 @@ class Store:
                 MESSAGE.c.sent_at < sent_before,
                 MESSAGE.c.provider_id.is_not(None),
             )
-            .order_by(MESSAGE.c.id)
+            .order_by(MESSAGE.c.sent_at, MESSAGE.c.id)
             .limit(limit)
         )
+        if after is not None:
+            sent_at, message_id = after
+            query = query.where(
+                or_(
+                    MESSAGE.c.sent_at > sent_at,
+                    and_(MESSAGE.c.sent_at == sent_at, MESSAGE.c.id > message_id),
+                )
+            )
         with self.engine.connect() as connection:
             return [from_row(Message, row._mapping) for row in connection.execute(query)]
 
@@ -782,10 +806,12 @@ class Store:
             return [from_row(DeliveryEvent, row._mapping) for row in connection.execute(query)]
 
     def status_counts(
-        self, campaign: str, push: str | None = None, occurrence: date | None = None
+        self, campaign: str | None, push: str | None = None, occurrence: date | None = None
     ) -> Counter[str]:
-        """How many messages are in each status."""
-        query = select(MESSAGE.c.status, func.count()).where(MESSAGE.c.campaign == campaign)
+        """How many messages are in each status (of every campaign when `campaign` is None)."""
+        query = select(MESSAGE.c.status, func.count())
+        if campaign is not None:
+            query = query.where(MESSAGE.c.campaign == campaign)
         if push is not None:
             query = query.where(MESSAGE.c.push == push)
         if occurrence is not None:

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import text
 
 from reminder.store import open_store
 from tests.factories import ProjectFiles, cadre, twilio_config
 from tests.factories import push as push_entry
+from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
 
 FULL_NUMBER = re.compile(r"\+?86\s?1\d{10}|\b1[3-9]\d{9}\b")
 
@@ -354,13 +356,14 @@ def test_progress_bar_in_a_terminal() -> None:
     from reminder.status import Status
 
     clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
-    with DispatchProgress("test", 4, clock, interactive=True) as progress:
-        for status in (Status.sent, Status.sent, Status.failed, Status.sent):
+    with DispatchProgress("test", 5, clock, interactive=True) as progress:
+        for status in (Status.sent, Status.sent, Status.failed, Status.unknown, Status.sent):
             clock.advance(timedelta(seconds=0.5))
             progress.update(None, status)  # type: ignore[arg-type]
         assert progress._progress is not None
         task = progress._progress.tasks[0]
-        assert (task.completed, task.fields["sent"], task.fields["failed"]) == (4, 3, 1)
+        assert (task.completed, task.fields["sent"], task.fields["failed"]) == (5, 3, 1)
+        assert task.fields["unknown"] == 1, "a lost answer is not a failure"
         assert task.fields["rate"] == "2.0"
 
 
@@ -424,3 +427,87 @@ def test_dry_run_says_what_the_occurrence_holds_and_what_is_new(cli: Any, sample
     send_json(cli, config, "--date", "2027-01-30")
     again = cli("--config", config, "send", "spring-festival", "--date", "2027-01-30", "--dry-run")
     assert "36 messages (99 segments); would plan 0 new, 36 already planned" in again.output
+
+
+def test_send_counts_messages_whose_answer_was_lost_as_unknown(
+    cli: Any, files: ProjectFiles, twilio_like: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twilio accepts the first message but its answer never comes back within the client's
+    timeout: `send` says so apart from sent and failed, and what happens next; the next `send`
+    asks Twilio, finds it, and sends nothing twice."""
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    config = twilio_config(twilio_like.url, account_sid=ACCOUNT_SID, delivery={"concurrency": 1})
+    config["gateways"]["twilio"]["timeout"] = 0.3
+    files.write(
+        contacts=[cadre(1), cadre(2)], groups={"everyone": {"rank": ">= clerk"}}, config=config
+    )
+    twilio_like.script.append(Reply(action="lose", hold=3.0))
+    args = ("--config", files.config_path, "send", "test", "--date", "2027-02-01", "--yes")
+    first = cli(*args, "--ignore-quiet-hours", "--json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert (report["sent"], report["failed"], report["unknown"]) == (1, 0, 1)
+    assert [(p["sent"], p["unknown"]) for p in report["pushes"]] == [(1, 1)]
+    assert "1 message's fate is unknown" in first.stderr
+    assert "the next `reminder send test --date 2027-02-01`" in first.stderr
+    assert "sent 1, failed 0, unknown 1" in first.stderr, "the progress lines count it too"
+    assert len(twilio_like.recorded.accepted) == 2
+
+    again = cli(*args, "--ignore-quiet-hours")
+    assert again.exit_code == 0, again.output
+    assert "sent 1, failed 0, unknown 0, skipped 0" in again.stdout, "reconciled: Twilio has it"
+    assert "fate is unknown" not in again.output
+    assert len(twilio_like.recorded.accepted) == 2, "nothing was sent twice"
+    assert not FULL_NUMBER.search(first.output + again.output)
+
+
+def _set_unknown(database: Path, where: str) -> None:
+    """As if the answers to these messages had been lost (and no provider can be asked)."""
+    with open_store(f"sqlite:///{database}") as store, store.engine.begin() as connection:
+        connection.execute(text(f"UPDATE message SET status='unknown' WHERE {where}"))
+
+
+def test_send_reports_unknown_messages_an_earlier_run_left(cli: Any, sample: Path) -> None:
+    """The console gateway cannot be asked what it printed: a message left `unknown` is counted
+    by every later `send` of the occurrence until an operator resolves it, and `send` says how."""
+    config = sample / "config.yaml"
+    config.write_text("database_url: sqlite:///reminder.db\ngateway: console\n", encoding="utf-8")
+    send_json(cli, config, "--date", "2027-01-30", "--push", "family-greeting")
+    _set_unknown(sample / "reminder.db", "id IN (3, 4)")
+    again = send_json(cli, config, "--date", "2027-01-30", "--push", "family-greeting")
+    assert (again["sent"], again["failed"], again["unknown"]) == (0, 0, 2)
+    text_run = cli("--config", config, "send", "spring-festival", "--date", "2027-01-30")
+    assert text_run.exit_code == 0, text_run.output
+    lines = text_run.stdout.splitlines()
+    assert any(
+        line.startswith("spring-festival/family-greeting 2027-01-30: planned 0 new")
+        and line.endswith("sent 0, failed 0, unknown 2, skipped 0")
+        for line in lines
+    ), lines
+    hint = next(line for line in lines if "fate is unknown" in line)
+    assert hint.startswith("2 messages' fate is unknown and the console gateway cannot be asked")
+    assert "`reminder log --status unknown`" in hint
+    assert "`reminder retry --unknown --campaign spring-festival` sends them again" in hint
+    assert not FULL_NUMBER.search(text_run.output)
+    retried = cli("--config", config, "retry", "--unknown", "--campaign", "spring-festival")
+    assert "2 messages put back in the queue" in retried.stdout and "sent 2" in retried.stdout
+    settled = send_json(cli, config, "--date", "2027-01-30", "--push", "family-greeting")
+    assert settled["unknown"] == 0
+
+
+def test_log_counts_every_status_beyond_the_newest_shown(cli: Any, sample: Path) -> None:
+    """`log` shows the newest messages; under them, how many of all the matching ones are in each
+    status, so unknown ones further back are not hidden by --limit."""
+    config = sample / "config.yaml"
+    send_json(cli, config, "--date", "2027-01-30")
+    _set_unknown(sample / "reminder.db", "id <= 3")
+    table = cli("--config", config, "log", "--limit", "5")
+    assert table.exit_code == 0, table.output
+    assert "5 of 65 messages (newest first)" in table.stdout
+    assert "by status: sent 62, unknown 3" in table.stdout
+    only = cli("--config", config, "log", "spring-festival", "--status", "unknown")
+    assert "3 messages (newest first)" in only.stdout and "by status: unknown 3" in only.stdout
+    rows = json.loads(cli("--config", config, "log", "--status", "unknown", "--json").stdout)
+    assert [r["id"] for r in rows] == [3, 2, 1] and {r["status"] for r in rows} == {"unknown"}
+    assert all("****" in r["to"] for r in rows)
+    assert not FULL_NUMBER.search(table.output + only.output)

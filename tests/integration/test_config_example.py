@@ -1,13 +1,16 @@
-"""config.example.yaml is a valid config: every setting it shows is one the engine takes."""
+"""config.example.yaml is a valid config: every setting it shows is one the engine takes; the
+retry figures it and the README give are the code's."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reminder.gateways.base import DeliveryPolicy
 from tests.conftest import REPO
 
 
@@ -29,3 +32,22 @@ def test_the_example_config_validates(
     result = cli("--config", sample / "config.yaml", "validate")
     assert result.exit_code == 0, result.output
     assert "gateway twilio" in result.output
+
+
+def test_the_retry_figures_in_the_docs_are_the_code_s_defaults() -> None:
+    """README and config.example.yaml give the retry defaults of `DeliveryPolicy` (the README once
+    said "retried up to three times" while 5 attempts were allowed)."""
+    policy = DeliveryPolicy()
+    attempts, deadline = policy.max_attempts, int(policy.retry_deadline_seconds)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"(default {attempts}: the first try and up to {attempts - 1} retries)" in readme
+    assert f"max_attempts: {attempts}  " in readme
+    assert f"a transient error is retried up to {attempts - 1} times" in readme
+    assert f"`delivery.retry_deadline_seconds` (default {deadline})" in readme
+    assert f"retry_deadline_seconds: {deadline}  " in readme
+    example = (REPO / "config.example.yaml").read_text(encoding="utf-8")
+    assert f"max_attempts: {attempts}  " in example
+    assert f"the first and up to {attempts - 1} retries" in example
+    assert f"retry_deadline_seconds: {deadline}  " in example
+    said = re.findall(r"(?:retried|retries) up to (\w+)|up to (\w+) (?:retries|times)", readme)
+    assert {a or b for a, b in said} == {str(attempts - 1)}, said

@@ -1,25 +1,32 @@
 """`reminder serve`'s app on a real HTTP server on 127.0.0.1: signed Twilio status callbacks,
 shuffled and duplicated, leave every message in its true final state; forged and unsigned
-requests are rejected and change nothing; STOP and 退订 replies suppress the sender."""
+requests are rejected and change nothing; STOP and 退订 replies suppress the sender. Polling
+(`reminder sync`) reaches every message not final yet, however many never settle."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from reminder.clock import SystemClock
+from reminder.clock import FixedClock, SystemClock
+from reminder.gateways.base import Accepted, Gateway, GatewaySettings, OutgoingMessage, Receipt
+from reminder.receipts import sync
 from reminder.status import Status
 from reminder.store import Store, open_store
+from reminder.store.store import MESSAGE
 from reminder.web import ReceiptApp
 from tests.factories import planned
 from tests.support.servers import AUTH_TOKEN, free_port
@@ -164,3 +171,85 @@ def test_health_and_unknown_paths(served: tuple[str, Store]) -> None:
     with httpx.Client(timeout=10) as client:
         assert client.get(base + "/healthz").status_code == 200
         assert client.post(base + "/elsewhere").status_code == 404
+
+
+# --- `reminder sync`: polling every message that is not final yet -----------------------------
+
+
+class PollOnly(Gateway):
+    """A provider that can only be polled: it records which messages it was asked about and
+    answers "delivered" for some and `still` for the rest ("sent": not final; None: it has
+    nothing to say, which writes nothing and keeps a test of thousands quick)."""
+
+    name: ClassVar[str] = "poll-only"
+    can_poll: ClassVar[bool] = True
+
+    def __init__(self, delivered: set[str], still: str | None = "sent") -> None:
+        super().__init__(GatewaySettings())
+        self.delivered = delivered
+        self.still = still
+        self.asked: list[str] = []
+
+    async def send(self, message: OutgoingMessage) -> Accepted:
+        raise NotImplementedError
+
+    async def fetch_status(self, provider_id: str) -> Receipt | None:
+        self.asked.append(provider_id)
+        if provider_id in self.delivered:
+            return Receipt(provider_id, "delivered")
+        return Receipt(provider_id, self.still) if self.still else None
+
+
+def accepted_at(store: Store, sent_at: list[datetime]) -> list[str]:
+    """One message sent at each of `sent_at` (ids in that order); their provider ids."""
+    ids = store.add_planned([planned(i, date(2027, 1, 30)) for i in range(len(sent_at))], SENT)
+    with store.engine.begin() as connection:
+        for message_id, moment in zip(ids, sent_at, strict=True):
+            connection.execute(
+                update(MESSAGE)
+                .where(MESSAGE.c.id == message_id)
+                .values(status="sent", provider_id=f"SM{message_id:032x}", sent_at=moment)
+            )
+    return [f"SM{message_id:032x}" for message_id in ids]
+
+
+SENT = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_sync_pages_through_every_unsettled_message_oldest_first(database_url: str) -> None:
+    """Pages of 2 over 7 messages, sent_at ties across page boundaries, ids not in sent order:
+    every one is polled once, oldest first; the oldest never settle and do not keep the newest
+    from being polled; the next run asks only about those still not final."""
+    minute = timedelta(minutes=1)
+    moments = [SENT + 2 * minute, SENT, SENT, SENT, SENT + minute, SENT + minute, SENT + 2 * minute]
+    with open_store(database_url) as store:
+        sids = accepted_at(store, moments)
+        oldest_first = [sid for _, sid in sorted(zip(moments, sids, strict=True))]
+        never_final = set(oldest_first[:3])
+        gateway = PollOnly(delivered=set(sids) - never_final)
+        clock = FixedClock(SENT + timedelta(hours=1))
+        result = asyncio.run(sync(store, gateway, clock, timedelta(minutes=30), page_size=2))
+        assert gateway.asked == oldest_first
+        assert (result.checked, result.moved, result.errors) == (7, 4, 0)
+        assert {m.provider_id for m in store.messages(statuses=[Status.delivered])} == (
+            set(sids) - never_final
+        )
+        gateway.asked.clear()
+        asyncio.run(sync(store, gateway, clock, timedelta(minutes=30), page_size=2))
+        assert gateway.asked == oldest_first[:3]
+
+
+@pytest.mark.postgres
+def test_sync_reaches_messages_past_the_first_thousand(database_url: str) -> None:
+    """The run that polled only the 1,000 oldest: 1,000 never final, the 3 newest delivered."""
+    with open_store(database_url) as store:
+        sids = accepted_at(store, [SENT + timedelta(seconds=i) for i in range(1003)])
+        gateway = PollOnly(delivered=set(sids[-3:]), still=None)
+        clock = FixedClock(SENT + timedelta(hours=1))
+        result = asyncio.run(sync(store, gateway, clock, timedelta(minutes=30)))
+        assert (result.checked, result.moved) == (1003, 3)
+        assert gateway.asked == sids
+        assert sorted(m.provider_id for m in store.messages(statuses=[Status.delivered])) == sorted(
+            sids[-3:]
+        )

@@ -106,6 +106,7 @@ def test_json_figures(cli: Any, sample: Path) -> None:
         "sent": 2,
         "failed": 3,
         "pending": 1,
+        "unknown": 0,
         "skipped": 0,
         "skipped_by_reason": "",
     }
@@ -148,7 +149,11 @@ def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_pa
     assert rows[0][0].startswith("# 春节期间廉洁提醒 (spring-festival): coverage 92.3%")
     header = rows.index(["# occurrences"]) + 1
     assert rows[header][:3] == ["date", "push", "targeted"]
-    assert rows[header + 1][:8] == ["2027-01-30", "daily-leading", "36", "30", "2", "3", "1", "0"]
+    assert rows[header + 1][:9] == [
+        "2027-01-30",
+        "daily-leading",
+        *("36", "30", "2", "3", "1", "0", "0"),
+    ]
     table = report(cli, sample).stdout
     assert "coverage 92.3% — 60 of 65 contacts reached" in table
     assert "never reached (5)" in table
@@ -158,7 +163,7 @@ def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_pa
     summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
     assert (summary["targeted"], summary["reached"]) == (65, 60)
     occurrences = list(book["occurrences"].iter_rows(values_only=True))
-    assert occurrences[1][:8] == ("2027-01-30", "daily-leading", 36, 30, 2, 3, 1, 0)
+    assert occurrences[1][:9] == ("2027-01-30", "daily-leading", 36, 30, 2, 3, 1, 0, 0)
     assert len(list(book["unreached"].iter_rows(values_only=True))) == 1 + 5
     missing = cli(
         "--config", sample / "config.yaml", "report", "spring-festival", "--format", "xlsx"
@@ -229,3 +234,54 @@ def test_html_renders_in_headless_chromium(cli: Any, sample: Path, tmp_path: Pat
     image = Image.open(shot).convert("L")
     low, high = image.getextrema()
     assert image.size[0] >= 800 and high - low > 100, "the screenshot is not blank"
+
+
+def test_unknown_is_counted_apart_from_pending_in_every_format(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
+    """Day 1 of the leading cadres as seeded, but one of the two `sent` ones lost its answer
+    (`unknown`) and the `planned` one is being sent: pending 1 (sending), unknown 1."""
+    seeded = seed(sample)
+    store = open_store(f"sqlite:///{sample / 'reminder.db'}")
+    with store.engine.begin() as connection:
+        for contact, status in (
+            (seeded["leading"][34], "unknown"),
+            (seeded["leading"][35], "sending"),
+        ):
+            connection.execute(
+                text("UPDATE message SET status=:s WHERE contact_id=:c AND occurrence=:d"),
+                {"s": status, "c": contact, "d": DAY1.isoformat()},
+            )
+    store.close()
+    expected = {"sent": 1, "failed": 3, "pending": 1, "unknown": 1, "skipped": 0}
+
+    data = json.loads(report(cli, sample, "--format", "json").stdout)
+    first = next(
+        o for o in data["occurrences"] if (o["date"], o["push"]) == ("2027-01-30", "daily-leading")
+    )
+    assert {key: first[key] for key in expected} == expected
+
+    rows = list(csv.reader(io.StringIO(report(cli, sample, "--format", "csv").stdout)))
+    header = rows[rows.index(["# occurrences"]) + 1]
+    row = dict(zip(header, rows[rows.index(["# occurrences"]) + 2], strict=True))
+    assert {key: int(row[key]) for key in expected} == expected
+
+    target = tmp_path / "report.xlsx"
+    report(cli, sample, "--format", "xlsx", "--output", str(target))
+    sheet = list(load_workbook(target)["occurrences"].iter_rows(values_only=True))
+    row = dict(zip(sheet[0], sheet[1], strict=True))
+    assert {key: row[key] for key in expected} == expected
+
+    table = report(cli, sample).stdout
+    line = next(x for x in table.splitlines() if "2027-01-30" in x and "daily-leading" in x)
+    head = next(x for x in table.splitlines() if "targeted" in x)
+    cells = [c.strip() for c in line.split("│")[1:-1]]
+    names = [c.strip() for c in head.split("┃")[1:-1]]
+    assert {key: int(dict(zip(names, cells, strict=True))[key]) for key in expected} == expected
+
+    page = tmp_path / "report.html"
+    report(cli, sample, "--format", "html", "--output", str(page))
+    html = page.read_text(encoding="utf-8")
+    assert "<th>pending</th><th>unknown</th>" in html
+    assert "<td>3</td><td>1</td><td>1</td><td>0</td>" in html  # failed, pending, unknown, skipped
+    assert html.count('class="unknown"') == 1 and "2027-01-30 unknown: 1" in html
