@@ -194,12 +194,21 @@ def _report(
                 "sent": outcome.sent,
                 "failed": outcome.failed,
                 "unknown": counts.get(Status.unknown.value, 0),
+                "sending": counts.get(Status.sending.value, 0),
                 "skipped": counts.get(Status.skipped.value, 0),
             }
         )
     totals = {
         key: sum(p[key] for p in pushes)
-        for key in ("planned", "already_planned", "sent", "failed", "unknown", "skipped")
+        for key in (
+            "planned",
+            "already_planned",
+            "sent",
+            "failed",
+            "unknown",
+            "sending",
+            "skipped",
+        )
     }
     if as_json:
         document = {
@@ -236,7 +245,14 @@ def _report(
                 markup=False,
                 highlight=False,
             )
-    if not dry_run and totals["planned"] == 0 and totals["sent"] == 0 and totals["failed"] == 0:
+    if not dry_run and totals["sending"]:
+        out.print(
+            f"{totals['sending']} messages of this occurrence are being sent by another process "
+            "that is still running (`reminder log --status sending`); this run left them alone",
+            markup=False,
+            highlight=False,
+        )
+    elif not dry_run and not (totals["planned"] or totals["sent"] or totals["failed"]):
         out.print(
             "nothing new to send: this occurrence was already planned and dispatched", markup=False
         )

@@ -145,3 +145,26 @@ def test_reconciliation_on_a_rehearsal_clock_finds_what_the_provider_accepted(
         asyncio.run(dispatch())  # the next run asks Twilio about the unknown ones
         assert [m.status for m in store.messages()] == ["sent"] * 4
         assert len(server.recorded.accepted) == 4, "nothing was sent twice"
+
+
+def test_send_says_so_when_another_live_process_is_sending(
+    cli: Any, files: ProjectFiles, twilio_like: TwilioLikeServer, monkeypatch: Any
+) -> None:
+    """A claim whose owner still runs is left alone, and `send` does not call the occurrence
+    dispatched ("nothing new to send") while it is in flight."""
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    files.write(
+        contacts=[cadre(1), cadre(2)],
+        groups={"everyone": {"rank": ">= clerk"}},
+        config=twilio_config(twilio_like.url, account_sid=ACCOUNT_SID),
+    )
+    config = files.config_path
+    assert cli("--config", config, "pause", "test").exit_code == 0
+    args = ("--config", config, "send", "test", "--yes", "--date", "2027-02-01")
+    assert cli(*args, "--ignore-quiet-hours").exit_code == 0
+    _claim_for(files.database, str(owner.current()))  # alive: this very process
+    assert cli("--config", config, "resume", "test").exit_code == 0
+    again = cli(*args, "--ignore-quiet-hours")
+    assert "2 messages of this occurrence are being sent by another process" in again.stdout
+    assert "nothing new to send" not in again.stdout
+    assert twilio_like.recorded.accepted == []
