@@ -174,15 +174,16 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
     tmp_path: Path, twilio_like: TwilioLikeServer
 ) -> None:
     store, clock = _plan(tmp_path, 3)
-    twilio_like.script.extend(
-        [
-            Reply(503, 20503, "Service unavailable"),  # message 1, attempt 1
-            Reply(201),  # message 1, attempt 2
-            Reply(400, 21211, "The 'To' number +8613800138001 is not a valid phone number."),
-            Reply(429, 20429, "Too Many Requests"),  # message 3: three transient errors
-            Reply(429, 20429, "Too Many Requests"),
-            Reply(429, 20429, "Too Many Requests"),
-        ]
+    # By number: a message waiting to retry gives its slot to the next one, so the requests
+    # of different messages interleave.
+    twilio_like.script_for.update(
+        {
+            "+8613800138000": [Reply(503, 20503, "Service unavailable"), Reply(201)],
+            "+8613800138001": [
+                Reply(400, 21211, "The 'To' number +8613800138001 is not a valid phone number.")
+            ],
+            "+8613800138002": [Reply(429, 20429, "Too Many Requests")] * 3,
+        }
     )
 
     waits: list[float] = []
