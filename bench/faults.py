@@ -53,11 +53,11 @@ def faulty_gateway(url: str, concurrency: int) -> TwilioGateway:
                 "auth_token": TOKEN,
                 "from_number": "+15005550006",
                 "base_url": url,
-                "timeout": REQUEST_TIMEOUT,
                 "delivery": {
                     "concurrency": concurrency,
                     "max_attempts": 5,
                     "retry_base_seconds": 0.2,
+                    "request_timeout_seconds": REQUEST_TIMEOUT,
                 },
             }
         )

@@ -254,7 +254,7 @@ def bench_planning(count: int, folder: Path, rounds: int = 3) -> list[Row]:
 
 
 def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> TwilioGateway:
-    delivery: dict[str, Any] = {"concurrency": concurrency}
+    delivery: dict[str, Any] = {"concurrency": concurrency, "request_timeout_seconds": 30}
     if rate is not None:
         delivery["messages_per_second"] = rate
     return TwilioGateway(
@@ -264,7 +264,6 @@ def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> Twi
                 "auth_token": TOKEN,
                 "from_number": "+15005550006",
                 "base_url": url,
-                "timeout": 30,
                 "delivery": delivery,
             }
         )

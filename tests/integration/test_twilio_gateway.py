@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from reminder.clock import FixedClock
 from reminder.dispatch import dispatch_occurrence
 from reminder.errors import PermanentGatewayError, TransientGatewayError
-from reminder.gateways.base import OutgoingMessage
+from reminder.gateways.base import DeliveryPolicy, OutgoingMessage
 from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.store import open_store
 from tests.factories import planned
@@ -86,7 +86,7 @@ def test_a_request_twilio_would_reject_is_a_permanent_error(twilio_mock_url: str
         messaging_service_sid="not-a-service",
         status_callback=None,
         base_url=twilio_mock_url,
-        timeout=15.0,
+        delivery=DeliveryPolicy(),
     )
     with pytest.raises(PermanentGatewayError) as caught:
         asyncio.run(send(TwilioGateway(settings)))
@@ -149,6 +149,12 @@ def test_no_answer_is_a_transient_error() -> None:
     with pytest.raises(TransientGatewayError) as caught:
         asyncio.run(send(gateway(f"http://127.0.0.1:{free_port()}")))
     assert caught.value.code == "network"
+
+
+def test_the_request_timeout_is_a_delivery_setting_of_a_few_seconds() -> None:
+    assert gateway("http://127.0.0.1:9").settings.delivery.request_timeout_seconds == 5
+    with pytest.raises(ValidationError, match=r"timeout is now delivery\.request_timeout_seconds"):
+        gateway("http://127.0.0.1:9", timeout=15)
 
 
 def test_secrets_are_masked_in_repr() -> None:
