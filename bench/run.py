@@ -49,6 +49,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "memory": (10_000, 1_000_000),
         "report": 1_000_000,
         "concurrency": 50,
+        "faults": 2_065,
+        "fault_rounds": 3,
     },
     "quick": {
         "planning": 2_000,
@@ -58,6 +60,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "memory": (1_000, 10_000),
         "report": 20_000,
         "concurrency": 50,
+        "faults": 200,
+        "fault_rounds": 1,
     },
 }
 
@@ -250,7 +254,7 @@ def bench_planning(count: int, folder: Path, rounds: int = 3) -> list[Row]:
 
 
 def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> TwilioGateway:
-    delivery: dict[str, Any] = {"concurrency": concurrency}
+    delivery: dict[str, Any] = {"concurrency": concurrency, "request_timeout_seconds": 30}
     if rate is not None:
         delivery["messages_per_second"] = rate
     return TwilioGateway(
@@ -260,7 +264,6 @@ def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> Twi
                 "auth_token": TOKEN,
                 "from_number": "+15005550006",
                 "base_url": url,
-                "timeout": 30,
                 "delivery": delivery,
             }
         )
@@ -495,7 +498,7 @@ def bench_report(count: int, folder: Path) -> Row:
     )
 
 
-PARTS = ("planning", "dispatch", "throttle", "memory", "report")
+PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report")
 
 
 def main() -> None:
@@ -519,12 +522,16 @@ def main() -> None:
         folder = Path(tmp)
         if "planning" in args.only:
             rows += bench_planning(sizes["planning"], folder)
-        if args.only & {"dispatch", "throttle"}:
+        if args.only & {"dispatch", "throttle", "faults"}:
             with bench_server(args.latency) as url:
                 if "dispatch" in args.only:
                     rows += bench_dispatch(sizes, folder, url)
                 if "throttle" in args.only:
                     rows += bench_throttle(sizes, folder, url, args.latency)
+                if "faults" in args.only:
+                    from bench.faults import bench_faults  # it uses this module's helpers
+
+                    rows += bench_faults(sizes, folder, url)
         if "memory" in args.only:
             rows += bench_memory(sizes)
         if "report" in args.only:

@@ -5,15 +5,20 @@
 - Each claimed batch is checked against the suppression list: a number suppressed since its
   message was planned (a STOP reply, `suppress add`, Twilio's 21610) is skipped with the reason.
 - Up to `concurrency` requests are in flight; the event loop's thread is the one store writer.
-- Each send waits for the rate limiter (messages and segments per second) and the per-number
-  cap (across all campaigns, default 3 per 24 h).
-- Transient errors retry with exponential backoff and jitter, within a count and a deadline;
-  permanent errors fail the message at once with the provider's code (21610 also suppresses the
+- Each message counts once against the per-number cap (across all campaigns, default 3 per
+  24 h); each request, retries included, waits for the rate limiter (messages and segments per
+  second): the provider counts every request against its rate.
+- Transient errors retry with exponential backoff and jitter, within a count and a deadline (no
+  request starts after it). A message waiting to retry gives its slot back, so the others keep
+  every slot busy; it stays `sending` meanwhile (if the process dies, it is reconciled). At most
+  `concurrency * HELD_PER_SLOT` messages are held at once, sending or waiting.
+- Permanent errors fail the message at once with the provider's code (21610 also suppresses the
   number); an ambiguous outcome (the request may have arrived) leaves the message `unknown`.
 - Before sending, messages left `sending` by a dead process, and `unknown` ones, are reconciled
   with the provider when it can be asked; otherwise they wait as `unknown` for an operator.
-- `should_stop` is asked before each send: the messages in flight finish, claimed messages not
-  yet sent are released back to `planned`.
+- `should_stop` is asked before each request and while messages wait to retry: the requests in
+  flight finish, claimed messages not yet sent and messages waiting to retry are released back
+  to `planned`. The run returns when no message it holds is sending or waiting.
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ UNSUBSCRIBED_CODES = frozenset({"21610"})
 #: Acceptances are written in batches of this many, or when the oldest is this old.
 FLUSH_SIZE = 64
 FLUSH_AGE = timedelta(milliseconds=250)
+#: Messages held at once (sending, or waiting to retry) per concurrency slot: bounds memory,
+#: and how many messages a provider outage takes through their attempts before claiming stops.
+HELD_PER_SLOT = 16
+#: `should_stop` is a flag another thread sets: while messages wait to retry it is looked at this
+#: often (event-loop time), since nothing else may ask it until one wakes.
+STOP_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -108,6 +119,7 @@ class Dispatcher:
             clock, self.policy.messages_per_second, self.policy.segments_per_second, sleep
         )
         self.result = DispatchResult()
+        self._stop = asyncio.Event()  # set once a stop is seen: wakes messages waiting to retry
         self._accepted: list[tuple[Message, Accepted, str]] = []
         self._oldest: datetime | None = None
         self._recent: dict[str, int] = {}
@@ -129,6 +141,9 @@ class Dispatcher:
     async def _claim_and_send(
         self, selection: Selection, slots: asyncio.Semaphore, running: set[asyncio.Task[None]]
     ) -> None:
+        # `held` is taken before a slot: a message waiting to retry holds one of `held` but no
+        # slot, and needs a slot again to go on; taking them the other way round could deadlock.
+        held = asyncio.Semaphore(self.policy.concurrency * HELD_PER_SLOT)
         while not self._stopping():
             batch = self.store.claim_batch(
                 selection,
@@ -143,19 +158,23 @@ class Dispatcher:
             batch = self._without_suppressed(batch)
             self._count_recent(batch)
             for index, message in enumerate(batch):
+                await held.acquire()
                 await slots.acquire()
                 if self._stopping():
                     slots.release()
+                    held.release()
                     self._release(batch[index:], "stopped before sending")
                     break
-                task = asyncio.create_task(self._deliver(message))
+                # The task owns the slot from here: it gives it back while waiting to retry.
+                task = asyncio.create_task(self._deliver(message, slots))
                 running.add(task)
                 task.add_done_callback(running.discard)
-                task.add_done_callback(lambda _t: slots.release())
+                task.add_done_callback(lambda _t: held.release())
 
     def _stopping(self) -> bool:
-        if self.should_stop():
+        if not self.result.stopped and self.should_stop():
             self.result.stopped = True
+            self._stop.set()
         return self.result.stopped
 
     def _release(self, messages: list[Message], reason: str) -> None:
@@ -164,43 +183,77 @@ class Dispatcher:
 
     # --- one message ------------------------------------------------------------------------
 
-    async def _deliver(self, message: Message) -> None:
+    async def _deliver(self, message: Message, slots: asyncio.Semaphore) -> None:
+        """Send one message, retrying transient errors. Called holding one of `slots`, which it
+        gives back while it waits to retry and takes again to send, and releases at the end."""
         assert message.id is not None
-        if self._over_cap(message):
-            return
-        await self.limiter.acquire(message.segments)
-        if self._stopping():
-            self._release([message], "stopped before sending")
-            return
-        request = outgoing(message)
-        deadline = self.clock.now() + timedelta(seconds=self.policy.retry_deadline_seconds)
-        for attempt in range(1, self.policy.max_attempts + 1):
-            try:
-                accepted = await self.gateway.send(request)
-            except AmbiguousGatewayError as exc:
-                self._finish(message, Status.unknown, exc, "the request may have arrived")
+        holding = True
+        try:
+            if self._over_cap(message):
                 return
-            except GatewayError as exc:
-                delay = self._backoff(attempt)
-                out_of_time = self.clock.now() + timedelta(seconds=delay) > deadline
-                if exc.transient and attempt < self.policy.max_attempts and not out_of_time:
+            request = outgoing(message)
+            deadline = None
+            error: GatewayError | None = None
+            for attempt in range(1, self.policy.max_attempts + 1):
+                await self.limiter.acquire(message.segments)
+                if self._stopping():
+                    self._release([message], f"stopped before {'retrying' if error else 'sending'}")
+                    return
+                now = self.clock.now()
+                if deadline is None:
+                    deadline = now + timedelta(seconds=self.policy.retry_deadline_seconds)
+                elif error is not None and now > deadline:
+                    # Waiting for a slot and the limiter took the retry past the deadline.
+                    self._fail(message, error, "transient, out of time")
+                    return
+                try:
+                    accepted = await self.gateway.send(request)
+                except AmbiguousGatewayError as exc:
+                    self._finish(message, Status.unknown, exc, "the request may have arrived")
+                    return
+                except GatewayError as exc:
+                    delay = self._backoff(attempt)
+                    out_of_time = self.clock.now() + timedelta(seconds=delay) > deadline
+                    if not exc.transient or attempt == self.policy.max_attempts or out_of_time:
+                        kind = "permanent" if not exc.transient else "transient, out of attempts"
+                        self._fail(message, exc, kind)
+                        return
+                    error = exc
                     self.store.record_attempt(
                         message.id, self.clock.now(), error_code=exc.code, error_text=exc.text
                     )
-                    await self.sleep(delay)
+                    slots.release()
+                    holding = False
+                    if not await self._wait_to_retry(delay):
+                        self._release([message], "stopped while waiting to retry")
+                        return
+                    await slots.acquire()
+                    holding = True
                     continue
-                kind = "permanent" if not exc.transient else "transient, out of attempts"
-                self._finish(message, Status.failed, exc, kind)
-                if exc.code in UNSUBSCRIBED_CODES:
-                    self.store.suppress(
-                        message.recipient,
-                        f"unsubscribed (provider {exc.code})",
-                        "gateway",
-                        self.clock.now(),
-                    )
+                self._accept(message, accepted)
                 return
-            self._accept(message, accepted)
-            return
+        finally:
+            if holding:
+                slots.release()
+
+    async def _wait_to_retry(self, delay: float) -> bool:
+        """Wait `delay` seconds (the injected sleep); False as soon as a stop is seen."""
+        sleeper = asyncio.ensure_future(self.sleep(delay))
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            while not self._stopping():
+                done, _ = await asyncio.wait(
+                    {sleeper, stopped},
+                    timeout=STOP_POLL_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if sleeper in done:
+                    sleeper.result()  # a failing sleep fails the message's task, as before
+                    return not self._stopping()
+            return False
+        finally:
+            sleeper.cancel()
+            stopped.cancel()
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(
@@ -303,6 +356,17 @@ class Dispatcher:
         )
         self.result.sent += 1
         self._report(message, Status.sent)
+
+    def _fail(self, message: Message, exc: GatewayError, kind: str) -> None:
+        """Fail a message for good; the provider's 'unsubscribed' also suppresses its number."""
+        self._finish(message, Status.failed, exc, kind)
+        if exc.code in UNSUBSCRIBED_CODES:
+            self.store.suppress(
+                message.recipient,
+                f"unsubscribed (provider {exc.code})",
+                "gateway",
+                self.clock.now(),
+            )
 
     def _finish(self, message: Message, status: Status, exc: GatewayError, kind: str) -> None:
         assert message.id is not None

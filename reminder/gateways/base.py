@@ -53,6 +53,11 @@ class DeliveryPolicy(BaseModel):
     retry_base_seconds: float = Field(default=1.0, gt=0)
     retry_max_seconds: float = Field(default=60.0, gt=0)
     retry_deadline_seconds: float = Field(default=600.0, gt=0)
+    #: How long one request to the provider may wait for its answer (gateways that make
+    #: requests apply it). An answer that does not come leaves the message `unknown` (it may
+    #: have arrived) and holds a concurrency slot this long: a few seconds, not the quarter of a
+    #: minute HTTP clients commonly wait.
+    request_timeout_seconds: float = Field(default=5.0, gt=0)
     #: A message left `sending` by another machine is taken as abandoned after this long.
     claim_lease_seconds: float = Field(default=300.0, gt=0)
     #: A provider lookup (reconciliation) starts this long before the message's claim time, by

@@ -91,7 +91,13 @@ class TwilioSettings(GatewaySettings):
     messaging_service_sid: str | None = None
     status_callback: str | None = None
     base_url: str = TWILIO_API
-    timeout: float = 15.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "timeout" in data:
+            raise ValueError("timeout is now delivery.request_timeout_seconds (default 5)")
+        return data
 
     @field_validator("account_sid")
     @classmethod
@@ -182,7 +188,9 @@ class TwilioGateway(Gateway):
         # The aiohttp session must be created inside the running event loop.
         if self._client is None:
             settings = self._settings
-            self._http = _RebasedHttpClient(settings.base_url, settings.timeout)
+            self._http = _RebasedHttpClient(
+                settings.base_url, settings.delivery.request_timeout_seconds
+            )
             self._client = Client(
                 settings.account_sid,
                 settings.auth_token.get_secret_value(),

@@ -30,6 +30,10 @@ def test_quick_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
         "throttled at 100/s",
         "throttled at 1000/s",
     ]
+    assert [m for m in measures if m.startswith("faults")] == [
+        "faults: 200 sent, 25 % transient (s)",
+        "faults: 200 sent, 5 % lost (s)",
+    ]
     assert any(m.startswith("peak RSS") for m in measures)
     assert any(m.startswith("report over") for m in measures)
     assert all(row["value"] >= 0 and row["baseline_value"] >= 0 for row in results["rows"])

@@ -24,7 +24,7 @@ FAMILIES = 29  # the sample's families of leading cadres: the 10:00 family-greet
 DONE = "spring-festival/family-greeting 2027-01-30: sent"
 
 
-def one_push(root: Path, server: TwilioLikeServer, delivery: str, timeout: float = 5.0) -> None:
+def one_push(root: Path, server: TwilioLikeServer, delivery: str) -> None:
     """Keep only the family greeting of the sample, through the Twilio gateway at `server`."""
     (root / "campaigns" / "mid-autumn.yaml").unlink()
     path = root / "campaigns" / "spring-festival.yaml"
@@ -35,7 +35,7 @@ def one_push(root: Path, server: TwilioLikeServer, delivery: str, timeout: float
         "per_number_cap: null\ngateway: twilio\ngateways:\n  twilio:\n"
         f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
         f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
-        f"    timeout: {timeout}\n    delivery: {delivery}\n",
+        f"    delivery: {delivery}\n",
         encoding="utf-8",
     )
 
@@ -105,7 +105,7 @@ def test_killed_with_lost_answers_the_restart_resolves_them_with_the_provider(
 ) -> None:
     root = copy_sample(tmp_path)
     with TwilioLikeServer() as server:
-        one_push(root, server, "{concurrency: 8}", timeout=0.5)
+        one_push(root, server, "{concurrency: 8, request_timeout_seconds: 0.5}")
         server.script.extend([Reply(), Reply(), Reply(action="lose", hold=2.0)] * 5)
         daemon = start(root, "--clock-start", "2027-01-30T09:59:58+08:00")
         try:

@@ -436,8 +436,11 @@ def test_send_counts_messages_whose_answer_was_lost_as_unknown(
     timeout: `send` says so apart from sent and failed, and what happens next; the next `send`
     asks Twilio, finds it, and sends nothing twice."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-    config = twilio_config(twilio_like.url, account_sid=ACCOUNT_SID, delivery={"concurrency": 1})
-    config["gateways"]["twilio"]["timeout"] = 0.3
+    config = twilio_config(
+        twilio_like.url,
+        account_sid=ACCOUNT_SID,
+        delivery={"concurrency": 1, "request_timeout_seconds": 0.3},
+    )
     files.write(
         contacts=[cadre(1), cadre(2)], groups={"everyone": {"rank": ">= clerk"}}, config=config
     )

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from reminder import owner
 from reminder.clock import ScaledClock
 from reminder.dispatch import Dispatcher
+from reminder.gateways.base import DeliveryPolicy
 from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.store import Selection, open_store
 from tests.factories import ProjectFiles, cadre, planned, twilio_config
@@ -123,7 +124,7 @@ def test_reconciliation_on_a_rehearsal_clock_finds_what_the_provider_accepted(
             auth_token=AUTH_TOKEN,
             from_number="+15005550006",
             base_url=server.url,
-            timeout=0.5,
+            delivery=DeliveryPolicy(request_timeout_seconds=0.5),
         )
         gateway = TwilioGateway(settings)
         day = date(2027, 1, 30)

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from reminder.clock import FixedClock
 from reminder.dispatch import dispatch_occurrence
 from reminder.errors import PermanentGatewayError, TransientGatewayError
-from reminder.gateways.base import OutgoingMessage
+from reminder.gateways.base import DeliveryPolicy, OutgoingMessage
 from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.store import open_store
 from tests.factories import planned
@@ -86,7 +86,7 @@ def test_a_request_twilio_would_reject_is_a_permanent_error(twilio_mock_url: str
         messaging_service_sid="not-a-service",
         status_callback=None,
         base_url=twilio_mock_url,
-        timeout=15.0,
+        delivery=DeliveryPolicy(),
     )
     with pytest.raises(PermanentGatewayError) as caught:
         asyncio.run(send(TwilioGateway(settings)))
@@ -151,6 +151,12 @@ def test_no_answer_is_a_transient_error() -> None:
     assert caught.value.code == "network"
 
 
+def test_the_request_timeout_is_a_delivery_setting_of_a_few_seconds() -> None:
+    assert gateway("http://127.0.0.1:9").settings.delivery.request_timeout_seconds == 5
+    with pytest.raises(ValidationError, match=r"timeout is now delivery\.request_timeout_seconds"):
+        gateway("http://127.0.0.1:9", timeout=15)
+
+
 def test_secrets_are_masked_in_repr() -> None:
     gw = gateway("http://127.0.0.1:9")
     assert AUTH_TOKEN not in repr(gw)
@@ -174,15 +180,16 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
     tmp_path: Path, twilio_like: TwilioLikeServer
 ) -> None:
     store, clock = _plan(tmp_path, 3)
-    twilio_like.script.extend(
-        [
-            Reply(503, 20503, "Service unavailable"),  # message 1, attempt 1
-            Reply(201),  # message 1, attempt 2
-            Reply(400, 21211, "The 'To' number +8613800138001 is not a valid phone number."),
-            Reply(429, 20429, "Too Many Requests"),  # message 3: three transient errors
-            Reply(429, 20429, "Too Many Requests"),
-            Reply(429, 20429, "Too Many Requests"),
-        ]
+    # By number: a message waiting to retry gives its slot to the next one, so the requests
+    # of different messages interleave.
+    twilio_like.script_for.update(
+        {
+            "+8613800138000": [Reply(503, 20503, "Service unavailable"), Reply(201)],
+            "+8613800138001": [
+                Reply(400, 21211, "The 'To' number +8613800138001 is not a valid phone number.")
+            ],
+            "+8613800138002": [Reply(429, 20429, "Too Many Requests")] * 3,
+        }
     )
 
     waits: list[float] = []

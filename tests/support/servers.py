@@ -71,6 +71,9 @@ class TwilioLikeServer:
         self.now = now  # the provider's clock (tests on a fake clock share theirs)
         self.final_status = final_status  # what a fetch reports for an accepted message
         self.script: list[Reply] = []
+        #: Replies for one number (To), used before `script`: the order of requests to
+        #: different numbers does not matter to them.
+        self.script_for: dict[str, list[Reply]] = {}
         self.recorded = Recorded()
         self._lock = threading.Lock()
         self._counter = 0
@@ -87,7 +90,11 @@ class TwilioLikeServer:
                 match = _MESSAGES.fullmatch(self.path)
                 with server._lock:
                     server.recorded.seen.append(form)
-                    reply = server.script.pop(0) if server.script else Reply()
+                    own = server.script_for.get(form.get("To", ""))
+                    if own:
+                        reply = own.pop(0)
+                    else:
+                        reply = server.script.pop(0) if server.script else Reply()
                     server.recorded.replies.append((form.get("To", ""), reply))
                 if match is None:
                     self._json(404, {"code": 20404, "message": "Not found", "status": 404})
