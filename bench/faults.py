@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from reminder.gateways.twilio import TwilioGateway, TwilioSettings
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
 
 FAULTS: dict[str, dict[str, float]] = {
     "fault-free": {},

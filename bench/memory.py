@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench.workload import write_project
 from reminder.cli import app
-from reminder.config import load_config
-from reminder.project import load_project
+from reminder.inputs.config import load_config
+from reminder.inputs.project import load_project
 from reminder.store import open_store
 
 GATEWAY = "gateway: console\ngateways:\n  console:\n    delivery: {concurrency: 64}\n"

@@ -28,13 +28,13 @@ import jinja2
 
 from bench.workload import TEMPLATE, write_project
 from reminder.clock import SystemClock
-from reminder.config import load_config
-from reminder.dispatch import Dispatcher, DispatchResult
-from reminder.gateways.base import Gateway
-from reminder.gateways.twilio import TwilioGateway, TwilioSettings
-from reminder.planning import plan_streaming
-from reminder.project import load_project
-from reminder.reports import build_report
+from reminder.delivery.dispatch import Dispatcher, DispatchResult
+from reminder.delivery.gateways.base import Gateway
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
+from reminder.inputs.config import load_config
+from reminder.inputs.project import load_project
+from reminder.planning.plan import plan_streaming
+from reminder.reports.figures import build_report
 from reminder.store import Selection, Store, open_store
 
 HERE = Path(__file__).resolve().parent
@@ -304,7 +304,7 @@ def bench_dispatch(sizes: dict[str, Any], folder: Path, url: str) -> list[Row]:
 
     from twilio.rest import Client
 
-    from reminder.gateways.twilio import _RebasedHttpClient
+    from reminder.delivery.gateways.twilio import _RebasedHttpClient
 
     async def ceiling() -> float:
         http = _RebasedHttpClient(url, 30)

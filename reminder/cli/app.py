@@ -20,8 +20,8 @@ from rich.console import Console
 
 from reminder import __version__
 from reminder.clock import Clock, SystemClock
-from reminder.config import Config, load_config
 from reminder.errors import InputError, ReminderError, UsageError
+from reminder.inputs.config import Config, load_config
 from reminder.logsetup import configure_logging
 
 log = logging.getLogger("reminder.cli")

@@ -9,10 +9,10 @@ import typer
 
 from reminder.cli.app import app as main_app
 from reminder.cli.app import boundary, state, stdout
-from reminder.contacts import contact_files, load_contacts
 from reminder.errors import InputError, Problem, UsageError, display_path
-from reminder.groups import load_groups
-from reminder.spreadsheets import write_template
+from reminder.inputs.contacts import contact_files, load_contacts
+from reminder.inputs.groups import load_groups
+from reminder.inputs.spreadsheets import write_template
 
 contacts_app = typer.Typer(
     help="Contact files: check them, or start a spreadsheet.", no_args_is_help=True

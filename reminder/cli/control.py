@@ -9,7 +9,7 @@ import typer
 
 from reminder.cli.app import State, command, parse_day, state, stdout
 from reminder.cli.loading import Loaded, load_everything
-from reminder.dispatch import Dispatcher, DispatchResult
+from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.errors import UsageError
 from reminder.status import Status
 from reminder.store import Selection, Store, open_store

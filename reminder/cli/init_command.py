@@ -9,7 +9,7 @@ import typer
 
 from reminder.cli.app import command, stdout
 from reminder.errors import display_path
-from reminder.starter_folder import create_starter
+from reminder.inputs.starter import create_starter
 
 
 @command("init")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from reminder.campaigns import Campaign
 from reminder.cli.app import State
 from reminder.clock import today_in
-from reminder.config import Config
+from reminder.delivery.gateways.base import Gateway
+from reminder.delivery.gateways.registry import build_gateway
 from reminder.errors import InputError, Problem, UsageError
-from reminder.gateways.base import Gateway
-from reminder.gateways.registry import build_gateway
-from reminder.project import Project, load_project
+from reminder.inputs.campaigns import Campaign
+from reminder.inputs.config import Config
+from reminder.inputs.project import Project, load_project
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from reminder.cli.app import command, parse_day, state, stdout
 from reminder.cli.loading import default_day, first_day_from, load_everything, pick_pushes
 from reminder.errors import UsageError
 from reminder.phones import shown
-from reminder.planning import survey_occurrence
+from reminder.planning.plan import survey_occurrence
 
 
 @command()

@@ -13,8 +13,8 @@ from rich.console import Console
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.cli.loading import load_everything
 from reminder.errors import UsageError, display_path
-from reminder.report_formats import as_csv, as_html, as_json, as_table, write_xlsx
-from reminder.reports import build_report
+from reminder.reports.figures import build_report
+from reminder.reports.formats import as_csv, as_html, as_json, as_table, write_xlsx
 from reminder.store import open_store
 
 

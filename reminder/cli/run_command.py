@@ -14,11 +14,11 @@ from reminder.cli.app import command, state
 from reminder.cli.loading import load_everything
 from reminder.cli.serve import receipt_app
 from reminder.clock import Clock, ScaledClock
-from reminder.config import Config
-from reminder.daemon import Daemon
+from reminder.daemon.runner import Runtime
+from reminder.daemon.scheduler import Daemon
 from reminder.errors import UsageError
+from reminder.inputs.config import Config
 from reminder.logsetup import configure_logging
-from reminder.runner import Runtime
 from reminder.store import Store, open_store
 
 

@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reminder.agenda import agenda
 from reminder.cli.app import command, parse_day, state, stdout
 from reminder.cli.loading import load_everything
 from reminder.clock import today_in
 from reminder.errors import UsageError
+from reminder.planning.agenda import agenda
 
 
 @command("schedule")

@@ -17,10 +17,10 @@ from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.cli.loading import Loaded, default_day, load_everything, pick_pushes
 from reminder.cli.progress import DispatchProgress
 from reminder.clock import Clock
-from reminder.config import Config
-from reminder.dispatch import DispatchResult, dispatch_occurrence
+from reminder.delivery.dispatch import DispatchResult, dispatch_occurrence
 from reminder.errors import OperationalError, UsageError
-from reminder.planning import PlanResult, count_existing, plan_streaming, survey_occurrence
+from reminder.inputs.config import Config
+from reminder.planning.plan import PlanResult, count_existing, plan_streaming, survey_occurrence
 from reminder.status import Status
 from reminder.store import Store, open_store
 

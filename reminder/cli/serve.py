@@ -12,13 +12,13 @@ import uvicorn
 from reminder.cli.app import command, state, stdout
 from reminder.cli.loading import load_everything
 from reminder.clock import Clock
-from reminder.config import Config
+from reminder.delivery.gateways.registry import build_gateway
+from reminder.delivery.receipt_server import ReceiptApp
+from reminder.delivery.receipts import SyncResult
+from reminder.delivery.receipts import sync as poll
 from reminder.errors import UsageError
-from reminder.gateways.registry import build_gateway
-from reminder.receipts import SyncResult
-from reminder.receipts import sync as poll
+from reminder.inputs.config import Config
 from reminder.store import Store, open_store
-from reminder.web import ReceiptApp
 
 
 def receipt_app(config: Config, store: Store, clock: Clock) -> ReceiptApp:

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from reminder.checks import check_project
+from reminder.calendar.windows import ResolvedWindow
 from reminder.cli.app import command, parse_day, state, stdout
 from reminder.cli.loading import load_everything
 from reminder.clock import today_in
-from reminder.windows import ResolvedWindow
+from reminder.planning.checks import check_project
 
 
 def describe_window(window: ResolvedWindow) -> str:

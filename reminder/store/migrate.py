@@ -1,4 +1,4 @@
-"""Schema migrations with alembic; the scripts ship inside the package (`reminder/migrations`)."""
+"""Schema migrations with alembic; the scripts ship inside the package (`store/migrations`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

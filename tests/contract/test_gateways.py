@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from reminder.delivery.gateways.base import Accepted, Gateway, OutgoingMessage
+from reminder.delivery.gateways.console import ConsoleGateway, ConsoleSettings
+from reminder.delivery.gateways.file import FileGateway, FileSettings
+from reminder.delivery.gateways.memory import MemoryGateway
+from reminder.delivery.gateways.registry import available, gateway_class
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.errors import GatewayError
-from reminder.gateways.base import Accepted, Gateway, OutgoingMessage
-from reminder.gateways.console import ConsoleGateway, ConsoleSettings
-from reminder.gateways.file import FileGateway, FileSettings
-from reminder.gateways.memory import MemoryGateway
-from reminder.gateways.registry import available, gateway_class
-from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reminder.gateways.base import DeliveryPolicy
+from reminder.delivery.gateways.base import DeliveryPolicy
 from tests.conftest import REPO
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from reminder.clock import FixedClock
-from reminder.dispatch import Dispatcher
-from reminder.gateways.base import Accepted, OutgoingMessage
-from reminder.gateways.memory import MemoryGateway
+from reminder.delivery.dispatch import Dispatcher
+from reminder.delivery.gateways.base import Accepted, OutgoingMessage
+from reminder.delivery.gateways.memory import MemoryGateway
 from reminder.store import Selection, open_store
 from tests.factories import planned
 

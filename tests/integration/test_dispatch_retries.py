@@ -14,12 +14,17 @@ from typing import Any
 
 import pytest
 
-import reminder.dispatch
+import reminder.delivery.dispatch
 from reminder.clock import FixedClock
-from reminder.dispatch import Dispatcher, DispatchResult
+from reminder.delivery.dispatch import Dispatcher, DispatchResult
+from reminder.delivery.gateways.base import (
+    Accepted,
+    DeliveryPolicy,
+    GatewaySettings,
+    OutgoingMessage,
+)
+from reminder.delivery.gateways.memory import MemoryGateway
 from reminder.errors import GatewayError, TransientGatewayError
-from reminder.gateways.base import Accepted, DeliveryPolicy, GatewaySettings, OutgoingMessage
-from reminder.gateways.memory import MemoryGateway
 from reminder.store import Selection, Store, open_store
 from tests.factories import planned
 
@@ -227,7 +232,7 @@ def test_a_stop_reaches_a_back_off_when_nothing_else_is_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Nothing else asks `should_stop` while the only message waits: the wait itself looks.
-    monkeypatch.setattr(reminder.dispatch, "STOP_POLL_SECONDS", 0)
+    monkeypatch.setattr(reminder.delivery.dispatch, "STOP_POLL_SECONDS", 0)
     store = planned_store(tmp_path, 1)
     clock = FixedClock(NOW)
     gateway = ScriptedGateway(clock, concurrency=1)
@@ -252,7 +257,7 @@ def test_claiming_pauses_while_the_messages_held_wait_to_retry(
 ) -> None:
     # A provider down: every request fails. Only `concurrency * HELD_PER_SLOT` messages are
     # taken through their attempts at a time, not the whole occurrence at once.
-    monkeypatch.setattr(reminder.dispatch, "HELD_PER_SLOT", 2)
+    monkeypatch.setattr(reminder.delivery.dispatch, "HELD_PER_SLOT", 2)
     store = planned_store(tmp_path, 6)
     clock = FixedClock(NOW)
     gateway = ScriptedGateway(clock, concurrency=1, max_attempts=3)

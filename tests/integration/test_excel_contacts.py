@@ -6,7 +6,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from reminder.spreadsheets import COLUMNS
+from reminder.inputs.spreadsheets import COLUMNS
 from tests.factories import ProjectFiles, cadre
 
 

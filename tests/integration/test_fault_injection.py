@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from reminder.clock import FixedClock
-from reminder.dispatch import Dispatcher
-from reminder.gateways.twilio import TwilioGateway, TwilioSettings
-from reminder.receipts import sync
+from reminder.delivery.dispatch import Dispatcher
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
+from reminder.delivery.receipts import sync
 from reminder.status import Status
 from reminder.store import Selection, open_store
 from tests.factories import planned

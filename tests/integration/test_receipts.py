@@ -22,12 +22,18 @@ from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
 from reminder.clock import FixedClock, SystemClock
-from reminder.gateways.base import Accepted, Gateway, GatewaySettings, OutgoingMessage, Receipt
-from reminder.receipts import sync
+from reminder.delivery.gateways.base import (
+    Accepted,
+    Gateway,
+    GatewaySettings,
+    OutgoingMessage,
+    Receipt,
+)
+from reminder.delivery.receipt_server import ReceiptApp
+from reminder.delivery.receipts import sync
 from reminder.status import Status
 from reminder.store import Store, open_store
 from reminder.store.store import MESSAGE
-from reminder.web import ReceiptApp
 from tests.factories import planned
 from tests.support.servers import AUTH_TOKEN, free_port
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from reminder import owner
 from reminder.clock import ScaledClock
-from reminder.dispatch import Dispatcher
-from reminder.gateways.base import DeliveryPolicy
-from reminder.gateways.twilio import TwilioGateway, TwilioSettings
+from reminder.delivery import owner
+from reminder.delivery.dispatch import Dispatcher
+from reminder.delivery.gateways.base import DeliveryPolicy
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.store import Selection, open_store
 from tests.factories import ProjectFiles, cadre, planned, twilio_config
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer

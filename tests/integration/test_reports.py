@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from reminder.config import load_config
-from reminder.project import load_project
+from reminder.inputs.config import load_config
+from reminder.inputs.project import load_project
 from reminder.store import NewMessage, open_store
 
 NOW = datetime(2027, 1, 31, 8, 0, tzinfo=UTC)

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from reminder import jobs
 from reminder.clock import FixedClock
-from reminder.config import load_config
-from reminder.daemon import Daemon, OccurrenceTrigger
-from reminder.gateways.registry import build_gateway
-from reminder.project import load_project
-from reminder.runner import Runtime
+from reminder.daemon import jobs
+from reminder.daemon.runner import Runtime
+from reminder.daemon.scheduler import Daemon, OccurrenceTrigger
+from reminder.delivery.gateways.registry import build_gateway
+from reminder.inputs.config import load_config
+from reminder.inputs.project import load_project
 from reminder.store import open_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,10 +14,10 @@ from freezegun import freeze_time
 from pydantic import SecretStr, ValidationError
 
 from reminder.clock import FixedClock
-from reminder.dispatch import dispatch_occurrence
+from reminder.delivery.dispatch import dispatch_occurrence
+from reminder.delivery.gateways.base import DeliveryPolicy, OutgoingMessage
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.errors import PermanentGatewayError, TransientGatewayError
-from reminder.gateways.base import DeliveryPolicy, OutgoingMessage
-from reminder.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.store import open_store
 from tests.factories import planned
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer, free_port

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 import pytest
 from lunar_python import Solar
 
-from reminder.festivals import Festival, festival_date, nearest_festival_date
+from reminder.calendar.festivals import Festival, festival_date, nearest_festival_date
 
 # Published dates 2025–2035 (State Council notices and the Purple Mountain Observatory's
 # calendar), as (month, day) per year.

@@ -4,11 +4,11 @@ from collections.abc import Iterable
 
 import pytest
 
-from reminder.contacts import Contact, ContactBook, Located
 from reminder.errors import Problem
-from reminder.groups import audience, load_groups, resolve
-from reminder.ranks import Rank
-from reminder.sources import LineDict
+from reminder.inputs.contacts import Contact, ContactBook, Located
+from reminder.inputs.groups import audience, load_groups, resolve
+from reminder.inputs.ranks import Rank
+from reminder.inputs.yaml_source import LineDict
 
 
 def book_of(*contacts: Contact, groups: dict) -> ContactBook:
@@ -115,7 +115,7 @@ def test_bad_groups_are_located_errors(groups: dict, message: str) -> None:
 
 
 def reference_members(name: str, specs: dict, people: dict[str, Contact]) -> set[str]:
-    """The group rules of `reminder.groups`' module doc, read literally, in plain Python."""
+    """The group rules of `reminder.inputs.groups`' module doc, read literally, in plain Python."""
     spec = specs[name]
     if "ids" in spec:
         return set(spec["ids"])

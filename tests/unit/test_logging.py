@@ -16,7 +16,7 @@ def test_logged_phone_numbers_are_masked(capsys: pytest.CaptureFixture[str]) -> 
 def test_the_twilio_clients_request_lines_are_masked_without_the_command_lines_set_up(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import reminder.gateways.twilio  # noqa: F401  (attaches the filter)
+    import reminder.delivery.gateways.twilio  # noqa: F401  (attaches the filter)
 
     caplog.set_level(logging.INFO, logger="twilio.async_http_client")
     http_log = logging.getLogger("twilio.async_http_client")

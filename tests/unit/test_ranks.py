@@ -1,6 +1,6 @@
 import pytest
 
-from reminder.ranks import Rank, RankRange, parse_rank, parse_rank_range
+from reminder.inputs.ranks import Rank, RankRange, parse_rank, parse_rank_range
 
 
 def test_ranks_are_ordered_by_seniority() -> None:

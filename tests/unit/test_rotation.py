@@ -1,5 +1,5 @@
-from reminder.cases import Case
-from reminder.rotation import case_for, case_order
+from reminder.inputs.cases import Case
+from reminder.planning.rotation import case_for, case_order
 
 
 def pool(size: int, prefix: str = "k") -> list[Case]:

@@ -1,6 +1,6 @@
 import pytest
 
-from reminder.segments import count_segments
+from reminder.planning.segments import count_segments
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_segment_counts(text: str, encoding: str, units: int, segments: int) -> 
 
 def _reference(text: str) -> tuple[str, int, int]:
     """Segment counting the slow, obvious way: one character at a time."""
-    from reminder.segments import _GSM7_BASIC, _GSM7_EXTENSION, _split_count
+    from reminder.planning.segments import _GSM7_BASIC, _GSM7_EXTENSION, _split_count
 
     if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
         sizes = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]

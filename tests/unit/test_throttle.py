@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reminder.clock import FixedClock
-from reminder.throttle import RateLimiter
+from reminder.delivery.throttle import RateLimiter
 
 START = datetime(2027, 1, 30, tzinfo=UTC)
 

@@ -2,11 +2,11 @@ from datetime import date, time
 
 import pytest
 
-from reminder.campaigns import Campaign
-from reminder.festivals import Festival
-from reminder.holiday_periods import first_workday_after, holiday_period
-from reminder.schedule import next_occurrence, occurrences, push_days, send_time
-from reminder.windows import DateExpr, parse_date_expr, resolve
+from reminder.calendar.festivals import Festival
+from reminder.calendar.holiday_periods import first_workday_after, holiday_period
+from reminder.calendar.windows import DateExpr, parse_date_expr, resolve
+from reminder.inputs.campaigns import Campaign
+from reminder.planning.occurrences import next_occurrence, occurrences, push_days, send_time
 
 
 @pytest.mark.parametrize(

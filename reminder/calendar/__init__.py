@@ -1,0 +1,1 @@
+"""Dates: festivals, official holiday periods, and campaign windows resolved for a year."""

@@ -1,0 +1,1 @@
+"""The daemon: APScheduler fires every push on time; the store decides what is due."""

@@ -1,0 +1,211 @@
+"""`reminder run`: the long-running scheduler (APScheduler 3.x) that fires every push on time.
+
+Jobs are derived from the campaign files at start (one job per push: its occurrence series)
+and call `reminder.daemon.jobs:fire`, which runs the same planning and dispatch code as
+`reminder send`. Restart safety comes from the store (see `reminder.daemon.runner`), not from
+APScheduler's job store: at start every push is caught up at once. SIGTERM/SIGINT finish the
+message in flight, then the daemon exits 0; SIGHUP reloads the campaign files (a changed push
+takes effect from its next occurrence).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from reminder.clock import Clock
+from reminder.daemon import jobs
+from reminder.daemon.runner import Runtime
+from reminder.errors import InputError
+from reminder.inputs.config import Config
+from reminder.inputs.project import Project, load_project
+from reminder.planning.occurrences import next_occurrence
+
+log = logging.getLogger("reminder.run")
+
+
+class OccurrenceTrigger(BaseTrigger):  # type: ignore[misc]
+    """Fires at each occurrence of one push, as told by the project's schedule and clock."""
+
+    def __init__(self, runtime: Runtime, campaign_id: str, push_id: str) -> None:
+        self.runtime = runtime
+        self.campaign_id = campaign_id
+        self.push_id = push_id
+
+    def next_occurrence_after(self, moment: datetime) -> datetime | None:
+        """The next occurrence strictly after `moment`, in the project's (simulated) time."""
+        project = self.runtime.project
+        if self.campaign_id not in project.campaigns:
+            return None
+        campaign = project.campaign(self.campaign_id)
+        try:
+            push = campaign.push(self.push_id)
+        except KeyError:
+            return None
+        found = next_occurrence(campaign, push, project.timezone(campaign), moment)
+        return found.at if found else None
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        clock = self.runtime.clock
+        after = clock.now()
+        if previous_fire_time is not None:
+            fired = _from_real(clock, previous_fire_time)
+            after = max(after, fired)
+        upcoming = self.next_occurrence_after(after)
+        return clock.to_real(upcoming).astimezone(UTC) if upcoming else None
+
+    def __str__(self) -> str:
+        return f"occurrences of {self.campaign_id}/{self.push_id}"
+
+
+class SweepTrigger(BaseTrigger):  # type: ignore[misc]
+    """Fires every `every` of the engine's (possibly simulated) time."""
+
+    def __init__(self, runtime: Runtime, every: timedelta) -> None:
+        self.runtime = runtime
+        self.every = every
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        clock = self.runtime.clock
+        return clock.to_real(clock.now() + self.every).astimezone(UTC)
+
+    def __str__(self) -> str:
+        return f"every {self.every} (engine time)"
+
+
+def _from_real(clock: Clock, real: datetime) -> datetime:
+    """Invert `clock.to_real` for a linear clock (two probes give its origin and speed)."""
+    zero = clock.to_real(datetime(2000, 1, 1, tzinfo=UTC))
+    one = clock.to_real(datetime(2000, 1, 2, tzinfo=UTC))
+    per_day = (one - zero).total_seconds()
+    return datetime(2000, 1, 1, tzinfo=UTC) + (real - zero) * (86400 / per_day)
+
+
+class Daemon:
+    """The scheduler process: owns the runtime, the APScheduler instance and signal handling."""
+
+    def __init__(
+        self, config: Config, runtime: Runtime, load: Callable[[Config], Project] = load_project
+    ) -> None:
+        self.config = config
+        self.runtime = runtime
+        self._load = load
+        self._wake = threading.Event()
+        self._reload = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+
+    def schedule_jobs(self) -> None:
+        """(Re)create one job per push of every campaign."""
+        self.scheduler.remove_all_jobs()
+        for campaign_id, source in sorted(self.runtime.project.campaigns.items()):
+            for push in source.campaign.pushes:
+                self.scheduler.add_job(
+                    "reminder.daemon.jobs:fire",
+                    trigger=OccurrenceTrigger(self.runtime, campaign_id, push.id),
+                    args=[campaign_id, push.id],
+                    id=f"{campaign_id}:{push.id}",
+                    name=f"{campaign_id}/{push.id}",
+                    replace_existing=True,
+                )
+        every = timedelta(minutes=self.config.settings.scheduler.sweep_minutes)
+        self.scheduler.add_job(
+            "reminder.daemon.jobs:sweep",
+            trigger=SweepTrigger(self.runtime, every),
+            id="sweep",
+            name="sweep",
+            replace_existing=True,
+        )
+
+    def push_jobs(self) -> int:
+        """How many pushes are scheduled (the sweep not counted)."""
+        return sum(1 for job in self.scheduler.get_jobs() if job.id != "sweep")
+
+    def catch_up(self) -> None:
+        """Run every push once now: recovers what a dead process left unfinished, sends what
+        is due, expires what was missed too long ago."""
+        jobs.install(self.runtime)
+        jobs.sweep()
+
+    def reload(self) -> None:
+        """Re-read the campaign files; on any problem keep running with the old ones."""
+        try:
+            project = self._load(self.config)
+        except InputError as exc:
+            for problem in exc.problems:
+                log.error("reload refused: %s", problem)
+            return
+        with self.runtime.lock:
+            self.runtime.project = project
+        self.schedule_jobs()
+        log.info("campaign files reloaded: %d jobs", self.push_jobs())
+
+    def request_stop(self, *_: Any) -> None:
+        """Finish the message in flight, then stop (SIGTERM, SIGINT)."""
+        self.runtime.stopping.set()
+        self._wake.set()
+
+    def request_reload(self, *_: Any) -> None:
+        """Reload the campaign files at the next chance (SIGHUP)."""
+        self._reload.set()
+        self._wake.set()
+
+    def install_signal_handlers(self) -> None:
+        """Route SIGTERM/SIGINT to a clean stop and SIGHUP to a reload (main thread only)."""
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info(
+                "signal %s: finishing the message in flight, then stopping",
+                signal.Signals(signum).name,
+            )
+            self.request_stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+
+    def run(self) -> int:
+        """Catch up, then fire every push on time until asked to stop; returns the exit code."""
+        jobs.install(self.runtime)
+        try:
+            self.catch_up()
+            self.schedule_jobs()
+            self.scheduler.start()
+            log.info(
+                "running: %d jobs; unfinished messages swept every %g min",
+                self.push_jobs(),
+                self.config.settings.scheduler.sweep_minutes,
+            )
+            for job in self.scheduler.get_jobs():
+                if not isinstance(job.trigger, OccurrenceTrigger):
+                    continue
+                upcoming = job.trigger.next_occurrence_after(self.runtime.clock.now())
+                log.info("next %s: %s", job.name, upcoming.isoformat() if upcoming else "none")
+            while not self.runtime.stopping.is_set():
+                self._wake.wait()
+                self._wake.clear()
+                if self._reload.is_set() and not self.runtime.stopping.is_set():
+                    self._reload.clear()
+                    self.reload()
+        finally:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+            jobs.install(None)
+        log.info("stopped")
+        return 0

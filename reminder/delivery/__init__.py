@@ -1,0 +1,1 @@
+"""Delivery: gateways, dispatch under rate limits, claims and recovery, receipts."""

@@ -1,0 +1,96 @@
+"""Finding gateways through the `reminder.gateways` entry-point group and building them.
+
+The built-in gateways register through the same group as third-party ones (pyproject.toml).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import ValidationError
+
+from reminder.delivery.gateways.base import Gateway
+from reminder.errors import InputError, MissingExtraError, Problem
+from reminder.inputs.config import Config
+from reminder.inputs.yaml_source import SECRET_REFERENCE, LineDict, interpolate, validation_problems
+
+GROUP = "reminder.gateways"
+
+
+def available() -> list[str]:
+    """The names of every installed gateway."""
+    return sorted({ep.name for ep in entry_points(group=GROUP)})
+
+
+def gateway_class(name: str) -> type[Gateway]:
+    """The class registered under `name`; an unknown name is an `InputError`-ready KeyError."""
+    for ep in entry_points(group=GROUP, name=name):
+        try:
+            cls = ep.load()
+        except ImportError as exc:
+            raise MissingExtraError(
+                f"gateway {name!r} needs a package that is not installed ({exc.name}); "
+                f"install it with: pip install 'reminder[{name}]'"
+            ) from None
+        if not (isinstance(cls, type) and issubclass(cls, Gateway)):
+            raise TypeError(f"entry point {ep.value} is not a Gateway subclass")
+        return cls
+    raise KeyError(name)
+
+
+def build_gateway(config: Config, name: str | None = None) -> Gateway:
+    """Build the configured gateway (or `name`), validating its settings against the config file."""
+    name = name or config.settings.gateway
+    file = config.source_name
+    raw, line = config.gateway_settings(name)
+    try:
+        cls = gateway_class(name)
+    except KeyError:
+        message = f"unknown gateway {name!r}; installed: {', '.join(available())}"
+        gateway_line = config.key_lines.get("gateway")
+        if gateway_line is None:
+            raise InputError([Problem(file, message, field="gateway")]) from None
+        raise InputError([Problem(file, f"gateway: {message}", line=gateway_line)]) from None
+    problems: list[Problem] = []
+    if raw is None:
+        raw = LineDict()
+    if not isinstance(raw, dict):
+        raise InputError([Problem(file, f"gateways.{name}: expected a mapping", line=line)])
+    for key in sorted(cls.secret_fields & set(raw)):
+        value = raw[key]
+        if not (isinstance(value, str) and SECRET_REFERENCE.match(value)):
+            problems.append(
+                _problem(
+                    file,
+                    f"gateways.{name}.{key}",
+                    "is a secret: write it as ${VARIABLE} and set that environment variable",
+                    raw,
+                    key,
+                    line,
+                )
+            )
+    values = interpolate(raw, file, problems, f"gateways.{name}", line)
+    if problems:
+        raise InputError(problems)
+    try:
+        settings = cls.Settings.model_validate(values)
+    except ValidationError as exc:
+        located = validation_problems(exc, values, file, prefix=("gateways", name))
+        raise InputError(
+            [
+                p
+                if p.line is not None or line is None
+                else Problem(file, f"{p.field}: {p.message}", line=line)
+                for p in located
+            ]
+        ) from None
+    return cls(settings, base_dir=config.base_dir)
+
+
+def _problem(file: str, field: str, message: str, raw: Any, key: str, line: int | None) -> Problem:
+    key_line = raw.key_lines.get(key) if isinstance(raw, LineDict) else None
+    where = key_line or line
+    if where is None:
+        return Problem(file, message, field=field)
+    return Problem(file, f"{field}: {message}", line=where)

@@ -1,0 +1,126 @@
+"""Delivery receipts: status callbacks and polls move messages forward, never back.
+
+Every receipt is appended as an event, whether or not it changes the message (a duplicate, late
+or out-of-order receipt is recorded and changes nothing: ARCHITECTURE.md invariant 3).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from reminder.clock import Clock
+from reminder.delivery.gateways.base import Gateway, Receipt
+from reminder.errors import GatewayError
+from reminder.status import Status
+from reminder.store import Message, Store
+
+log = logging.getLogger(__name__)
+
+#: `sync` reads the messages to poll this many at a time.
+PAGE_SIZE = 500
+
+#: Provider words (Twilio's) for where a message is, as our statuses.
+PROVIDER_STATUS: dict[str, Status] = {
+    "accepted": Status.sent,
+    "scheduled": Status.sent,
+    "queued": Status.sent,
+    "sending": Status.sent,
+    "sent": Status.sent,
+    "delivered": Status.delivered,
+    "read": Status.delivered,
+    "undelivered": Status.undelivered,
+    "failed": Status.failed,
+    "canceled": Status.failed,
+}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one receipt did: the message it concerned (if known) and whether it moved."""
+
+    message_id: int | None
+    moved: bool
+
+
+def apply_receipt(store: Store, receipt: Receipt, now: datetime, source: str) -> Applied:
+    """Record one receipt; move the message forward if the receipt says it is further along."""
+    message = store.by_provider_id(receipt.provider_id)
+    if message is None or message.id is None:
+        log.info("receipt for an unknown message %s ignored", receipt.provider_id)
+        return Applied(None, False)
+    status = PROVIDER_STATUS.get(receipt.status.lower())
+    detail = f"{source}: {receipt.status}"
+    if status is not None and status is not Status(message.status):
+        fields = {}
+        if status in (Status.failed, Status.undelivered):
+            fields = {"error_code": receipt.error_code, "error_text": receipt.error_text}
+        if store.transition(
+            message.id,
+            status,
+            now,
+            source=source,
+            error_code=receipt.error_code,
+            detail=detail,
+            fields=fields or None,
+        ):
+            return Applied(message.id, True)
+    store.note(
+        message.id,
+        now,
+        source=source,
+        error_code=receipt.error_code,
+        detail=f"{detail} (no change from {message.status})",
+    )
+    return Applied(message.id, False)
+
+
+@dataclass
+class SyncResult:
+    """Counts of one `reminder sync` run."""
+
+    checked: int = 0
+    moved: int = 0
+    errors: int = 0
+
+
+async def sync(
+    store: Store,
+    gateway: Gateway,
+    clock: Clock,
+    older_than: timedelta,
+    page_size: int = PAGE_SIZE,
+) -> SyncResult:
+    """Poll the provider for every message sent more than `older_than` ago with no final status,
+    oldest first, page by page: messages that never settle cannot keep newer ones from being
+    asked about, since each run goes through all of them."""
+    result = SyncResult()
+    if not gateway.can_poll:
+        return result
+    cutoff = clock.now() - older_than
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = store.unsettled(cutoff, after=after, limit=page_size)
+        for message in page:
+            await _poll(store, gateway, clock, message, result)
+        if len(page) < page_size:
+            return result
+        last = page[-1]
+        assert last.sent_at is not None and last.id is not None
+        after = (last.sent_at, last.id)
+
+
+async def _poll(
+    store: Store, gateway: Gateway, clock: Clock, message: Message, result: SyncResult
+) -> None:
+    assert message.provider_id is not None
+    result.checked += 1
+    try:
+        receipt = await gateway.fetch_status(message.provider_id)
+    except GatewayError as exc:
+        result.errors += 1
+        log.warning("cannot poll message %s: %s", message.id, exc)
+        return
+    if receipt is not None and apply_receipt(store, receipt, clock.now(), "poll").moved:
+        result.moved += 1

@@ -1,0 +1,1 @@
+"""Loading: the config, contacts, groups, cases, campaigns and templates, every file checked."""

@@ -1,0 +1,188 @@
+"""Loading and cross-checking everything a command needs: config, contacts, groups, cases,
+templates and campaigns. All problems are collected and raised together, before anything is
+sent or written (ARCHITECTURE.md invariant 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reminder.delivery.gateways.registry import gateway_class
+from reminder.errors import MissingExtraError, Problem, UsageError
+from reminder.inputs.campaigns import Campaign, CampaignFile, CaseSelection, load_campaigns
+from reminder.inputs.cases import Case, load_cases
+from reminder.inputs.config import Config
+from reminder.inputs.contact_index import Condition
+from reminder.inputs.contacts import Contact, ContactBook, load_contacts
+from reminder.inputs.groups import GroupDef, audience_condition, load_groups
+from reminder.inputs.templates import Templates
+from reminder.inputs.yaml_source import raise_if
+from reminder.planning.occurrences import push_days
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything loaded from the user's files, validated and cross-checked."""
+
+    config: Config
+    book: ContactBook
+    groups: dict[str, GroupDef]
+    cases: dict[str, Case]
+    campaigns: dict[str, CampaignFile]
+    templates: Templates
+    _audiences: dict[tuple[str, str], Condition] = field(default_factory=dict, repr=False)
+    _keeps_variables: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        """A campaign by id; an unknown id is a usage error listing the known ones."""
+        if campaign_id not in self.campaigns:
+            known = ", ".join(sorted(self.campaigns)) or "none"
+            raise UsageError(f"no campaign {campaign_id!r}; campaigns: {known}")
+        return self.campaigns[campaign_id].campaign
+
+    def audience_condition(self, campaign_id: str, push_id: str) -> Condition:
+        """The audience of one push as a SQL condition on the contact book (built once)."""
+        key = (campaign_id, push_id)
+        if key not in self._audiences:
+            push = self.campaign(campaign_id).push(push_id)
+            self._audiences[key] = audience_condition(push.audience, self.groups)
+        return self._audiences[key]
+
+    def audience(self, campaign_id: str, push_id: str) -> Iterator[Contact]:
+        """The contacts one push reaches, ordered by id, streamed."""
+        return self.book.matching(self.audience_condition(campaign_id, push_id))
+
+    def reaches(self, campaign_id: str, push_id: str, contact_id: str) -> bool:
+        """Whether one push reaches one contact."""
+        condition = self.audience_condition(campaign_id, push_id)
+        return self.book.index.meets(contact_id, condition)
+
+    def sends_despite_suppression(self, contact_id: str) -> bool:
+        """Whether this contact's messages still go to a suppressed number: a cadre's official
+        reminders do when `suppression.protect_cadres` is set; a family member's never do."""
+        if not self.config.settings.suppression.protect_cadres:
+            return False
+        contact = self.book.contacts.get(contact_id)
+        return contact is not None and not contact.is_family
+
+    def keeps_template_variables(self) -> bool:
+        """Whether planned messages keep their flat template variables: only when the configured
+        gateway sends template codes (`Gateway.uses_template_variables`; unknown: keep them)."""
+        name = self.config.settings.gateway
+        if name not in self._keeps_variables:
+            try:
+                keeps = gateway_class(name).uses_template_variables
+            except (KeyError, MissingExtraError):
+                keeps = True
+            self._keeps_variables[name] = keeps
+        return self._keeps_variables[name]
+
+    def timezone(self, campaign: Campaign) -> str:
+        """The zone a campaign runs in: its own, else the config's."""
+        return campaign.timezone or self.config.settings.timezone
+
+
+def load_project(config: Config) -> Project:
+    """Load every file the config points at; raise one `InputError` with every problem."""
+    problems: list[Problem] = []
+    settings = config.settings
+    book = load_contacts(config.folder("contacts"), settings.default_region, problems)
+    groups = load_groups(book, problems)
+    cases = load_cases(config.folder("cases"), problems)
+    campaigns = load_campaigns(config.folder("campaigns"), problems)
+    templates = Templates(config.folder("templates"))
+    for source in campaigns.values():
+        _check_campaign(source, config, groups, cases, templates, problems)
+    raise_if(problems)
+    return Project(config, book, groups, cases, campaigns, templates)
+
+
+def _check_campaign(
+    source: CampaignFile,
+    config: Config,
+    groups: dict[str, GroupDef],
+    cases: dict[str, Case],
+    templates: Templates,
+    problems: list[Problem],
+) -> None:
+    campaign = source.campaign
+    if campaign.timezone is not None:
+        try:
+            ZoneInfo(campaign.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                Problem(
+                    source.file,
+                    f"timezone: unknown time zone {campaign.timezone!r}",
+                    line=source.line("timezone"),
+                )
+            )
+    _check_window(source, problems)
+    quiet = config.settings.quiet_hours
+    for index, push in enumerate(campaign.pushes):
+        where = ("pushes", index)
+        for position, name in enumerate(push.audience):
+            if name not in groups:
+                known = ", ".join(sorted(groups)) or "none defined"
+                problems.append(
+                    Problem(
+                        source.file,
+                        f"push {push.id!r}: unknown group {name!r} (groups: {known})",
+                        line=source.line(*where, "audience", position),
+                    )
+                )
+        template_problem = templates.check(push.template)
+        if template_problem is not None:
+            if template_problem.line is None:
+                template_problem = Problem(
+                    source.file,
+                    f"push {push.id!r}: {template_problem.message}",
+                    line=source.line(*where, "template"),
+                )
+            problems.append(template_problem)
+        if push.cases is not None:
+            missing = []
+            if isinstance(push.cases, CaseSelection):
+                missing = [i for i in push.cases.ids or () if i not in cases]
+            if missing:
+                message = "unknown case id(s) " + ", ".join(missing)
+            elif not push.case_pool(cases):
+                message = "no case matches its case selection"
+            else:
+                message = ""
+            if message:
+                line = source.line(*where, "cases")
+                problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
+        first, last = push.times()
+        if quiet.overlaps(first, last):
+            when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
+            problems.append(
+                Problem(
+                    source.file,
+                    f"push {push.id!r}: send_at {when} falls in the quiet hours "
+                    f"{quiet.start:%H:%M}–{quiet.end:%H:%M}",
+                    line=source.line(*where, "send_at"),
+                )
+            )
+
+
+#: Festival-relative windows are checked to resolve in each of these years when loaded.
+CHECKED_YEARS = range(2020, 2041)
+
+
+def _check_window(source: CampaignFile, problems: list[Problem]) -> None:
+    campaign = source.campaign
+    years = [campaign.window.fixed_year] if campaign.window.fixed_year else CHECKED_YEARS
+    for year in years:
+        assert year is not None
+        try:
+            window = campaign.window_for(year)
+            for push in campaign.pushes:
+                push_days(campaign, push, window)
+        except ValueError as exc:
+            problems.append(
+                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
+            )
+            return

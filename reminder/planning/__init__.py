@@ -1,0 +1,1 @@
+"""Planning: when each push fires, the rendered drafts, and one stored message per contact."""

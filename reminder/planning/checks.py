@@ -1,0 +1,117 @@
+"""The whole-project check behind `reminder validate`: resolve every window for this year and
+next, find each push's days, and render every message of every push for one sample date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from reminder.calendar.windows import ResolvedWindow
+from reminder.errors import InputError, Problem
+from reminder.inputs.campaigns import CampaignFile
+from reminder.inputs.project import Project
+from reminder.planning.drafts import tally_push
+from reminder.planning.occurrences import push_days
+
+
+@dataclass
+class PushCheck:
+    """What validation found for one push."""
+
+    push: str
+    sample_day: date | None = None
+    recipients: int = 0
+    max_segments: int = 0
+    days: dict[int, int] = field(default_factory=dict)  # festival year → number of days
+
+
+@dataclass
+class CampaignCheck:
+    """What validation found for one campaign."""
+
+    campaign: str
+    windows: list[ResolvedWindow] = field(default_factory=list)
+    pushes: list[PushCheck] = field(default_factory=list)
+
+
+def check_project(project: Project, today: date, sample: date | None = None) -> list[CampaignCheck]:
+    """Check every campaign; raise one `InputError` with every problem found."""
+    problems: list[Problem] = []
+    results = []
+    for campaign_id in sorted(project.campaigns):
+        results.append(
+            _check_campaign(project, project.campaigns[campaign_id], today, sample, problems)
+        )
+    if problems:
+        raise InputError(problems)
+    return results
+
+
+def _check_campaign(
+    project: Project,
+    source: CampaignFile,
+    today: date,
+    sample: date | None,
+    problems: list[Problem],
+) -> CampaignCheck:
+    campaign = source.campaign
+    result = CampaignCheck(campaign.id)
+    years = (
+        [campaign.window.fixed_year] if campaign.window.fixed_year else [today.year, today.year + 1]
+    )
+    for year in years:
+        assert year is not None
+        try:
+            result.windows.append(campaign.window_for(year))
+        except ValueError as exc:
+            problems.append(
+                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
+            )
+    if not result.windows:
+        return result
+    for index, push in enumerate(campaign.pushes):
+        check = PushCheck(push.id)
+        result.pushes.append(check)
+        line = source.line("pushes", index, "days")
+        try:
+            per_window = {w.year: push_days(campaign, push, w) for w in result.windows}
+        except ValueError as exc:
+            problems.append(Problem(source.file, f"push {push.id!r}: {exc}", line=line))
+            continue
+        check.days = {year: len(days) for year, days in per_window.items()}
+        for year, days in per_window.items():
+            if not days:
+                problems.append(
+                    Problem(
+                        source.file,
+                        f"push {push.id!r} fires on no day of the {year} window",
+                        line=line,
+                    )
+                )
+        window, day = _sample(result.windows, per_window, sample)
+        if window is None or day is None:
+            continue
+        check.sample_day = day
+        try:
+            tally = tally_push(project, campaign.id, push, window, day)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        check.recipients = tally.messages
+        check.max_segments = tally.largest
+    return result
+
+
+def _sample(
+    windows: list[ResolvedWindow], per_window: dict[int, dict[date, bool]], sample: date | None
+) -> tuple[ResolvedWindow | None, date | None]:
+    if sample is not None:
+        for window in windows:
+            if sample in window:
+                return window, sample
+        return windows[0], sample  # outside every window: render it anyway, as asked
+    for window in windows:
+        days = per_window.get(window.year)
+        if days:
+            return window, next(iter(days))
+    return None, None

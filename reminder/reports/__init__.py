@@ -1,0 +1,1 @@
+"""Reports: coverage figures from the store, written as a table, CSV, JSON, xlsx or HTML."""
