@@ -11,28 +11,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    and_,
-    case,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Engine, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.errors import OperationalError
 from reminder.status import REQUEUABLE, Status, can_move
 from reminder.store import migrate
+from reminder.store.engine import make_engine, without_password, write_transaction
 from reminder.store.models import CampaignState, DeliveryEvent, Message, Suppression, from_row
 
 MESSAGE = Message.__table__  # type: ignore[attr-defined]
@@ -81,35 +70,6 @@ class NewMessage:
     error_text: str | None = None
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files run in WAL mode with foreign keys on."""
-    try:
-        engine = create_engine(url)
-    except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise OperationalError(
-            f"cannot use database_url: {_without_password(url)}: {exc}"
-        ) from None
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _without_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unreadable URL)"
-
-
 def open_store(url: str, *, migrate_schema: bool = True) -> Store:
     """Open the store at `url`, bringing its schema up to date unless told not to."""
     engine = make_engine(url)
@@ -122,7 +82,7 @@ def open_store(url: str, *, migrate_schema: bool = True) -> Store:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise OperationalError(
-            f"cannot open the store at {_without_password(url)}: {exc.__class__.__name__}: "
+            f"cannot open the store at {without_password(url)}: {exc.__class__.__name__}: "
             f"{getattr(exc, 'orig', exc)}"
         ) from None
     return Store(engine)
@@ -169,7 +129,7 @@ class Store:
         """
         if not messages:
             return []
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             return self._insert_planned(connection, messages, now)
 
     def add_planned_batches(self, batches: Iterable[Sequence[NewMessage]], now: datetime) -> int:
@@ -178,9 +138,15 @@ class Store:
         The batches may be produced lazily (rendering as they go), so memory stays bounded; if
         producing one raises, nothing at all is written.
         """
+        pending = iter(batches)
+        # The first batch is rendered before the write lock is taken, as every later one is
+        # rendered while it is held: other processes keep writing meanwhile.
+        first = next(pending, None)
+        if first is None:
+            return 0
         added = 0
-        with self.engine.begin() as connection:
-            for batch in batches:
+        with write_transaction(self.engine) as connection:
+            for batch in chain([first], pending):
                 added += len(self._insert_planned(connection, batch, now))
         return added
 
@@ -232,8 +198,9 @@ class Store:
     ) -> list[int]:
         """The same insert through the driver's executemany, for SQLite's hot path.
 
-        Inside this write transaction SQLite has one writer, so every row with an id above the
-        largest one before the insert is ours; their events are written by one INSERT … SELECT.
+        The transaction began IMMEDIATE (`write_transaction`): it has held SQLite's write lock
+        since before `max(id)` was read, so every row with an id above it is ours; their events
+        are written by one INSERT … SELECT.
         """
         if now.tzinfo is None:
             raise ValueError("the store keeps aware datetimes only")
@@ -333,7 +300,7 @@ class Store:
             .order_by(MESSAGE.c.id)
             .limit(limit)
         )
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             ids = list(connection.scalars(candidates))
             if not ids:
                 return []
@@ -412,7 +379,7 @@ class Store:
         ]
         if owner is not None:
             conditions.append(MESSAGE.c.claimed_by == owner)
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             previous = connection.execute(
                 select(MESSAGE.c.status).where(*conditions)
             ).scalar_one_or_none()
@@ -451,7 +418,7 @@ class Store:
 
     def suppress(self, number: str, reason: str, source: str, now: datetime) -> bool:
         """Add a number to the suppression list; False if it was already there."""
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             if connection.execute(
                 select(SUPPRESSION.c.number).where(SUPPRESSION.c.number == number)
             ).first():
@@ -465,7 +432,7 @@ class Store:
 
     def unsuppress(self, number: str) -> bool:
         """Remove a number from the suppression list; False if it was not there."""
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             result = connection.execute(delete(SUPPRESSION).where(SUPPRESSION.c.number == number))
         return bool(result.rowcount)
 
@@ -494,7 +461,7 @@ class Store:
 
     def set_paused(self, campaign: str, paused: bool, now: datetime) -> None:
         """Pause or resume a campaign's dispatch."""
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             updated = connection.execute(
                 update(CAMPAIGN_STATE)
                 .where(CAMPAIGN_STATE.c.campaign == campaign)
@@ -533,7 +500,7 @@ class Store:
         error_code: str | None = None,
     ) -> None:
         """Append an event that changes nothing (a duplicate or late receipt, a lookup)."""
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             status = connection.execute(
                 select(MESSAGE.c.status).where(MESSAGE.c.id == message_id)
             ).scalar_one()
@@ -588,7 +555,7 @@ class Store:
         ids = [message_id for message_id, _, _ in accepted]
         providers = {message_id: provider for message_id, provider, _ in accepted}
         details = {message_id: detail for message_id, _, detail in accepted}
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             moved = (
                 connection.execute(
                     update(MESSAGE)
@@ -661,7 +628,7 @@ class Store:
         self, message_id: int, now: datetime, *, error_code: str | None, error_text: str
     ) -> None:
         """Count one failed attempt that will be retried; the status stays `sending`."""
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(
                 update(MESSAGE)
                 .where(MESSAGE.c.id == message_id)
@@ -707,7 +674,7 @@ class Store:
         if error_code is not None or detail is not None:
             values.setdefault("error_code", error_code)
             values.setdefault("error_text", detail)
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             previous = connection.execute(
                 select(MESSAGE.c.status).where(MESSAGE.c.id == message_id)
             ).scalar_one_or_none()
@@ -741,7 +708,7 @@ class Store:
         is not `planned` any more and is left alone."""
         if not can_move(Status.planned, new):
             raise ValueError(f"a planned message cannot become {new.value}")
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             moved = (
                 connection.execute(
                     update(MESSAGE)

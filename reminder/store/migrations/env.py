@@ -1,4 +1,8 @@
-"""Alembic environment: runs against the engine handed over in `config.attributes`."""
+"""Alembic environment: runs on the connection handed over in `config.attributes`.
+
+The caller (`reminder.store.migrate`) owns the transaction and the migration lock, so the
+whole upgrade commits, or rolls back, as one.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from alembic import context
 from reminder.store.models import SQLModel
 
 config = context.config
-engine = config.attributes["engine"]
+connection = config.attributes["connection"]
 
-with engine.begin() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=SQLModel.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    context.run_migrations()
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+context.run_migrations()
