@@ -123,3 +123,31 @@ def test_killed_with_lost_answers_the_restart_resolves_them_with_the_provider(
 
         restart_until_done(root, server)
     assert_each_accepted_once(server)
+
+
+def test_the_sweep_resolves_lost_answers_without_a_restart(tmp_path: Path) -> None:
+    """Between firings the daemon looks again (every `scheduler.sweep_minutes` of engine time):
+    messages left `unknown` by lost answers are asked of the provider while it keeps running."""
+    root = copy_sample(tmp_path)
+    with TwilioLikeServer() as server:
+        one_push(root, server, "{concurrency: 8, request_timeout_seconds: 0.5}")
+        config = root / "config.yaml"
+        config.write_text(
+            config.read_text(encoding="utf-8") + "scheduler: {sweep_minutes: 2}\n",
+            encoding="utf-8",
+        )
+        server.script.extend([Reply(), Reply(), Reply(action="lose", hold=2.0)] * 5)
+        # One simulated minute per real second: a sweep every two seconds.
+        daemon = start(root, "--clock-start", "2027-01-30T09:59:58+08:00", "--clock-speed", "60")
+        try:
+            wait_for(lambda: counts(root) == Counter({"sent": FAMILIES}), "every message sent")
+            wait_for(lambda: DONE in (root / "run.log").read_text(), "done")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+        log = (root / "run.log").read_text()
+    assert "not finished" in log, "the first firing left five unknown"
+    assert log.count("running: 1 jobs") == 1, "resolved by the sweep, not a restart"
+    assert_each_accepted_once(server)
