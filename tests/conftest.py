@@ -18,6 +18,8 @@ from reminder.cli import app
 from tests.factories import ProjectFiles
 from tests.support.servers import TwilioLikeServer
 
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parent.parent
 PG_URL_VARIABLE = "REMINDER_TEST_DATABASE_URL"
 
@@ -26,16 +28,42 @@ FULL_NUMBER = re.compile(r"\+\d{10,15}")
 SECRETS = ("test-auth-token-not-a-secret", "s3cr3t-token-value")
 
 
+PRISTINE_RECORD_FACTORY = logging.getLogRecordFactory()
+
+
+def assert_nothing_sensitive(records: list[logging.LogRecord]) -> None:
+    """No full phone number and no test secret in any of `records`."""
+    for record in records:
+        text = record.getMessage()
+        assert not FULL_NUMBER.search(text), f"unmasked number logged: {text}"
+        assert not any(secret in text for secret in SECRETS), f"secret logged: {text}"
+
+
+def _without_cli_logging() -> None:
+    """Undo what a command did to logging: its masking record factory and its handler (whose
+    filter masks records in place before any later handler, caplog's included, sees them)."""
+    logging.setLogRecordFactory(PRISTINE_RECORD_FACTORY)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_reminder", False)]:
+        root.removeHandler(handler)
+
+
 @pytest.fixture(autouse=True)
 def _nothing_sensitive_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Across the whole suite: no full phone number and no auth token in any log record."""
+    """Across the whole suite: no full phone number and no auth token in any log record.
+
+    The command line masks every record as it is created (a process-wide record factory and a
+    masking handler); each test starts without them, so code that logs outside a command is
+    checked as it is.
+    """
+    _without_cli_logging()
     caplog.set_level(logging.INFO)
-    yield
+    try:
+        yield
+    finally:
+        _without_cli_logging()
     for when in ("setup", "call", "teardown"):
-        for record in caplog.get_records(when):
-            text = record.getMessage()
-            assert not FULL_NUMBER.search(text), f"unmasked number logged: {text}"
-            assert not any(secret in text for secret in SECRETS), f"secret logged: {text}"
+        assert_nothing_sensitive(caplog.get_records(when))
 
 
 @pytest.fixture(autouse=True)

@@ -283,62 +283,25 @@ class Store:
         limit: int,
         claimed_at: datetime | None = None,
     ) -> list[Message]:
-        """Claim up to `limit` planned messages (oldest first) of campaigns that are not paused.
+        """Claim up to `limit` planned messages (oldest first) of campaigns that are not paused;
+        an empty list only when none is left to claim.
 
-        One conditional UPDATE: a message claimed by another dispatcher is never returned.
-        `claimed_at` is the claiming machine's wall-clock time (default: `now`): where a
-        provider lookup of these messages starts after a crash.
+        One conditional UPDATE: a message claimed by another dispatcher is never returned. When
+        another dispatcher took every candidate first, the next candidates are tried: losing a
+        race is not running out. `claimed_at` is the claiming machine's wall-clock time
+        (default: `now`): where a provider lookup of these messages starts after a crash.
         """
-        paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
-        candidates = (
-            select(MESSAGE.c.id)
-            .where(
-                *selection.where(),
-                MESSAGE.c.status == Status.planned.value,
-                MESSAGE.c.campaign.not_in(paused),
-            )
-            .order_by(MESSAGE.c.id)
-            .limit(limit)
-        )
-        with write_transaction(self.engine) as connection:
-            ids = list(connection.scalars(candidates))
-            if not ids:
-                return []
-            claimed = (
-                connection.execute(
-                    update(MESSAGE)
-                    .where(MESSAGE.c.id.in_(ids), MESSAGE.c.status == Status.planned.value)
-                    .values(
-                        status=Status.sending.value,
-                        gateway=gateway,
-                        claimed_by=owner,
-                        claimed_at=claimed_at or now,
-                        updated_at=now,
+        while True:
+            with write_transaction(self.engine) as connection:
+                ids = list(connection.scalars(_claim_candidates(selection, limit)))
+                if not ids:
+                    return []
+                claimed = _mark_claimed(connection, ids, gateway, owner, now, claimed_at or now)
+                if claimed:
+                    rows = connection.execute(
+                        select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
                     )
-                    .returning(MESSAGE.c.id)
-                )
-                .scalars()
-                .all()
-            )
-            if not claimed:
-                return []
-            connection.execute(
-                insert(EVENT),
-                [
-                    {
-                        "message_id": i,
-                        "at": now,
-                        "status": Status.sending.value,
-                        "previous": Status.planned.value,
-                        "source": "dispatch",
-                    }
-                    for i in claimed
-                ],
-            )
-            rows = connection.execute(
-                select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
-            )
-            return [from_row(Message, row._mapping) for row in rows]
+                    return [from_row(Message, row._mapping) for row in rows]
 
     def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
         """Give back messages this owner claimed but never sent (`sending → planned`)."""
@@ -786,3 +749,59 @@ class Store:
         query = query.group_by(MESSAGE.c.status)
         with self.engine.connect() as connection:
             return Counter({status: count for status, count in connection.execute(query)})
+
+
+def _claim_candidates(selection: Selection, limit: int) -> Any:
+    """The oldest planned messages of `selection` in campaigns that are not paused."""
+    paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
+    return (
+        select(MESSAGE.c.id)
+        .where(
+            *selection.where(),
+            MESSAGE.c.status == Status.planned.value,
+            MESSAGE.c.campaign.not_in(paused),
+        )
+        .order_by(MESSAGE.c.id)
+        .limit(limit)
+    )
+
+
+def _mark_claimed(
+    connection: Any,
+    ids: list[int],
+    gateway: str,
+    owner: str,
+    now: datetime,
+    claimed_at: datetime,
+) -> list[int]:
+    """Move those of `ids` still planned to `sending` for `owner`, with an event each; the
+    re-check of `planned` is what keeps a message from two claimers."""
+    claimed = list(
+        connection.execute(
+            update(MESSAGE)
+            .where(MESSAGE.c.id.in_(ids), MESSAGE.c.status == Status.planned.value)
+            .values(
+                status=Status.sending.value,
+                gateway=gateway,
+                claimed_by=owner,
+                claimed_at=claimed_at,
+                updated_at=now,
+            )
+            .returning(MESSAGE.c.id)
+        ).scalars()
+    )
+    if claimed:
+        connection.execute(
+            insert(EVENT),
+            [
+                {
+                    "message_id": i,
+                    "at": now,
+                    "status": Status.sending.value,
+                    "previous": Status.planned.value,
+                    "source": "dispatch",
+                }
+                for i in claimed
+            ],
+        )
+    return claimed
