@@ -32,7 +32,8 @@ from datetime import date, datetime, timedelta
 
 from reminder.clock import Clock
 from reminder.delivery import owner
-from reminder.delivery.gateways.base import Accepted, DeliveryPolicy, Gateway, OutgoingMessage
+from reminder.delivery.gateways.base import Accepted, DeliveryPolicy, Gateway
+from reminder.delivery.reconcile import Reconciler, outgoing
 from reminder.delivery.throttle import RateLimiter, Sleep
 from reminder.errors import AmbiguousGatewayError, GatewayError
 from reminder.heap import settled_objects_frozen
@@ -64,29 +65,6 @@ class DispatchResult:
     unknown: int = 0
     reconciled: int = 0
     stopped: bool = False
-
-
-def outgoing(message: Message) -> OutgoingMessage:
-    """The gateway's view of a stored message."""
-    assert message.id is not None
-    return OutgoingMessage(
-        message_id=message.id,
-        campaign=message.campaign,
-        push=message.push,
-        occurrence=message.occurrence,
-        contact_id=message.contact_id,
-        to=message.recipient,
-        body=message.body,
-        segments=message.segments,
-        template=message.template,
-        variables=dict(message.variables),
-    )
-
-
-def owner_alive(claimed_by: str | None) -> bool | None:
-    """Whether the process that claimed a message still runs (None: this machine cannot tell,
-    e.g. another host; then the claim lease decides). See `reminder.delivery.owner`."""
-    return owner.alive(claimed_by)
 
 
 class Dispatcher:
@@ -336,27 +314,6 @@ class Dispatcher:
             self.result.sent += 1
             self._report(message, Status.sent)
 
-    def _sent(self, message: Message, accepted: Accepted, how: str) -> None:
-        """Record at once a message found sent (reconciliation: no attempt is counted)."""
-        assert message.id is not None
-        now = self.clock.now()
-        detail = f"{how} ({accepted.status})" if accepted.status else how
-        self.store.transition(
-            message.id,
-            Status.sent,
-            now,
-            source="reconcile",
-            fields={
-                "provider_id": accepted.provider_id,
-                "sent_at": now,
-                "error_code": None,
-                "error_text": None,
-            },
-            detail=detail,
-        )
-        self.result.sent += 1
-        self._report(message, Status.sent)
-
     def _fail(self, message: Message, exc: GatewayError, kind: str) -> None:
         """Fail a message for good; the provider's 'unsubscribed' also suppresses its number."""
         self._finish(message, Status.failed, exc, kind)
@@ -401,61 +358,13 @@ class Dispatcher:
 
     async def reconcile(self, selection: Selection) -> None:
         """Resolve messages left `sending` by a process that is gone, and `unknown` ones, by
-        asking the provider; never by sending blindly."""
-        now = self.clock.now()
-        lease = timedelta(seconds=self.policy.claim_lease_seconds)
-        abandoned = []
-        for message in self.store.claims(selection, [Status.sending]):
-            alive = owner_alive(message.claimed_by)
-            if alive is False or (alive is None and message.updated_at < now - lease):
-                abandoned.append(message)
-        unknown = self.store.claims(selection, [Status.unknown]) if self.gateway.can_lookup else []
-        for message in abandoned + unknown:
-            await self._reconcile_one(message)
+        asking the provider; never by sending blindly (see `reminder.delivery.reconcile`)."""
+        reconciler = Reconciler(self.store, self.gateway, self.clock, on_found=self._found)
+        self.result.reconciled += await reconciler.run(selection)
 
-    def lookup_since(self, message: Message) -> datetime:
-        """Where a provider lookup of `message` starts: its claim time by the claiming machine's
-        own clock, less a margin for the provider's clock skew. Never the engine's clock, which
-        a rehearsal simulates; a message claimed before claim times were kept uses the engine's
-        last update, as before."""
-        claimed = message.claimed_at or message.updated_at
-        return claimed - timedelta(seconds=self.policy.lookup_margin_seconds)
-
-    async def _reconcile_one(self, message: Message) -> None:
-        assert message.id is not None
-        now = self.clock.now()
-        if not self.gateway.can_lookup:
-            self.store.transition(
-                message.id,
-                Status.unknown,
-                now,
-                source="reconcile",
-                detail="the process sending it stopped; the provider cannot "
-                "be asked: resolve with `reminder retry --unknown`",
-            )
-            return
-        since = self.lookup_since(message)
-        try:
-            found = await self.gateway.lookup(outgoing(message), since)
-        except GatewayError as exc:
-            if message.status == Status.sending.value:
-                self.store.transition(
-                    message.id,
-                    Status.unknown,
-                    now,
-                    source="reconcile",
-                    error_code=exc.code,
-                    detail=f"lookup failed: {exc.text}",
-                )
-            return
-        if found is not None:
-            self._sent(message, found, "reconciled: the provider has it")
-            self.result.reconciled += 1
-        else:
-            self.store.requeue(
-                message.id, now, source="reconcile", detail="the provider never received it"
-            )
-            self.result.reconciled += 1
+    def _found(self, message: Message) -> None:
+        self.result.sent += 1
+        self._report(message, Status.sent)
 
 
 async def dispatch_occurrence(

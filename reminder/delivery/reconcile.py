@@ -1,0 +1,149 @@
+"""Reconciliation: what became of messages whose outcome no one recorded.
+
+A message is `sending` from its claim until its outcome is written. When the process that
+claimed it dies (its owner is gone: see `reminder.delivery.owner`), or when the provider's answer
+was lost (`unknown`), the next dispatch asks the provider before anything is sent again: a
+message the provider has is marked `sent`, one it never received goes back to `planned`. A
+gateway that cannot be asked leaves the message `unknown` for an operator; nothing is ever
+resent blindly (ARCHITECTURE.md invariant 9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from reminder.clock import Clock
+from reminder.delivery import owner
+from reminder.delivery.gateways.base import Accepted, Gateway, OutgoingMessage
+from reminder.errors import GatewayError
+from reminder.status import Status
+from reminder.store import Message, Selection, Store
+
+
+def outgoing(message: Message) -> OutgoingMessage:
+    """The gateway's view of a stored message."""
+    assert message.id is not None
+    return OutgoingMessage(
+        message_id=message.id,
+        campaign=message.campaign,
+        push=message.push,
+        occurrence=message.occurrence,
+        contact_id=message.contact_id,
+        to=message.recipient,
+        body=message.body,
+        segments=message.segments,
+        template=message.template,
+        variables=dict(message.variables),
+    )
+
+
+def owner_alive(claimed_by: str | None) -> bool | None:
+    """Whether the process that claimed a message still runs (None: this machine cannot tell,
+    e.g. another host; then the claim lease decides). See `reminder.delivery.owner`."""
+    return owner.alive(claimed_by)
+
+
+class Reconciler:
+    """Asks the provider about the unfinished messages of a selection; `on_found` hears of each
+    message found sent."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: Gateway,
+        clock: Clock,
+        on_found: Callable[[Message], None] = lambda _message: None,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.clock = clock
+        self.policy = gateway.settings.delivery
+        self.on_found = on_found
+
+    async def run(self, selection: Selection) -> int:
+        """Resolve what can be resolved; returns how many messages the provider was asked
+        about and answered for."""
+        resolved = 0
+        for message in self.abandoned(selection) + self.unknown(selection):
+            resolved += await self._one(message)
+        return resolved
+
+    def abandoned(self, selection: Selection) -> list[Message]:
+        """Messages `sending` whose owner is gone, or (another host) silent past the lease."""
+        now = self.clock.now()
+        lease = timedelta(seconds=self.policy.claim_lease_seconds)
+        found = []
+        for message in self.store.claims(selection, [Status.sending]):
+            alive = owner_alive(message.claimed_by)
+            if alive is False or (alive is None and message.updated_at < now - lease):
+                found.append(message)
+        return found
+
+    def unknown(self, selection: Selection) -> list[Message]:
+        """Messages of unknown fate, where the provider can be asked about them."""
+        if not self.gateway.can_lookup:
+            return []
+        return self.store.claims(selection, [Status.unknown])
+
+    def lookup_since(self, message: Message) -> datetime:
+        """Where a provider lookup of `message` starts: its claim time by the claiming machine's
+        own clock, less a margin for the provider's clock skew. Never the engine's clock, which
+        a rehearsal simulates; a message claimed before claim times were kept uses the engine's
+        last update."""
+        claimed = message.claimed_at or message.updated_at
+        return claimed - timedelta(seconds=self.policy.lookup_margin_seconds)
+
+    async def _one(self, message: Message) -> int:
+        assert message.id is not None
+        now = self.clock.now()
+        if not self.gateway.can_lookup:
+            self.store.transition(
+                message.id,
+                Status.unknown,
+                now,
+                source="reconcile",
+                detail="the process sending it stopped; the provider cannot "
+                "be asked: resolve with `reminder retry --unknown`",
+            )
+            return 0
+        try:
+            found = await self.gateway.lookup(outgoing(message), self.lookup_since(message))
+        except GatewayError as exc:
+            if message.status == Status.sending.value:
+                self.store.transition(
+                    message.id,
+                    Status.unknown,
+                    now,
+                    source="reconcile",
+                    error_code=exc.code,
+                    detail=f"lookup failed: {exc.text}",
+                )
+            return 0
+        if found is None:
+            self.store.requeue(
+                message.id, now, source="reconcile", detail="the provider never received it"
+            )
+        else:
+            self._sent(message, found)
+        return 1
+
+    def _sent(self, message: Message, accepted: Accepted) -> None:
+        """Record a message the provider has as `sent` (no attempt is counted)."""
+        assert message.id is not None
+        now = self.clock.now()
+        how = "reconciled: the provider has it"
+        self.store.transition(
+            message.id,
+            Status.sent,
+            now,
+            source="reconcile",
+            fields={
+                "provider_id": accepted.provider_id,
+                "sent_at": now,
+                "error_code": None,
+                "error_text": None,
+            },
+            detail=f"{how} ({accepted.status})" if accepted.status else how,
+        )
+        self.on_found(message)
