@@ -90,7 +90,8 @@ def _published(festival: Festival, day: date) -> HolidayPeriod | None:
 
 def _detail(day: date) -> tuple[bool | None, str | None]:
     try:
-        return chinese_calendar.get_holiday_detail(day)
+        detail: tuple[bool | None, str | None] = chinese_calendar.get_holiday_detail(day)
+        return detail
     except NotImplementedError:
         return None, None
 

@@ -134,7 +134,8 @@ class Config:
 
     def folder(self, name: str) -> Path:
         """The absolute path of one data folder (`campaigns`, `templates`, …)."""
-        return (self.base_dir / getattr(self.settings.paths, name)).resolve()
+        folder: Path = (self.base_dir / getattr(self.settings.paths, name)).resolve()
+        return folder
 
     @property
     def database_url(self) -> str:

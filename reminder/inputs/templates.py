@@ -12,8 +12,9 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
 from jinja2 import TemplateSyntaxError as JinjaSyntaxError
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import new_context
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from reminder.errors import Problem, display_path
 
@@ -77,7 +78,7 @@ class Templates:
                 globals=globals_,
             )
             try:
-                return self._env.concat(template.root_render_func(frame))  # type: ignore[attr-defined]
+                return self._env.concat(template.root_render_func(frame))
             except Exception:
                 self._env.handle_exception()  # maps the traceback onto the template's lines
         except JinjaSyntaxError as exc:

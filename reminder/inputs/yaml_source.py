@@ -37,22 +37,22 @@ class LineList(list[Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
         self.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if key in mapping:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
-            mapping[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+            mapping[key] = self.construct_object(value_node, deep=True)
             mapping.key_lines[key] = key_node.start_mark.line + 1
         return mapping
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
-        items = LineList(self.construct_object(child, deep=True) for child in node.value)  # type: ignore[no-untyped-call]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
+        items = LineList(self.construct_object(child, deep=True) for child in node.value)
         items.line = node.start_mark.line + 1
         items.item_lines = [child.start_mark.line + 1 for child in node.value]
         return items
@@ -60,11 +60,11 @@ class _LineLoader(yaml.SafeLoader):
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _LineLoader.construct_mapping,  # type: ignore[arg-type]
+    _LineLoader.construct_mapping,
 )
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-    _LineLoader.construct_sequence,  # type: ignore[arg-type]
+    _LineLoader.construct_sequence,
 )
 
 

@@ -133,3 +133,14 @@ def from_row(model: type[Table], row: Mapping[Any, Any]) -> Table:
     instance.__dict__.update(values)
     object.__setattr__(instance, "__pydantic_fields_set__", set(values))
     return instance
+
+
+__all__ = [
+    "CampaignState",
+    "DeliveryEvent",
+    "Message",
+    "SQLModel",
+    "Suppression",
+    "UTCDateTime",
+    "from_row",
+]

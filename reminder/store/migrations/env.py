@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from reminder.store.models import SQLModel
+from reminder.store import models
 
 config = context.config
 connection = config.attributes["connection"]
 
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    target_metadata=models.SQLModel.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 context.run_migrations()
