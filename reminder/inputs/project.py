@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder.delivery.gateways.registry import gateway_class
 from reminder.errors import MissingExtraError, Problem, UsageError
-from reminder.inputs.campaigns import Campaign, CampaignFile, CaseSelection, load_campaigns
+from reminder.inputs.campaigns import (
+    Campaign,
+    CampaignFile,
+    CaseSelection,
+    Push,
+    load_campaigns,
+)
 from reminder.inputs.cases import Case, load_cases
 from reminder.inputs.config import Config
 from reminder.inputs.contact_index import Condition
@@ -120,19 +126,9 @@ def _check_campaign(
                 )
             )
     _check_window(source, problems)
-    quiet = config.settings.quiet_hours
     for index, push in enumerate(campaign.pushes):
         where = ("pushes", index)
-        for position, name in enumerate(push.audience):
-            if name not in groups:
-                known = ", ".join(sorted(groups)) or "none defined"
-                problems.append(
-                    Problem(
-                        source.file,
-                        f"push {push.id!r}: unknown group {name!r} (groups: {known})",
-                        line=source.line(*where, "audience", position),
-                    )
-                )
+        _check_audience(source, push, where, groups, problems)
         template_problem = templates.check(push.template)
         if template_problem is not None:
             if template_problem.line is None:
@@ -142,30 +138,70 @@ def _check_campaign(
                     line=source.line(*where, "template"),
                 )
             problems.append(template_problem)
-        if push.cases is not None:
-            missing = []
-            if isinstance(push.cases, CaseSelection):
-                missing = [i for i in push.cases.ids or () if i not in cases]
-            if missing:
-                message = "unknown case id(s) " + ", ".join(missing)
-            elif not push.case_pool(cases):
-                message = "no case matches its case selection"
-            else:
-                message = ""
-            if message:
-                line = source.line(*where, "cases")
-                problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
-        first, last = push.times()
-        if quiet.overlaps(first, last):
-            when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
+        _check_cases(source, push, where, cases, problems)
+        _check_send_time(source, push, where, config, problems)
+
+
+def _check_audience(
+    source: CampaignFile,
+    push: Push,
+    where: tuple[str, int],
+    groups: dict[str, GroupDef],
+    problems: list[Problem],
+) -> None:
+    for position, name in enumerate(push.audience):
+        if name not in groups:
+            known = ", ".join(sorted(groups)) or "none defined"
             problems.append(
                 Problem(
                     source.file,
-                    f"push {push.id!r}: send_at {when} falls in the quiet hours "
-                    f"{quiet.start:%H:%M}–{quiet.end:%H:%M}",
-                    line=source.line(*where, "send_at"),
+                    f"push {push.id!r}: unknown group {name!r} (groups: {known})",
+                    line=source.line(*where, "audience", position),
                 )
             )
+
+
+def _check_cases(
+    source: CampaignFile,
+    push: Push,
+    where: tuple[str, int],
+    cases: dict[str, Case],
+    problems: list[Problem],
+) -> None:
+    if push.cases is None:
+        return
+    missing = []
+    if isinstance(push.cases, CaseSelection):
+        missing = [i for i in push.cases.ids or () if i not in cases]
+    if missing:
+        message = "unknown case id(s) " + ", ".join(missing)
+    elif not push.case_pool(cases):
+        message = "no case matches its case selection"
+    else:
+        return
+    line = source.line(*where, "cases")
+    problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
+
+
+def _check_send_time(
+    source: CampaignFile,
+    push: Push,
+    where: tuple[str, int],
+    config: Config,
+    problems: list[Problem],
+) -> None:
+    quiet = config.settings.quiet_hours
+    first, last = push.times()
+    if quiet.overlaps(first, last):
+        when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
+        problems.append(
+            Problem(
+                source.file,
+                f"push {push.id!r}: send_at {when} falls in the quiet hours "
+                f"{quiet.start:%H:%M}–{quiet.end:%H:%M}",
+                line=source.line(*where, "send_at"),
+            )
+        )
 
 
 #: Festival-relative windows are checked to resolve in each of these years when loaded.
