@@ -1,15 +1,15 @@
-"""The store on a real SQLite file, and on PostgreSQL when REMINDER_TEST_DATABASE_URL is set."""
+"""The store on a real SQLite file, and on PostgreSQL when REMINDER_TEST_DATABASE_URL is set.
+Migrations are tested in tests/integration/test_migrations.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from reminder.status import Status
 from reminder.store import NewMessage, open_store
-from reminder.store.migrate import current_revision, downgrade, head_revision, upgrade
 
 pytestmark = pytest.mark.postgres
 
@@ -30,43 +30,6 @@ def message(contact: str = "c001", day: date = date(2027, 2, 1), push: str = "da
         variables={"contact_name": "张三"},
         case_id="k01",
     )
-
-
-def test_migrations_create_the_schema(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        tables = set(inspect(store.engine).get_table_names())
-        assert {"message", "delivery_event", "alembic_version"} <= tables
-        assert current_revision(store.engine) == head_revision()
-        uniques = inspect(store.engine).get_unique_constraints("message")
-        assert any(
-            set(u["column_names"]) == {"campaign", "push", "occurrence", "contact_id"}
-            for u in uniques
-        )
-    finally:
-        store.close()
-
-
-def test_opening_twice_migrates_once_and_keeps_data(database_url: str) -> None:
-    store = open_store(database_url)
-    store.add_planned([message()], NOW)
-    store.close()
-    again = open_store(database_url)
-    try:
-        assert len(again.messages()) == 1
-    finally:
-        again.close()
-
-
-def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        downgrade(store.engine, "base")
-        assert "message" not in inspect(store.engine).get_table_names()
-        upgrade(store.engine)
-        assert "message" in inspect(store.engine).get_table_names()
-    finally:
-        store.close()
 
 
 def test_planning_the_same_occurrence_twice_adds_nothing(database_url: str) -> None:
@@ -143,23 +106,6 @@ def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     finally:
         store.close()
-
-
-def test_migrations_match_the_models(database_url: str) -> None:
-    """Every table, column and index of the models comes from a migration (no create_all)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from reminder.store.models import SQLModel
-
-    store = open_store(database_url)
-    try:
-        with store.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
-            differences = compare_metadata(context, SQLModel.metadata)
-    finally:
-        store.close()
-    assert differences == []
 
 
 def test_suppression_and_pause_state(database_url: str) -> None:
