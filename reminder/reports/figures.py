@@ -39,6 +39,8 @@ class OccurrenceFigures:
     failed: int = 0
     pending: int = 0
     unknown: int = 0
+    #: Messages not sent on purpose, by skip reason (a `SkipReason` value) or, for expired and
+    #: canceled ones, by status.
     skipped: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -198,22 +200,9 @@ def build_report(
 
 
 def _occurrence_figures(connection: Connection, scope: list[Any]) -> list[OccurrenceFigures]:
-    reason = case(
-        (
-            and_(
-                MESSAGE.c.status == Status.skipped.value, MESSAGE.c.error_text.like("suppressed%")
-            ),
-            "suppressed",
-        ),
-        (
-            and_(
-                MESSAGE.c.status == Status.skipped.value,
-                MESSAGE.c.error_text.like("per-number cap%"),
-            ),
-            "per-number cap",
-        ),
-        else_=MESSAGE.c.status,
-    ).label("reason")
+    # A skipped message counts under its skip reason, an expired or canceled one under its
+    # status.
+    reason = func.coalesce(MESSAGE.c.skip_reason, MESSAGE.c.status).label("reason")
     query = (
         select(
             MESSAGE.c.push, MESSAGE.c.occurrence, MESSAGE.c.status, reason, func.count().label("n")

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from itertools import chain
 from typing import Any
 
@@ -28,6 +29,18 @@ MESSAGE = Message.__table__  # type: ignore[attr-defined]
 EVENT = DeliveryEvent.__table__  # type: ignore[attr-defined]
 SUPPRESSION = Suppression.__table__  # type: ignore[attr-defined]
 CAMPAIGN_STATE = CampaignState.__table__  # type: ignore[attr-defined]
+
+
+class SkipReason(StrEnum):
+    """Why a message is `skipped`: a closed set, kept in the message's `skip_reason` column
+    (its `error_text` keeps the words a person reads). Expired and canceled messages have
+    statuses of their own and no skip reason."""
+
+    #: The number is on the suppression list (a STOP reply, an operator, the provider's
+    #: "unsubscribed"), at planning or found at dispatch.
+    suppressed = "suppressed"
+    #: The number already had the per-number cap of messages in the last 24 hours.
+    per_number_cap = "per_number_cap"
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,7 @@ class NewMessage:
     case_id: str | None
     status: Status = Status.planned
     error_text: str | None = None
+    skip_reason: SkipReason | None = None
 
 
 def open_store(url: str, *, migrate_schema: bool = True) -> Store:
@@ -161,6 +175,7 @@ class Store:
             {
                 **{k: getattr(m, k) for k in NewMessage.__dataclass_fields__},
                 "status": m.status.value,
+                "skip_reason": m.skip_reason.value if m.skip_reason else None,
                 "attempts": 0,
                 "created_at": now,
                 "updated_at": now,
@@ -209,8 +224,8 @@ class Store:
         connection.exec_driver_sql(
             "INSERT OR IGNORE INTO message (campaign, push, occurrence, contact_id, recipient, "
             "body, segments, encoding, template, variables, case_id, status, attempts, "
-            "error_text, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            "error_text, skip_reason, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
             [
                 (
                     m.campaign,
@@ -226,6 +241,7 @@ class Store:
                     m.case_id,
                     m.status.value,
                     m.error_text,
+                    m.skip_reason.value if m.skip_reason else None,
                     stamp,
                     stamp,
                 )
@@ -664,9 +680,33 @@ class Store:
         count_attempt: bool = False,
     ) -> bool:
         """Move one message forward to `new`, appending an event; False if it cannot move.
+        Not to `skipped`: a skip goes through `skip`, with its reason.
 
         The update is conditional on the current status, so it is atomic across processes.
         """
+        if new is Status.skipped:
+            raise ValueError("a message is skipped with its reason: use `skip`")
+        return self._move(message_id, new, now, source, fields, error_code, detail, count_attempt)
+
+    def skip(
+        self, message_id: int, reason: SkipReason, now: datetime, *, source: str, detail: str
+    ) -> bool:
+        """Move one message to `skipped` for `reason`, `detail` its `error_text`; False if it
+        cannot move."""
+        fields = {"skip_reason": reason.value, "error_text": detail}
+        return self._move(message_id, Status.skipped, now, source, fields, None, detail, False)
+
+    def _move(
+        self,
+        message_id: int,
+        new: Status,
+        now: datetime,
+        source: str,
+        fields: dict[str, Any] | None,
+        error_code: str | None,
+        detail: str | None,
+        count_attempt: bool,
+    ) -> bool:
         allowed = [s.value for s in Status if can_move(s, new)]
         values: dict[str, Any] = {"status": new.value, "updated_at": now, **(fields or {})}
         if count_attempt:
@@ -706,8 +746,8 @@ class Store:
         """Move every message of `selection` still `planned` to `new` (expired, canceled) in one
         transaction, with an event each; returns how many moved. A message claimed meanwhile
         is not `planned` any more and is left alone."""
-        if not can_move(Status.planned, new):
-            raise ValueError(f"a planned message cannot become {new.value}")
+        if not can_move(Status.planned, new) or new is Status.skipped:
+            raise ValueError(f"a planned message cannot be settled as {new.value}")
         with write_transaction(self.engine) as connection:
             moved = (
                 connection.execute(

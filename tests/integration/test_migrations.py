@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, bindparam, inspect, text
 
 from reminder.store import NewMessage, open_store
+from reminder.store.engine import make_engine
 from reminder.store.migrate import current_revision, downgrade, head_revision, upgrade
+from reminder.store.models import UTCDateTime
 
 pytestmark = pytest.mark.postgres
 
@@ -77,7 +79,66 @@ def test_migrations_match_the_models(database_url: str) -> None:
     assert differences == []
 
 
-@pytest.mark.parametrize("revision", ["0003"])
+def _insert_at_0004(engine: Engine, rows: list[tuple[str, str, str | None]]) -> None:
+    """Messages (contact id, status, error text) as the code of revision 0004 wrote them,
+    with a plan event each."""
+    with engine.begin() as connection:
+        for contact, status, error_text in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO message (campaign, push, occurrence, contact_id, recipient, body, "
+                    "segments, encoding, template, variables, status, attempts, error_text, "
+                    "created_at, updated_at) VALUES ('spring', 'daily', '2027-02-01', :c, "
+                    "'+8613800138000', 'x', 1, 'UCS-2', 't', '{}', :s, 0, :e, :t, :t)"
+                ).bindparams(bindparam("t", type_=UTCDateTime())),
+                {"c": contact, "s": status, "e": error_text, "t": NOW},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO delivery_event (message_id, at, status, source) "
+                "SELECT id, :t, status, 'plan' FROM message"
+            ).bindparams(bindparam("t", type_=UTCDateTime())),
+            {"t": NOW},
+        )
+
+
+def test_upgrading_fills_skip_reasons_from_the_words_skips_were_written_with(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0004")
+        _insert_at_0004(
+            engine,
+            [
+                ("c001", "skipped", "suppressed: opted out by reply 'STOP'"),
+                ("c002", "skipped", "per-number cap: 3 messages to this number in 24 h"),
+                ("c003", "skipped", "opted out"),  # words no code writes: no reason guessed
+                ("c004", "failed", "suppressed: a failure's own words"),
+                ("c005", "expired", "missed by 3h00m (grace 120 min)"),
+                ("c006", "delivered", None),
+            ],
+        )
+        upgrade(engine)
+        with engine.connect() as connection:
+            reasons = dict(
+                connection.execute(text("SELECT contact_id, skip_reason FROM message")).all()
+            )
+            kept = connection.execute(text("SELECT count(*) FROM delivery_event")).scalar()
+        assert reasons == {
+            "c001": "suppressed",
+            "c002": "per_number_cap",
+            "c003": None,
+            "c004": None,
+            "c005": None,
+            "c006": None,
+        }
+        assert kept == 6
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("revision", ["0004", "0003"])
 def test_downgrading_keeps_every_delivery_event(database_url: str, revision: str) -> None:
     """Dropping a column must not copy the message table on SQLite: dropping the old copy
     would delete every event through the foreign key's ON DELETE CASCADE."""

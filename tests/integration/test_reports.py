@@ -78,9 +78,15 @@ def seed(sample: Path) -> dict[str, Any]:
             connection.execute(
                 text(
                     "UPDATE message SET status=:s, error_code=:c, error_text=:e, "
-                    "gateway='twilio' WHERE id=:i"
+                    "skip_reason=:r, gateway='twilio' WHERE id=:i"
                 ),
-                {"s": status, "c": code, "e": error, "i": message_id},
+                {
+                    "s": status,
+                    "c": code,
+                    "e": error,
+                    "r": "suppressed" if status == "skipped" else None,
+                    "i": message_id,
+                },
             )
     store.close()
     never = [leading[30], *spouses[25:29]]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from reminder.status import Status
-from reminder.store import NewMessage, open_store
+from reminder.store import NewMessage, SkipReason, open_store
 
 pytestmark = pytest.mark.postgres
 
@@ -70,6 +70,26 @@ def test_status_only_moves_forward_and_events_are_appended(database_url: str) ->
         store.close()
 
 
+def test_a_skip_carries_its_reason(database_url: str) -> None:
+    store = open_store(database_url)
+    try:
+        first, second = store.add_planned([message("c001"), message("c002")], NOW)
+        with pytest.raises(ValueError, match="skip"):
+            store.transition(first, Status.skipped, NOW, source="dispatch", detail="no reason")
+        assert store.skip(first, SkipReason.per_number_cap, NOW, source="dispatch", detail="cap")
+        assert not store.skip(first, SkipReason.suppressed, NOW, source="dispatch", detail="x")
+        skipped = store.get(first)
+        assert (skipped.status, skipped.skip_reason, skipped.error_text) == (
+            "skipped",
+            "per_number_cap",
+            "cap",
+        )
+        assert store.get(second).skip_reason is None
+        assert store.events(first)[-1].status == "skipped"
+    finally:
+        store.close()
+
+
 def test_timestamps_are_kept_in_utc(database_url: str) -> None:
     store = open_store(database_url)
     try:
@@ -90,7 +110,7 @@ def test_status_counts_and_filters(database_url: str) -> None:
         ids = store.add_planned([message(f"c{i:03d}") for i in range(5)], NOW)
         store.claim(ids[0], "file", NOW)
         store.transition(ids[0], Status.sent, NOW, source="gateway")
-        store.transition(ids[1], Status.skipped, NOW, source="plan", detail="opted out")
+        store.skip(ids[1], SkipReason.suppressed, NOW, source="dispatch", detail="opted out")
         counts = store.status_counts("spring", "daily", date(2027, 2, 1))
         assert counts == {"sent": 1, "skipped": 1, "planned": 3}
         assert [m.id for m in store.messages(statuses=[Status.sent])] == [ids[0]]
