@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from reminder.store import open_store
 from tests.factories import ProjectFiles, cadre, spouse, twilio_config
+from tests.support import stores
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
 
 
@@ -45,15 +46,11 @@ def test_suppressed_numbers_are_skipped_at_planning_with_the_reason(
     report = send(cli, files, "--date", "2027-02-01")
     assert (report["sent"], report["skipped"]) == (1, 2)
     store = open_store(f"sqlite:///{files.database}")
-    skipped = {
-        m.contact_id: (m.skip_reason, m.error_text)
-        for m in store.messages()
-        if m.status == "skipped"
-    }
+    skipped = {m.contact_id: m.error_text for m in store.messages() if m.status == "skipped"}
     store.close()
     assert skipped == {
-        "f001": ("suppressed", "suppressed: asked by phone"),
-        "c002": ("suppressed", "suppressed: added by an operator"),
+        "f001": "suppressed: asked by phone",
+        "c002": "suppressed: added by an operator",
     }
     assert [r["contact_id"] for r in outbox(files)] == ["c001"]
 
@@ -91,13 +88,13 @@ def test_the_per_number_cap_counts_across_campaigns(cli: Any, files: ProjectFile
         send(cli, files, "--date", day)  # all sent within minutes of each other
     store = open_store(f"sqlite:///{files.database}")
     statuses = [
-        (m.occurrence.isoformat(), m.status, m.skip_reason, m.error_text)
+        (m.occurrence.isoformat(), m.status, m.error_text)
         for m in sorted(store.messages(), key=lambda m: m.id)
     ]
     store.close()
-    assert statuses[:2] == [("2027-02-01", "sent", None, None), ("2027-02-02", "sent", None, None)]
-    assert statuses[2][1:3] == ("skipped", "per_number_cap")
-    assert statuses[2][3] == "per-number cap: 2 messages to this number in 24 h"
+    assert statuses[:2] == [("2027-02-01", "sent", None), ("2027-02-02", "sent", None)]
+    assert statuses[2][1] == "skipped"
+    assert statuses[2][2] == "per-number cap: 2 messages to this number in 24 h"
 
 
 def test_pause_resume_sends_exactly_what_is_left(cli: Any, files: ProjectFiles) -> None:
@@ -204,14 +201,10 @@ def test_a_number_suppressed_after_planning_is_skipped_at_dispatch(
     assert "sent 1, failed 0, skipped 1" in resumed.output
     assert [r["to"] for r in outbox(files)] == ["+8613800130001"]
     store = open_store(f"sqlite:///{files.database}")
-    skipped = {
-        m.contact_id: (m.skip_reason, m.error_text)
-        for m in store.messages()
-        if m.status == "skipped"
-    }
-    events = [(e.previous, e.status, e.source) for e in store.events(2)]
+    skipped = {m.contact_id: m.error_text for m in store.messages() if m.status == "skipped"}
+    events = [(e.previous, e.status, e.source) for e in stores.events(store, 2)]
     store.close()
-    assert skipped == {"f001": ("suppressed", "suppressed: 退订")}
+    assert skipped == {"f001": "suppressed: 退订"}
     assert events[-1] == ("sending", "skipped", "dispatch")
 
 
