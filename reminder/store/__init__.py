@@ -1,7 +1,7 @@
 """The store: every message and every delivery event (ARCHITECTURE.md invariants 1–3).
 
 `Store` is the contract (`contract.py`); `SqlStore` keeps it in SQLite or PostgreSQL
-(`open_store`).
+(`open_store`), `reminder.testing.InMemoryStore` in plain dicts.
 """
 
 from reminder.store.contract import Store

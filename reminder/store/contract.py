@@ -1,9 +1,10 @@
 """The store contract: every operation planning, dispatch, receipts, the daemon, the CLI and
 reports perform on the store, and nothing else.
 
-`SqlStore` (SQLite or PostgreSQL, `reminder.store.sql`) keeps it; one suite of tests
-(`tests/contract/test_store.py`) runs over every implementation. Whatever implements it keeps
-the invariants of ARCHITECTURE.md:
+Two implementations keep it: `SqlStore` (SQLite or PostgreSQL, `reminder.store.sql`) and
+`InMemoryStore` (plain dicts, `reminder.testing`, for fast unit tests). One suite of tests
+(`tests/contract/test_store.py`) runs over both. Whatever implements it keeps the invariants
+of ARCHITECTURE.md:
 
 - one message per `(campaign, push, occurrence, contact_id)`: planning twice adds nothing;
 - a status only moves forward (`reminder.status.can_move`), except the three recorded moves

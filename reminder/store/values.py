@@ -1,8 +1,8 @@
 """The values the store contract speaks in: what planning hands over, which messages an
 operation selects, why a message was skipped, and the rows report queries return.
 
-They hold no database types, so any implementation of the contract can share them, and so
-does every caller.
+They hold no database types, so the SQL store and the in-memory one (`reminder.testing`) share
+them, and so does every caller.
 """
 
 from __future__ import annotations

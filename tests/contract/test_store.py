@@ -1,5 +1,6 @@
-"""One contract suite over every store: the SQL store on SQLite, and on PostgreSQL when
-REMINDER_TEST_DATABASE_URL is set."""
+"""One contract suite over every store: the SQL store on SQLite, on PostgreSQL (when
+REMINDER_TEST_DATABASE_URL is set), and `reminder.testing.InMemoryStore` — the fake the unit
+tests rely on behaves as the real stores do, or this fails."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from reminder.status import Status
 from reminder.store import NewMessage, OutcomeCount, Selection, SkipReason, Store, open_store
+from reminder.testing import InMemoryStore
 from tests.support.databases import database_kinds, fresh_database
 from tests.support.stores import add_planned, claim, events, get
 
@@ -21,13 +23,17 @@ NOW = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
 DAY = date(2027, 2, 1)
 SPRING_DAY = Selection("spring", "daily", DAY)
 
-#: Opens another handle on the same store (another engine on the same database): as a second
-#: process would see it.
+#: Opens another handle on the same store (another engine on the same database; the same
+#: object in memory): as a second process would see it.
 Opener = Callable[[], Store]
 
 
-@pytest.fixture(params=database_kinds())
+@pytest.fixture(params=["memory", *database_kinds()])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    if request.param == "memory":
+        memory = InMemoryStore()
+        yield lambda: memory
+        return
     with fresh_database(request.param, tmp_path) as url:
         opened: list[Store] = []
 

@@ -1,5 +1,5 @@
 """Looking inside a store from a test: what the engine never asks, so the store contract does
-not offer it."""
+not offer it. Each helper takes the SQL store or the in-memory one."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from reminder.status import Status
 from reminder.store import DeliveryEvent, Message, NewMessage, SqlStore, Store
 from reminder.store.models import from_row
 from reminder.store.sql.tables import CAMPAIGN_STATE, EVENT, MESSAGE
+from reminder.testing import InMemoryStore
 
 
 def add_planned(store: Store, messages: Sequence[NewMessage], now: datetime) -> list[int]:
@@ -23,16 +24,21 @@ def add_planned(store: Store, messages: Sequence[NewMessage], now: datetime) -> 
 
 def get(store: Store, message_id: int) -> Message:
     """One message by id (it must be there)."""
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as connection:
-        row = connection.execute(select(MESSAGE).where(MESSAGE.c.id == message_id)).first()
-    found = from_row(Message, row._mapping) if row else None
+    if isinstance(store, InMemoryStore):
+        found = store.get(message_id)
+    else:
+        assert isinstance(store, SqlStore)
+        with store.engine.connect() as connection:
+            row = connection.execute(select(MESSAGE).where(MESSAGE.c.id == message_id)).first()
+        found = from_row(Message, row._mapping) if row else None
     assert found is not None, f"no message {message_id}"
     return found
 
 
 def events(store: Store, message_id: int) -> list[DeliveryEvent]:
     """Every event of one message, in the order they were appended."""
+    if isinstance(store, InMemoryStore):
+        return store.events(message_id)
     assert isinstance(store, SqlStore)
     query = select(EVENT).where(EVENT.c.message_id == message_id).order_by(EVENT.c.id)
     with store.engine.connect() as connection:
@@ -53,6 +59,8 @@ def claim(store: Store, message_id: int, gateway: str, now: datetime) -> Message
 
 def is_paused(store: Store, campaign: str) -> bool:
     """Whether an operator paused the campaign."""
+    if isinstance(store, InMemoryStore):
+        return store.is_paused(campaign)
     assert isinstance(store, SqlStore)
     query = select(CAMPAIGN_STATE.c.paused).where(CAMPAIGN_STATE.c.campaign == campaign)
     with store.engine.connect() as connection:
