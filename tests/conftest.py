@@ -6,22 +6,20 @@ import logging
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from reminder.cli import app
 from tests.factories import ProjectFiles
+from tests.support.databases import PG_URL_VARIABLE, database_kinds, fresh_database
 from tests.support.servers import TwilioLikeServer
 
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
-PG_URL_VARIABLE = "REMINDER_TEST_DATABASE_URL"
 
 
 FULL_NUMBER = re.compile(r"\+\d{10,15}")
@@ -111,37 +109,11 @@ def cli() -> Cli:
     return Cli()
 
 
-def _store_params() -> list[object]:
-    params: list[object] = ["sqlite"]
-    params.append(
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not os.environ.get(PG_URL_VARIABLE), reason=f"{PG_URL_VARIABLE} is not set"
-            ),
-        )
-    )
-    return params
-
-
-@pytest.fixture(params=_store_params())
+@pytest.fixture(params=database_kinds())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, and a PostgreSQL schema when configured."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    base = os.environ[PG_URL_VARIABLE]
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ from reminder.errors import AmbiguousGatewayError, GatewayError
 from reminder.heap import settled_objects_frozen
 from reminder.phones import mask
 from reminder.status import Status
-from reminder.store import Message, Selection, Store
+from reminder.store import Message, Selection, SkipReason, Store
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class Dispatcher:
             if reason is None or self.sends_despite_suppression(message.contact_id):
                 keep.append(message)
                 continue
-            self._skip(message, f"suppressed: {reason}")
+            self._skip(message, SkipReason.suppressed, f"suppressed: {reason}")
         return keep
 
     def _count_recent(self, batch: list[Message]) -> None:
@@ -275,19 +275,16 @@ class Dispatcher:
         if recent < self.per_number_cap:
             self._recent[message.recipient] = recent + 1
             return False
-        self._skip(message, f"per-number cap: {recent} messages to this number in 24 h")
+        self._skip(
+            message,
+            SkipReason.per_number_cap,
+            f"per-number cap: {recent} messages to this number in 24 h",
+        )
         return True
 
-    def _skip(self, message: Message, reason: str) -> None:
+    def _skip(self, message: Message, reason: SkipReason, detail: str) -> None:
         assert message.id is not None
-        self.store.transition(
-            message.id,
-            Status.skipped,
-            self.clock.now(),
-            source="dispatch",
-            detail=reason,
-            fields={"error_text": reason},
-        )
+        self.store.skip(message.id, reason, self.clock.now(), source="dispatch", detail=detail)
         self.result.skipped += 1
         self._report(message, Status.skipped)
 

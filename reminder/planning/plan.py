@@ -20,7 +20,7 @@ from reminder.inputs.project import Project
 from reminder.planning.drafts import Draft, iter_drafts
 from reminder.planning.occurrences import occurrence_on
 from reminder.status import Status
-from reminder.store import NewMessage, Store
+from reminder.store import NewMessage, SkipReason, Store
 
 #: Messages rendered (and written) at a time: memory is bounded by this, whatever the audience.
 PLAN_BATCH = 2000
@@ -126,9 +126,12 @@ def _count(
 
 
 def new_message(
-    draft: Draft, status: Status = Status.planned, note: str | None = None
+    draft: Draft,
+    status: Status = Status.planned,
+    note: str | None = None,
+    skip_reason: SkipReason | None = None,
 ) -> NewMessage:
-    """The store row for a rendered draft."""
+    """The store row for a rendered draft (`skip_reason` with a `skipped` status)."""
     return NewMessage(
         campaign=draft.campaign,
         push=draft.push,
@@ -143,6 +146,7 @@ def new_message(
         case_id=draft.case.id if draft.case else None,
         status=status,
         error_text=note,
+        skip_reason=skip_reason,
     )
 
 
@@ -162,7 +166,8 @@ def _rows(store: Store, drafts: list[Draft], protect_cadres: bool) -> list[NewMe
     for d in drafts:
         reason = suppressed.get(d.contact.phone)
         if reason is not None and (d.contact.is_family or not protect_cadres):
-            rows.append(new_message(d, status=Status.skipped, note=f"suppressed: {reason}"))
+            note = f"suppressed: {reason}"
+            rows.append(new_message(d, Status.skipped, note, skip_reason=SkipReason.suppressed))
         else:
             rows.append(new_message(d))
     return rows

@@ -11,17 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import Connection, and_, case, func, select
 
 from reminder.delivery.gateways.registry import available, gateway_class
 from reminder.inputs.groups import resolve
 from reminder.inputs.project import Project
 from reminder.status import Status
-from reminder.store import Message, Store
-from reminder.store.models import from_row
-from reminder.store.store import MESSAGE
+from reminder.store import Message, OutcomeCount, Selection, Store
 
 PENDING = (Status.planned, Status.sending)
 FAILED = (Status.failed, Status.undelivered)
@@ -39,6 +34,8 @@ class OccurrenceFigures:
     failed: int = 0
     pending: int = 0
     unknown: int = 0
+    #: Messages not sent on purpose, by skip reason (a `SkipReason` value) or, for expired and
+    #: canceled ones, by status.
     skipped: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -120,70 +117,22 @@ def build_report(
 ) -> Report:
     """Compute every figure of the report of one campaign (optionally one date)."""
     campaign = project.campaign(campaign_id)
-    scope = [MESSAGE.c.campaign == campaign_id]
-    if day is not None:
-        scope.append(MESSAGE.c.occurrence == day)
-    reached_flag = case(
-        (MESSAGE.c.status == Status.delivered.value, 1),
-        (
-            and_(
-                MESSAGE.c.status == Status.sent.value,
-                MESSAGE.c.gateway.in_(_unconfirmed_gateways()),
-            ),
-            1,
-        ),
-        else_=0,
-    )
-    with store.engine.connect() as connection:
-        occurrences = _occurrence_figures(connection, scope)
-        per_contact = {
-            row.contact_id: (row.reached, row.last_id)
-            for row in connection.execute(
-                select(
-                    MESSAGE.c.contact_id,
-                    func.max(reached_flag).label("reached"),
-                    func.max(MESSAGE.c.id).label("last_id"),
-                )
-                .where(*scope)
-                .group_by(MESSAGE.c.contact_id)
-            )
-        }
-        missing_ids = [last for reached, last in per_contact.values() if not reached]
-        last_rows: list[Message] = []
-        for start in range(0, len(missing_ids), 500):
-            chunk = missing_ids[start : start + 500]
-            last_rows += [
-                from_row(Message, r._mapping)
-                for r in connection.execute(select(MESSAGE).where(MESSAGE.c.id.in_(chunk)))
-            ]
+    selection = Selection(campaign_id, None, day)
+    occurrences = _occurrence_figures(store.outcome_counts(selection))
+    reach = store.reach(selection, _unconfirmed_gateways())
+    targeted = reach.targeted
     groups = []
-    names = sorted({g for push in campaign.pushes for g in push.audience})
-    for name in names:
-        members = resolve(name, project.groups, project.book)
-        targeted = [c.id for c in members if c.id in per_contact]
+    for name in sorted({g for push in campaign.pushes for g in push.audience}):
+        members = [c.id for c in resolve(name, project.groups, project.book) if c.id in targeted]
         groups.append(
             GroupFigures(
                 name,
                 project.groups[name].spec.description,
-                len(targeted),
-                sum(1 for cid in targeted if per_contact[cid][0]),
+                len(members),
+                sum(1 for cid in members if cid in reach.reached),
             )
         )
-    unreached = []
-    for message in sorted(last_rows, key=lambda m: m.contact_id):
-        contact = project.book.contacts.get(message.contact_id)
-        error = " ".join(x for x in (message.error_code, message.error_text) if x)
-        unreached.append(
-            Unreached(
-                message.contact_id,
-                contact.name if contact else "",
-                message.recipient,
-                message.status,
-                error,
-                message.occurrence,
-            )
-        )
-    reached = sum(1 for flag, _ in per_contact.values() if flag)
+    unreached = [_unreached(project, message) for message in reach.unreached]
     return Report(
         campaign_id,
         campaign.name,
@@ -191,52 +140,44 @@ def build_report(
         now,
         occurrences,
         groups,
-        len(per_contact),
-        reached,
+        len(targeted),
+        len(reach.reached),
         unreached,
     )
 
 
-def _occurrence_figures(connection: Connection, scope: list[Any]) -> list[OccurrenceFigures]:
-    reason = case(
-        (
-            and_(
-                MESSAGE.c.status == Status.skipped.value, MESSAGE.c.error_text.like("suppressed%")
-            ),
-            "suppressed",
-        ),
-        (
-            and_(
-                MESSAGE.c.status == Status.skipped.value,
-                MESSAGE.c.error_text.like("per-number cap%"),
-            ),
-            "per-number cap",
-        ),
-        else_=MESSAGE.c.status,
-    ).label("reason")
-    query = (
-        select(
-            MESSAGE.c.push, MESSAGE.c.occurrence, MESSAGE.c.status, reason, func.count().label("n")
-        )
-        .where(*scope)
-        .group_by(MESSAGE.c.push, MESSAGE.c.occurrence, MESSAGE.c.status, reason)
+def _unreached(project: Project, message: Message) -> Unreached:
+    """A contact never reached, from its last message."""
+    contact = project.book.contacts.get(message.contact_id)
+    return Unreached(
+        message.contact_id,
+        contact.name if contact else "",
+        message.recipient,
+        message.status,
+        " ".join(x for x in (message.error_code, message.error_text) if x),
+        message.occurrence,
     )
+
+
+def _occurrence_figures(counts: list[OutcomeCount]) -> list[OccurrenceFigures]:
+    """Per push and date, the counts by outcome; a skipped message counts under its skip
+    reason, an expired or canceled one under its status."""
     figures: dict[tuple[str, date], OccurrenceFigures] = {}
-    for row in connection.execute(query):
+    for row in counts:
         key = (row.push, row.occurrence)
         figure = figures.setdefault(key, OccurrenceFigures(row.push, row.occurrence))
-        figure.targeted += row.n
-        status = Status(row.status)
-        if status is Status.delivered:
-            figure.delivered += row.n
-        elif status is Status.sent:
-            figure.sent += row.n
-        elif status in FAILED:
-            figure.failed += row.n
-        elif status is Status.unknown:
-            figure.unknown += row.n
-        elif status in PENDING:
-            figure.pending += row.n
+        figure.targeted += row.count
+        if row.status is Status.delivered:
+            figure.delivered += row.count
+        elif row.status is Status.sent:
+            figure.sent += row.count
+        elif row.status in FAILED:
+            figure.failed += row.count
+        elif row.status is Status.unknown:
+            figure.unknown += row.count
+        elif row.status in PENDING:
+            figure.pending += row.count
         else:
-            figure.skipped[row.reason] = figure.skipped.get(row.reason, 0) + row.n
+            reason = (row.skip_reason or row.status).value
+            figure.skipped[reason] = figure.skipped.get(reason, 0) + row.count
     return [figures[key] for key in sorted(figures, key=lambda k: (k[1], k[0]))]

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from reminder.phones import shown
 from reminder.reports.figures import Report
+from reminder.store import SkipReason
 
 OCCURRENCE_COLUMNS = (
     "date",
@@ -31,6 +32,8 @@ OCCURRENCE_COLUMNS = (
 )
 GROUP_COLUMNS = ("group", "description", "targeted", "reached", "coverage")
 UNREACHED_COLUMNS = ("contact_id", "name", "number", "last_status", "last_error", "last_date")
+#: How a skip reason reads where it is not the word itself (`OccurrenceFigures.skipped`).
+SKIP_LABELS = {SkipReason.per_number_cap.value: "per-number cap"}
 
 
 def _percent(value: float) -> str:
@@ -50,7 +53,9 @@ def occurrence_rows(report: Report) -> list[dict[str, Any]]:
             "pending": o.pending,
             "unknown": o.unknown,
             "skipped": o.skipped_total,
-            "skipped_by_reason": "; ".join(f"{k} {v}" for k, v in sorted(o.skipped.items())),
+            "skipped_by_reason": "; ".join(
+                f"{SKIP_LABELS.get(k, k)} {v}" for k, v in sorted(o.skipped.items())
+            ),
         }
         for o in report.occurrences
     ]

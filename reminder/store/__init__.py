@@ -1,6 +1,24 @@
-"""The store: every message and every delivery event (ARCHITECTURE.md invariants 1–3)."""
+"""The store: every message and every delivery event (ARCHITECTURE.md invariants 1–3).
 
-from reminder.store.models import DeliveryEvent, Message
-from reminder.store.store import NewMessage, Selection, Store, open_store
+`Store` is the contract (`contract.py`); `SqlStore` keeps it in SQLite or PostgreSQL
+(`open_store`), `reminder.testing.InMemoryStore` in plain dicts.
+"""
 
-__all__ = ["DeliveryEvent", "Message", "NewMessage", "Selection", "Store", "open_store"]
+from reminder.store.contract import Store
+from reminder.store.models import DeliveryEvent, Message, Suppression
+from reminder.store.sql import SqlStore, open_store
+from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
+
+__all__ = [
+    "DeliveryEvent",
+    "Message",
+    "NewMessage",
+    "OutcomeCount",
+    "Reach",
+    "Selection",
+    "SkipReason",
+    "SqlStore",
+    "Store",
+    "Suppression",
+    "open_store",
+]

@@ -73,6 +73,8 @@ class Message(SQLModel, table=True):
     attempts: int = 0
     error_code: str | None = None
     error_text: str | None = None
+    #: Why a `skipped` message was skipped: a `SkipReason` value (None for every other status).
+    skip_reason: str | None = None
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)

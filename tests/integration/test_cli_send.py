@@ -15,6 +15,7 @@ from reminder.store import open_store
 from tests.factories import ProjectFiles, cadre, twilio_config
 from tests.factories import push as push_entry
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
+from tests.support.stores import events
 
 FULL_NUMBER = re.compile(r"\+?86\s?1\d{10}|\b1[3-9]\d{9}\b")
 
@@ -57,7 +58,7 @@ def test_send_one_day_of_the_sample_campaign(cli: Any, sample: Path) -> None:
         assert {m.status for m in messages} == {"sent"}
         assert all(m.provider_id and m.attempts == 1 and m.gateway == "file" for m in messages)
         assert all(
-            [e.status for e in store.events(m.id)] == ["planned", "sending", "sent"]
+            [e.status for e in events(store, m.id)] == ["planned", "sending", "sent"]
             for m in messages
         )
     finally:

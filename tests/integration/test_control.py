@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from reminder.store import open_store
 from tests.factories import ProjectFiles, cadre, spouse, twilio_config
+from tests.support import stores
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
 
 
@@ -201,7 +202,7 @@ def test_a_number_suppressed_after_planning_is_skipped_at_dispatch(
     assert [r["to"] for r in outbox(files)] == ["+8613800130001"]
     store = open_store(f"sqlite:///{files.database}")
     skipped = {m.contact_id: m.error_text for m in store.messages() if m.status == "skipped"}
-    events = [(e.previous, e.status, e.source) for e in store.events(2)]
+    events = [(e.previous, e.status, e.source) for e in stores.events(store, 2)]
     store.close()
     assert skipped == {"f001": "suppressed: 退订"}
     assert events[-1] == ("sending", "skipped", "dispatch")

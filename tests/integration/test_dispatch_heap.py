@@ -30,8 +30,8 @@ class FreezeWatchingGateway(MemoryGateway):
 
 def test_dispatch_freezes_settled_objects_while_sending_and_releases_them(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.add_planned(
-        [planned(i, date(2027, 1, 30), f"【测试】提醒{i}") for i in range(5)],
+    store.add_planned_batches(
+        [[planned(i, date(2027, 1, 30), f"【测试】提醒{i}") for i in range(5)]],
         NOW,
     )
     gateway = FreezeWatchingGateway()

@@ -27,6 +27,7 @@ from reminder.delivery.gateways.memory import MemoryGateway
 from reminder.errors import GatewayError, TransientGatewayError
 from reminder.store import Selection, Store, open_store
 from tests.factories import planned
+from tests.support.stores import events
 
 NOW = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
 #: Loop turns a request stays open at the fake provider (not time: other tasks run meanwhile).
@@ -72,7 +73,9 @@ class ScriptedGateway(MemoryGateway):
 
 def planned_store(tmp_path: Path, count: int) -> Store:
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.add_planned([planned(i, date(2027, 1, 30), f"提醒{i}") for i in range(count)], NOW)
+    store.add_planned_batches(
+        [[planned(i, date(2027, 1, 30), f"提醒{i}") for i in range(count)]], NOW
+    )
     return store
 
 
@@ -201,7 +204,7 @@ def test_a_stop_during_a_back_off_releases_the_message_instead_of_retrying(
     assert statuses(store) == {1: "planned", 2: "planned", 3: "planned"}
     first = next(m for m in store.messages() if m.id == 1)
     assert (first.attempts, first.error_code) == (1, "20429")
-    assert store.events(1)[-1].detail == "stopped while waiting to retry"
+    assert events(store, 1)[-1].detail == "stopped while waiting to retry"
     store.close()
 
 

@@ -66,8 +66,8 @@ def test_every_message_ends_right_and_none_is_accepted_twice(tmp_path: Path, see
     now = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
     clock = FixedClock(now)
     count = 60
-    store.add_planned(
-        [planned(i, date(2027, 1, 30), f"【测试】提醒{i}") for i in range(count)],
+    store.add_planned_batches(
+        [[planned(i, date(2027, 1, 30), f"【测试】提醒{i}") for i in range(count)]],
         now,
     )
 

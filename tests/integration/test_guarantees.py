@@ -59,7 +59,7 @@ def test_the_rate_limiter_counts_each_message_s_segments(tmp_path: Path) -> None
         rows = [planned(i, DAY, f"提醒{i}") for i in range(3)]
         for row in rows:
             row.segments = 3
-        store.add_planned(rows, NOW)
+        store.add_planned_batches([rows], NOW)
         clock = FixedClock(NOW)
         gateway = ClockedGateway(clock, DeliveryPolicy(concurrency=1, segments_per_second=1))
 
@@ -109,22 +109,24 @@ def test_two_dispatchers_on_one_occurrence_send_each_message_once(database_url: 
     connection pool): every message goes out exactly once between them."""
     count = 400
     with open_store(database_url) as store:
-        store.add_planned(
+        store.add_planned_batches(
             [
-                NewMessage(
-                    "spring",
-                    "daily",
-                    DAY,
-                    f"c{i:04d}",
-                    f"+861380013{i:04d}",
-                    f"提醒{i}",
-                    1,
-                    "UCS-2",
-                    "daily.j2",
-                    {},
-                    None,
-                )
-                for i in range(count)
+                [
+                    NewMessage(
+                        "spring",
+                        "daily",
+                        DAY,
+                        f"c{i:04d}",
+                        f"+861380013{i:04d}",
+                        f"提醒{i}",
+                        1,
+                        "UCS-2",
+                        "daily.j2",
+                        {},
+                        None,
+                    )
+                    for i in range(count)
+                ]
             ],
             NOW,
         )

@@ -33,9 +33,10 @@ from reminder.delivery.receipt_server import ReceiptApp
 from reminder.delivery.receipts import sync
 from reminder.status import Status
 from reminder.store import Store, open_store
-from reminder.store.store import MESSAGE
+from reminder.store.sql.tables import MESSAGE
 from tests.factories import planned
 from tests.support.servers import AUTH_TOKEN, free_port
+from tests.support.stores import add_planned, claim, events, get
 
 PUBLIC = "https://sms.example.org"
 SIGNER = RequestValidator(AUTH_TOKEN)
@@ -80,13 +81,14 @@ def signed(path: str, params: dict[str, str]) -> str:
 
 def plan_sent(store: Store, count: int) -> dict[str, int]:
     now = datetime(2027, 1, 30, 0, 30, tzinfo=UTC)
-    ids = store.add_planned(
+    ids = add_planned(
+        store,
         [planned(i, date(2027, 1, 30)) for i in range(count)],
         now,
     )
     sids = {}
     for i, message_id in enumerate(ids):
-        store.claim(message_id, "twilio", now)
+        claim(store, message_id, "twilio", now)
         sid = f"SM{i:032x}"
         store.transition(
             message_id,
@@ -139,14 +141,14 @@ def test_shuffled_and_duplicated_callbacks_end_in_the_true_state(
             assert {bad.status_code, missing.status_code, resigned.status_code} == {403}
 
     for sid, message_id in sids.items():
-        message = store.get(message_id)
+        message = get(store, message_id)
         assert message.status == truth[sid], sid
         if truth[sid] != "delivered":
             assert message.error_code in ("30003", "30007")
     receipts = sum(
         1
         for message_id in sids.values()
-        for event in store.events(message_id)
+        for event in events(store, message_id)
         if event.source == "callback"
     )
     assert receipts == 1000, "every accepted receipt is an event, forged ones are not"
@@ -208,7 +210,7 @@ class PollOnly(Gateway):
 
 def accepted_at(store: Store, sent_at: list[datetime]) -> list[str]:
     """One message sent at each of `sent_at` (ids in that order); their provider ids."""
-    ids = store.add_planned([planned(i, date(2027, 1, 30)) for i in range(len(sent_at))], SENT)
+    ids = add_planned(store, [planned(i, date(2027, 1, 30)) for i in range(len(sent_at))], SENT)
     with store.engine.begin() as connection:
         for message_id, moment in zip(ids, sent_at, strict=True):
             connection.execute(

@@ -128,8 +128,8 @@ def test_reconciliation_on_a_rehearsal_clock_finds_what_the_provider_accepted(
         )
         gateway = TwilioGateway(settings)
         day = date(2027, 1, 30)
-        store.add_planned(
-            [planned(i, day, body=f"【测试】提醒{i}") for i in range(1, 5)], rehearsal.now()
+        store.add_planned_batches(
+            [[planned(i, day, body=f"【测试】提醒{i}") for i in range(1, 5)]], rehearsal.now()
         )
         server.script.extend([Reply(), Reply(action="lose", hold=2.0)] * 2)
 

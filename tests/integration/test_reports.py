@@ -18,6 +18,7 @@ from sqlalchemy import text
 from reminder.inputs.config import load_config
 from reminder.inputs.project import load_project
 from reminder.store import NewMessage, open_store
+from tests.support.stores import add_planned
 
 NOW = datetime(2027, 1, 31, 8, 0, tzinfo=UTC)
 DAY1, DAY2 = date(2027, 1, 30), date(2027, 1, 31)
@@ -54,7 +55,8 @@ def seed(sample: Path) -> dict[str, Any]:
         elif i in (27, 28):
             status, error = "skipped", "suppressed: opted out by reply 'STOP'"
         plan.append((DAY1, "family-greeting", cid, status, code, error))
-    ids = store.add_planned(
+    ids = add_planned(
+        store,
         [
             NewMessage(
                 "spring-festival",
@@ -78,9 +80,15 @@ def seed(sample: Path) -> dict[str, Any]:
             connection.execute(
                 text(
                     "UPDATE message SET status=:s, error_code=:c, error_text=:e, "
-                    "gateway='twilio' WHERE id=:i"
+                    "skip_reason=:r, gateway='twilio' WHERE id=:i"
                 ),
-                {"s": status, "c": code, "e": error, "i": message_id},
+                {
+                    "s": status,
+                    "c": code,
+                    "e": error,
+                    "r": "suppressed" if status == "skipped" else None,
+                    "i": message_id,
+                },
             )
     store.close()
     never = [leading[30], *spouses[25:29]]

@@ -20,6 +20,7 @@ from reminder.delivery.gateways.registry import build_gateway
 from reminder.inputs.config import load_config
 from reminder.inputs.project import load_project
 from reminder.store import open_store
+from tests.support import stores
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEADING = {"deputy_division", "division", "deputy_bureau", "bureau"}
@@ -208,7 +209,7 @@ def test_planned_but_unsent_messages_of_a_missed_occurrence_expire(sample: Path)
     clock.set(at(date(2027, 2, 1), 11, 0))
     daemon.catch_up()
     messages = daemon.runtime.store.messages(occurrence=date(2027, 2, 1))
-    events = daemon.runtime.store.events(messages[0].id)
+    events = stores.events(daemon.runtime.store, messages[0].id)
     stop(daemon)
     assert {(m.status, m.error_text) for m in messages} == {
         ("expired", "missed by 2h30m (grace 120 min)")

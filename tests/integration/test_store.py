@@ -1,15 +1,16 @@
-"""The store on a real SQLite file, and on PostgreSQL when REMINDER_TEST_DATABASE_URL is set."""
+"""What only the SQL store has to get right: SQLite's journal, reads that skip validation, and
+claims whose cost does not grow with the occurrence. The contract both stores keep is tested in
+tests/contract/test_store.py; migrations in tests/integration/test_migrations.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-from reminder.status import Status
 from reminder.store import NewMessage, open_store
-from reminder.store.migrate import current_revision, downgrade, head_revision, upgrade
+from tests.support.stores import events
 
 pytestmark = pytest.mark.postgres
 
@@ -32,156 +33,11 @@ def message(contact: str = "c001", day: date = date(2027, 2, 1), push: str = "da
     )
 
 
-def test_migrations_create_the_schema(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        tables = set(inspect(store.engine).get_table_names())
-        assert {"message", "delivery_event", "alembic_version"} <= tables
-        assert current_revision(store.engine) == head_revision()
-        uniques = inspect(store.engine).get_unique_constraints("message")
-        assert any(
-            set(u["column_names"]) == {"campaign", "push", "occurrence", "contact_id"}
-            for u in uniques
-        )
-    finally:
-        store.close()
-
-
-def test_opening_twice_migrates_once_and_keeps_data(database_url: str) -> None:
-    store = open_store(database_url)
-    store.add_planned([message()], NOW)
-    store.close()
-    again = open_store(database_url)
-    try:
-        assert len(again.messages()) == 1
-    finally:
-        again.close()
-
-
-def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        downgrade(store.engine, "base")
-        assert "message" not in inspect(store.engine).get_table_names()
-        upgrade(store.engine)
-        assert "message" in inspect(store.engine).get_table_names()
-    finally:
-        store.close()
-
-
-def test_planning_the_same_occurrence_twice_adds_nothing(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        first = store.add_planned([message("c001"), message("c002")], NOW)
-        second = store.add_planned([message("c001"), message("c002"), message("c003")], NOW)
-        assert len(first) == 2 and len(second) == 1
-        assert sorted(m.contact_id for m in store.messages()) == ["c001", "c002", "c003"]
-        other_day = store.add_planned([message("c001", day=date(2027, 2, 2))], NOW)
-        other_push = store.add_planned([message("c001", push="family")], NOW)
-        assert len(other_day) == 1 and len(other_push) == 1
-        for message_id in first:
-            assert [e.status for e in store.events(message_id)] == ["planned"]
-    finally:
-        store.close()
-
-
-def test_status_only_moves_forward_and_events_are_appended(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        (message_id,) = store.add_planned([message()], NOW)
-        assert store.claim(message_id, "file", NOW) is not None
-        assert store.claim(message_id, "file", NOW) is None, "a message is claimed once"
-        assert store.transition(message_id, Status.sent, NOW, source="gateway")
-        assert store.transition(message_id, Status.delivered, NOW, source="receipt")
-        assert not store.transition(message_id, Status.sent, NOW, source="receipt")
-        assert not store.transition(message_id, Status.failed, NOW, source="receipt")
-        assert store.get(message_id).status == "delivered"
-        events = store.events(message_id)
-        assert [(e.previous, e.status) for e in events] == [
-            (None, "planned"),
-            ("planned", "sending"),
-            ("sending", "sent"),
-            ("sent", "delivered"),
-        ]
-    finally:
-        store.close()
-
-
-def test_timestamps_are_kept_in_utc(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        shanghai = timezone(timedelta(hours=8))
-        (message_id,) = store.add_planned([message()], datetime(2027, 2, 1, 8, 30, tzinfo=shanghai))
-        stored = store.get(message_id)
-        assert stored.created_at == datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
-        assert stored.created_at.tzinfo == UTC
-        with pytest.raises(Exception, match="aware"):
-            store.add_planned([message("c009")], datetime(2027, 2, 1, 8, 30))
-    finally:
-        store.close()
-
-
-def test_status_counts_and_filters(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        ids = store.add_planned([message(f"c{i:03d}") for i in range(5)], NOW)
-        store.claim(ids[0], "file", NOW)
-        store.transition(ids[0], Status.sent, NOW, source="gateway")
-        store.transition(ids[1], Status.skipped, NOW, source="plan", detail="opted out")
-        counts = store.status_counts("spring", "daily", date(2027, 2, 1))
-        assert counts == {"sent": 1, "skipped": 1, "planned": 3}
-        assert [m.id for m in store.messages(statuses=[Status.sent])] == [ids[0]]
-        assert len(store.messages(limit=2)) == 2
-    finally:
-        store.close()
-
-
 def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'wal.db'}")
     try:
         with store.engine.connect() as connection:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-    finally:
-        store.close()
-
-
-def test_migrations_match_the_models(database_url: str) -> None:
-    """Every table, column and index of the models comes from a migration (no create_all)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from reminder.store.models import SQLModel
-
-    store = open_store(database_url)
-    try:
-        with store.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
-            differences = compare_metadata(context, SQLModel.metadata)
-    finally:
-        store.close()
-    assert differences == []
-
-
-def test_suppression_and_pause_state(database_url: str) -> None:
-    store = open_store(database_url)
-    try:
-        assert store.suppress("+8613800138000", "STOP", "inbound", NOW)
-        assert not store.suppress("+8613800138000", "again", "operator", NOW)
-        assert store.suppressed(["+8613800138000", "+8613900139000"]) == {"+8613800138000": "STOP"}
-        assert store.unsuppress("+8613800138000") and not store.unsuppress("+8613800138000")
-        (message_id,) = store.add_planned([message()], NOW)
-        store.set_paused("spring", True, NOW)
-        assert store.is_paused("spring")
-        from reminder.store import Selection
-
-        assert store.claim_batch(Selection("spring"), "file", "me", NOW, 10) == []
-        store.set_paused("spring", False, NOW)
-        claimed = store.claim_batch(Selection("spring"), "file", "me", NOW, 10)
-        assert [m.id for m in claimed] == [message_id]
-        assert store.claim_batch(Selection("spring"), "file", "other", NOW, 10) == []
-        assert store.release([message_id], "other", NOW, "not mine") == 0
-        assert store.release([message_id], "me", NOW, "stopping") == 1
-        assert store.get(message_id).status == "planned"
     finally:
         store.close()
 
@@ -194,7 +50,7 @@ def test_messages_read_back_equal_validated_ones(database_url: str) -> None:
 
     store = open_store(database_url)
     try:
-        store.add_planned([message("c001"), message("c002")], NOW)
+        store.add_planned_batches([[message("c001"), message("c002")]], NOW)
         claimed = store.claim_batch(Selection("spring"), "twilio", "me", NOW, 10)
         store.record_sent([(claimed[0].id, "SM" + "1" * 32, "accepted")], NOW)
         with store.engine.connect() as connection:
@@ -210,7 +66,7 @@ def test_messages_read_back_equal_validated_ones(database_url: str) -> None:
         assert sent.sent_at == NOW and sent.sent_at.tzinfo == UTC
         assert sent.variables == {"contact_name": "张三"}
         assert [m.id for m in claimed] == [m.id for m in read]
-        assert store.events(sent.id) == [
+        assert events(store, sent.id) == [
             DeliveryEvent.model_validate(row._mapping)
             for row in event_rows
             if row.message_id == sent.id
@@ -230,7 +86,7 @@ def _claim_cost(tmp_path, size: int) -> int:
 
     store = open_store(f"sqlite:///{tmp_path / f'claim{size}.db'}")
     try:
-        store.add_planned([message(f"c{i:06d}") for i in range(size)], NOW)
+        store.add_planned_batches([[message(f"c{i:06d}") for i in range(size)]], NOW)
         with store.engine.begin() as connection:
             connection.exec_driver_sql(
                 "UPDATE message SET status = 'sent' WHERE id <= ?", (size - 10,)
@@ -259,35 +115,3 @@ def test_claiming_does_not_walk_the_messages_already_sent(tmp_path) -> None:
     (quadratic dispatch otherwise; the `ix_message_claim` index)."""
     small, large = _claim_cost(tmp_path, 2_000), _claim_cost(tmp_path, 20_000)
     assert large < 2 * small + 20, (small, large)
-
-
-def test_settling_an_occurrence_moves_only_what_is_still_planned(database_url: str) -> None:
-    from reminder.store import Selection
-
-    store = open_store(database_url)
-    try:
-        ids = store.add_planned([message(f"c{i:03d}") for i in range(5)], NOW)
-        other_day = store.add_planned([message("c000", day=date(2027, 2, 2))], NOW)
-        store.claim(ids[0], "file", NOW)
-        store.transition(ids[0], Status.sent, NOW, source="gateway")
-        moved = store.settle_planned(
-            Selection("spring", "daily", date(2027, 2, 1)),
-            Status.expired,
-            NOW,
-            source="scheduler",
-            detail="missed by 3h00m",
-        )
-        assert moved == 4
-        statuses = {m.id: (m.status, m.error_text) for m in store.messages()}
-        assert statuses[ids[0]] == ("sent", None)
-        assert all(statuses[i] == ("expired", "missed by 3h00m") for i in ids[1:])
-        assert statuses[other_day[0]] == ("planned", None)
-        assert [(e.previous, e.status, e.source) for e in store.events(ids[1])][-1] == (
-            "planned",
-            "expired",
-            "scheduler",
-        )
-        with pytest.raises(ValueError):
-            store.settle_planned(Selection("spring"), Status.planned, NOW, source="x", detail="y")
-    finally:
-        store.close()

@@ -21,6 +21,7 @@ from reminder.errors import PermanentGatewayError, TransientGatewayError
 from reminder.store import open_store
 from tests.factories import planned
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer, free_port
+from tests.support.stores import events
 
 MESSAGE = OutgoingMessage(
     message_id=1,
@@ -169,8 +170,8 @@ def test_secrets_are_masked_in_repr() -> None:
 def _plan(tmp_path: Path, count: int):
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     now = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)
-    store.add_planned(
-        [planned(i, date(2027, 2, 1), phone=f"+86138001380{i:02d}") for i in range(count)],
+    store.add_planned_batches(
+        [[planned(i, date(2027, 2, 1), phone=f"+86138001380{i:02d}") for i in range(count)]],
         now,
     )
     return store, FixedClock(now)
@@ -222,7 +223,7 @@ def test_dispatch_retries_transient_errors_and_fails_permanent_ones(
     assert (second.status, second.attempts, second.error_code) == ("failed", 1, "21211")
     assert "+86 138****8001" in second.error_text and "+8613800138001" not in second.error_text
     assert (third.status, third.attempts, third.error_code) == ("failed", 3, "20429")
-    assert [e.status for e in store.events(third.id)] == [
+    assert [e.status for e in events(store, third.id)] == [
         "planned",
         "sending",
         "sending",

@@ -26,5 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("message") as batch:
-        batch.drop_column("claimed_at")
+    # In place, not in batch mode: on SQLite a batch drop copies the table and drops the old
+    # one, and with foreign keys on, dropping it deleted every delivery event (ON DELETE
+    # CASCADE). SQLite drops a column in place since 3.35.
+    op.drop_column("message", "claimed_at")

@@ -1,0 +1,184 @@
+"""The store contract: every operation planning, dispatch, receipts, the daemon, the CLI and
+reports perform on the store, and nothing else.
+
+Two implementations keep it: `SqlStore` (SQLite or PostgreSQL, `reminder.store.sql`) and
+`InMemoryStore` (plain dicts, `reminder.testing`, for fast unit tests). One suite of tests
+(`tests/contract/test_store.py`) runs over both. Whatever implements it keeps the invariants
+of ARCHITECTURE.md:
+
+- one message per `(campaign, push, occurrence, contact_id)`: planning twice adds nothing;
+- a status only moves forward (`reminder.status.can_move`), except the three recorded moves
+  back to `planned` (`release`, `requeue`); a move that cannot happen changes nothing;
+- every change of status appends a delivery event, and events are never changed;
+- a claimed message is returned to one claimer only;
+- datetimes are aware; they are read back in UTC.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol, Self
+
+from reminder.status import Status
+from reminder.store.models import Message, Suppression
+from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
+
+
+class Store(Protocol):
+    """Messages, delivery events, the suppression list and paused campaigns: the truth about
+    what was planned and sent (see the module docstring for the invariants)."""
+
+    def close(self) -> None:
+        """Release what the store holds (database connections)."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    # --- planning -------------------------------------------------------------------------
+
+    def statuses_of(
+        self, campaign: str, push: str, occurrence: date, contact_ids: Sequence[str]
+    ) -> dict[str, Status]:
+        """The status of the message of each of `contact_ids` that has one for this occurrence."""
+
+    def add_planned_batches(self, batches: Iterable[Sequence[NewMessage]], now: datetime) -> int:
+        """Add the messages of every batch not planned yet, each with a `plan` event, all or
+        nothing; returns how many were added. The batches may be produced lazily."""
+
+    def has_planned(self, campaign: str, push: str, occurrence: date) -> bool:
+        """Whether any message of this occurrence is in the store."""
+
+    # --- dispatch -------------------------------------------------------------------------
+
+    def claim_batch(
+        self,
+        selection: Selection,
+        gateway: str,
+        owner: str,
+        now: datetime,
+        limit: int,
+        claimed_at: datetime | None = None,
+    ) -> list[Message]:
+        """Move up to `limit` planned messages of `selection` (oldest first) of campaigns not
+        paused to `sending` for `owner`, and return them. `claimed_at` is the claiming
+        machine's wall-clock time (default: `now`), where a provider lookup starts."""
+
+    def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
+        """Give back messages `owner` claimed but never sent (`sending → planned`)."""
+
+    def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
+        """Put a failed, unknown or abandoned message back to `planned`."""
+
+    def claims(self, selection: Selection, statuses: Iterable[Status]) -> list[Message]:
+        """The messages of `selection` in the given statuses, oldest first."""
+
+    def recent_counts(
+        self, recipients: Iterable[str], since: datetime, exclude: Iterable[int] = ()
+    ) -> dict[str, int]:
+        """How many messages went (or are going) to each of `recipients` since `since`, not
+        counting the messages `exclude`; numbers with none are left out."""
+
+    def record_attempt(
+        self, message_id: int, now: datetime, *, error_code: str | None, error_text: str
+    ) -> None:
+        """Count one failed attempt that will be retried; the status stays `sending`."""
+
+    def record_sent(
+        self, accepted: Sequence[tuple[int, str | None, str]], now: datetime
+    ) -> list[int]:
+        """Mark messages sent: (id, provider id, event detail). Only messages still `sending`
+        or `unknown` move; returns the ids that did."""
+
+    def transition(
+        self,
+        message_id: int,
+        new: Status,
+        now: datetime,
+        *,
+        source: str,
+        fields: dict[str, Any] | None = None,
+        error_code: str | None = None,
+        detail: str | None = None,
+        count_attempt: bool = False,
+    ) -> bool:
+        """Move one message forward to `new` (setting `fields` too), appending an event; False
+        if it cannot move. Not to `skipped`: a skip goes through `skip`, with its reason."""
+
+    def skip(
+        self, message_id: int, reason: SkipReason, now: datetime, *, source: str, detail: str
+    ) -> bool:
+        """Move one message to `skipped` for `reason`; `detail` (what a person reads) becomes
+        its `error_text` and the event's detail. False if it cannot move."""
+
+    def settle_planned(
+        self, selection: Selection, new: Status, now: datetime, *, source: str, detail: str
+    ) -> int:
+        """Move every message of `selection` still `planned` to `new` (expired, canceled), with
+        an event each; returns how many moved."""
+
+    # --- suppression and pause ----------------------------------------------------------------
+
+    def suppress(self, number: str, reason: str, source: str, now: datetime) -> bool:
+        """Add a number to the suppression list; False if it was already there."""
+
+    def unsuppress(self, number: str) -> bool:
+        """Remove a number from the suppression list; False if it was not there."""
+
+    def suppressions(self) -> list[Suppression]:
+        """The whole suppression list, oldest first."""
+
+    def suppressed(self, numbers: Iterable[str]) -> dict[str, str]:
+        """Which of `numbers` are suppressed, with the reason."""
+
+    def set_paused(self, campaign: str, paused: bool, now: datetime) -> None:
+        """Pause or resume a campaign's dispatch."""
+
+    # --- receipts -----------------------------------------------------------------------------
+
+    def by_provider_id(self, provider_id: str) -> Message | None:
+        """The message a provider knows by `provider_id`."""
+
+    def note(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        error_code: str | None = None,
+    ) -> None:
+        """Append an event that changes nothing (a duplicate or late receipt, a lookup)."""
+
+    def unsettled(
+        self, sent_before: datetime, *, after: tuple[datetime, int] | None = None, limit: int = 500
+    ) -> list[Message]:
+        """One page of the messages accepted by a provider before `sent_before` with no final
+        status yet, oldest first by `(sent_at, id)`, starting after `after` (keyset paging)."""
+
+    # --- reading and reports ------------------------------------------------------------------
+
+    def messages(
+        self,
+        *,
+        campaign: str | None = None,
+        statuses: Iterable[Status] = (),
+        occurrence: date | None = None,
+        limit: int | None = None,
+    ) -> list[Message]:
+        """Messages, newest first, optionally filtered."""
+
+    def status_counts(
+        self, campaign: str | None, push: str | None = None, occurrence: date | None = None
+    ) -> Counter[str]:
+        """How many messages are in each status (of every campaign when `campaign` is None)."""
+
+    def outcome_counts(self, selection: Selection) -> list[OutcomeCount]:
+        """How many messages of each push and date of `selection` are in each status and skip
+        reason, in no particular order."""
+
+    def reach(self, selection: Selection, unconfirmed_gateways: Collection[str]) -> Reach:
+        """Who of `selection` was reached: a message `delivered`, or `sent` through one of
+        `unconfirmed_gateways` (those never confirm delivery: acceptance is all there is)."""

@@ -1,0 +1,203 @@
+"""Dispatch's queries: claiming planned messages, giving claims back, and what was claimed.
+
+A claim is one conditional UPDATE (`WHERE status = 'planned'`), so a message claimed by
+another dispatcher meanwhile is never returned twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+
+from reminder.status import REQUEUABLE, Status
+from reminder.store.engine import write_transaction
+from reminder.store.models import Message
+from reminder.store.sql.tables import (
+    CAMPAIGN_STATE,
+    CHUNK,
+    EVENT,
+    MESSAGE,
+    add_events,
+    messages_of,
+    selected,
+)
+from reminder.store.values import COUNTED_AGAINST_CAP, Selection
+
+
+class ClaimQueries:
+    """The store's claim operations (a part of `SqlStore`)."""
+
+    engine: Engine
+
+    def claim_batch(
+        self,
+        selection: Selection,
+        gateway: str,
+        owner: str,
+        now: datetime,
+        limit: int,
+        claimed_at: datetime | None = None,
+    ) -> list[Message]:
+        """Claim up to `limit` planned messages (oldest first) of campaigns that are not paused;
+        an empty list only when none is left to claim.
+
+        A message claimed by another dispatcher is never returned (the update re-checks
+        `planned`). When another dispatcher took every candidate first, the next candidates are
+        tried: losing a race is not running out. `claimed_at` is the claiming machine's
+        wall-clock time (default: `now`): where a provider lookup of these messages starts
+        after a crash.
+        """
+        while True:
+            with write_transaction(self.engine) as connection:
+                ids = list(connection.scalars(_claimable(selection, limit)))
+                if not ids:
+                    return []
+                claimed = _mark_claimed(connection, ids, gateway, owner, now, claimed_at or now)
+                if not claimed:
+                    continue
+                add_events(connection, claimed, now, Status.sending, Status.planned, "dispatch")
+                rows = connection.execute(
+                    select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
+                )
+                return messages_of(rows)
+
+    def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
+        """Give back messages this owner claimed but never sent (`sending → planned`)."""
+        released = 0
+        for message_id in message_ids:
+            released += self._back_to_planned(
+                message_id,
+                now,
+                source="dispatch",
+                detail=reason,
+                only_from={Status.sending},
+                owner=owner,
+            )
+        return released
+
+    def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
+        """Put a failed, unknown or abandoned message back to `planned` (operator retry, or a
+        reconciliation that found the provider never received it)."""
+        return bool(
+            self._back_to_planned(
+                message_id, now, source=source, detail=detail, only_from=set(REQUEUABLE)
+            )
+        )
+
+    def claims(self, selection: Selection, statuses: Iterable[Status]) -> list[Message]:
+        """Messages in the given statuses (e.g. `sending` left by a dead process)."""
+        query = (
+            select(MESSAGE)
+            .where(*selected(selection), MESSAGE.c.status.in_([s.value for s in statuses]))
+            .order_by(MESSAGE.c.id)
+        )
+        with self.engine.connect() as connection:
+            return messages_of(connection.execute(query))
+
+    def recent_counts(
+        self, recipients: Iterable[str], since: datetime, exclude: Iterable[int] = ()
+    ) -> dict[str, int]:
+        """How many messages each of `recipients` was sent (or is being sent) since `since`,
+        in one query a chunk; the messages `exclude` are not counted."""
+        wanted = list(set(recipients))
+        skip = list(exclude)
+        found: dict[str, int] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), CHUNK):
+                query = (
+                    select(MESSAGE.c.recipient, func.count())
+                    .where(
+                        MESSAGE.c.recipient.in_(wanted[start : start + CHUNK]),
+                        MESSAGE.c.status.in_([s.value for s in COUNTED_AGAINST_CAP]),
+                        func.coalesce(MESSAGE.c.sent_at, MESSAGE.c.updated_at) >= since,
+                    )
+                    .group_by(MESSAGE.c.recipient)
+                )
+                if skip:
+                    query = query.where(MESSAGE.c.id.not_in(skip))
+                found.update({recipient: n for recipient, n in connection.execute(query)})
+        return found
+
+    def _back_to_planned(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        only_from: set[Status],
+        owner: str | None = None,
+    ) -> int:
+        conditions = [
+            MESSAGE.c.id == message_id,
+            MESSAGE.c.status.in_([s.value for s in only_from]),
+        ]
+        if owner is not None:
+            conditions.append(MESSAGE.c.claimed_by == owner)
+        with write_transaction(self.engine) as connection:
+            previous = connection.execute(
+                select(MESSAGE.c.status).where(*conditions)
+            ).scalar_one_or_none()
+            if previous is None:
+                return 0
+            result = connection.execute(
+                update(MESSAGE)
+                .where(*conditions, MESSAGE.c.status == previous)
+                .values(status=Status.planned.value, claimed_by=None, updated_at=now)
+            )
+            if result.rowcount != 1:
+                return 0
+            connection.execute(
+                insert(EVENT).values(
+                    message_id=message_id,
+                    at=now,
+                    status=Status.planned.value,
+                    previous=previous,
+                    source=source,
+                    detail=detail,
+                )
+            )
+        return 1
+
+
+def _claimable(selection: Selection, limit: int) -> Select[Any]:
+    """The ids of the oldest `limit` planned messages of `selection`, paused campaigns left out."""
+    paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
+    return (
+        select(MESSAGE.c.id)
+        .where(
+            *selected(selection),
+            MESSAGE.c.status == Status.planned.value,
+            MESSAGE.c.campaign.not_in(paused),
+        )
+        .order_by(MESSAGE.c.id)
+        .limit(limit)
+    )
+
+
+def _mark_claimed(
+    connection: Connection,
+    ids: Sequence[int],
+    gateway: str,
+    owner: str,
+    now: datetime,
+    claimed_at: datetime,
+) -> list[int]:
+    """Move those of `ids` still planned to `sending` for `owner`; returns the ids that moved
+    (a message another dispatcher claimed meanwhile is not planned any more)."""
+    statement = (
+        update(MESSAGE)
+        .where(MESSAGE.c.id.in_(ids), MESSAGE.c.status == Status.planned.value)
+        .values(
+            status=Status.sending.value,
+            gateway=gateway,
+            claimed_by=owner,
+            claimed_at=claimed_at,
+            updated_at=now,
+        )
+        .returning(MESSAGE.c.id)
+    )
+    return list(connection.execute(statement).scalars())

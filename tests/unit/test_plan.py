@@ -1,0 +1,93 @@
+"""Planning into the in-memory store: one message per contact of a push's audience, planned
+once, suppressed numbers planned as skipped with their reason, nothing written when a message
+fails to render. The project is read from a few small files (tests/factories.py); no
+database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from reminder.clock import FixedClock
+from reminder.errors import InputError
+from reminder.inputs.config import load_config
+from reminder.inputs.project import Project, load_project
+from reminder.planning.plan import plan_streaming
+from reminder.store import SkipReason
+from reminder.testing import InMemoryStore
+from tests.factories import ProjectFiles, cadre, spouse
+
+DAY = date(2027, 2, 1)
+CLOCK = FixedClock(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
+
+
+def project(tmp_path: Path, **parts: object) -> Project:
+    files = ProjectFiles(tmp_path / "project").write(**parts)
+    return load_project(load_config(files.config_path))
+
+
+def plan(project: Project, store: InMemoryStore, **options: object) -> int:
+    return plan_streaming(project, store, "test", "daily", DAY, CLOCK, **options)
+
+
+def test_one_message_per_contact_planned_once(tmp_path: Path) -> None:
+    loaded, store = project(tmp_path), InMemoryStore()
+    assert plan(loaded, store) == 3
+    assert plan(loaded, store) == 0, "planning again adds nothing"
+    assert plan(loaded, store, batch=1) == 0, "nor batch by batch"
+    messages = sorted(store.messages(), key=lambda m: m.contact_id)
+    assert [(m.contact_id, m.status, m.occurrence) for m in messages] == [
+        ("c001", "planned", DAY),
+        ("c002", "planned", DAY),
+        ("f001", "planned", DAY),
+    ]
+    assert messages[0].body.startswith("【测试纪委】干部1：")
+    assert [e.status for e in store.events(messages[0].id or 0)] == ["planned"]
+
+
+def test_suppressed_numbers_are_planned_skipped_with_the_reason(tmp_path: Path) -> None:
+    loaded, store = project(tmp_path), InMemoryStore()
+    for contact in (cadre(1), spouse(1, of=1)):
+        number = loaded.book.contacts[contact["id"]].phone
+        store.suppress(number, "回复退订", "inbound", CLOCK.now())
+    plan(loaded, store)
+    planned = {m.contact_id: (m.status, m.skip_reason, m.error_text) for m in store.messages()}
+    assert planned == {
+        "c001": ("skipped", SkipReason.suppressed, "suppressed: 回复退订"),
+        "c002": ("planned", None, None),
+        "f001": ("skipped", SkipReason.suppressed, "suppressed: 回复退订"),
+    }
+
+
+def test_protected_cadres_are_planned_despite_suppression_but_not_their_families(
+    tmp_path: Path,
+) -> None:
+    loaded, store = project(tmp_path), InMemoryStore()
+    for contact in (cadre(1), spouse(1, of=1)):
+        store.suppress(loaded.book.contacts[contact["id"]].phone, "STOP", "inbound", CLOCK.now())
+    plan(loaded, store, protect_cadres=True)
+    planned = {m.contact_id: (m.status, m.skip_reason) for m in store.messages()}
+    assert planned == {
+        "c001": ("planned", None),
+        "c002": ("planned", None),
+        "f001": ("skipped", SkipReason.suppressed),
+    }
+
+
+def test_a_missed_occurrence_is_planned_expired_without_a_skip_reason(tmp_path: Path) -> None:
+    loaded, store = project(tmp_path), InMemoryStore()
+    assert plan(loaded, store, expired="missed by 3h00m (grace 120 min)") == 3
+    assert {(m.status, m.skip_reason, m.error_text) for m in store.messages()} == {
+        ("expired", None, "missed by 3h00m (grace 120 min)")
+    }
+
+
+def test_nothing_is_written_when_a_message_fails_to_render(tmp_path: Path) -> None:
+    # Only the last contact's message fails: the batches before it were rendered already.
+    failing = "{{ contact.name }}{% if contact.id == 'f001' %}{{ contact.nickname }}{% endif %}"
+    loaded, store = project(tmp_path, templates={"daily.j2": failing}), InMemoryStore()
+    with pytest.raises(InputError):
+        plan(loaded, store, batch=1)
+    assert store.messages() == [] and store.event_rows == []
