@@ -1,7 +1,9 @@
 """The Typer application, its global options, and the one error boundary of the CLI.
 
-Exit codes: 0 the command completed (per-message failures are counted, not fatal); 1 an
-operational error stopped it; 2 bad input or usage. Tracebacks only with `--debug`.
+Every command builds the application core (`State.app`) from the global options and calls it;
+commands parse and print, the core decides. Exit codes: 0 the command completed (per-message
+failures are counted, not fatal); 1 an operational error stopped it; 2 bad input or usage.
+Tracebacks only with `--debug`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +25,9 @@ from reminder.clock import Clock, SystemClock
 from reminder.errors import InputError, ReminderError, UsageError
 from reminder.inputs.config import Config, load_config
 from reminder.logsetup import configure_logging
+
+if TYPE_CHECKING:
+    from reminder.core.app import App
 
 log = logging.getLogger("reminder.cli")
 
@@ -38,6 +43,14 @@ class State:
     def config(self) -> Config:
         """Load the config named by the global options."""
         return load_config(self.config_path)
+
+    def app(self, clock: Clock | None = None) -> App:
+        """The application core on this config and clock (or `clock`, e.g. a simulated one)."""
+        # Imported here: the core loads the store, planning and reports, which `--help` and
+        # `--version` must not.
+        from reminder.core.app import App
+
+        return App(self.config(), clock or self.clock)
 
 
 def stdout() -> Console:
@@ -83,10 +96,11 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
 
 
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register a function as a `reminder` sub-command behind the error boundary."""
+    """Register a function as a `reminder` sub-command (named `name`, else as the function)
+    behind the error boundary."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
-        app.command(name)(boundary(function))
+        app.command(name or function.__name__)(boundary(function))
         return function
 
     return register
