@@ -38,7 +38,11 @@ log = logging.getLogger("reminder.cli")
 
 @dataclass
 class State:
-    """Global options, shared by every command through the Typer context."""
+    """Global options, shared by every command through the Typer context.
+
+    The clock is the real one; a caller pins the time by invoking the app with
+    `obj=State(clock=...)` (the tests do), and every command then runs on that clock.
+    """
 
     config_path: Path | None = None
     debug: bool = False
@@ -267,7 +271,8 @@ def _global(
     ] = False,
 ) -> None:
     """Reviewed, scheduled, logged SMS integrity-reminder campaigns."""
-    ctx.obj = State(config_path=config, debug=debug)
+    preset = ctx.obj if isinstance(ctx.obj, State) else State()
+    ctx.obj = State(config_path=config, debug=debug, clock=preset.clock)
     configure_logging(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
 
 
