@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminder.delivery.gateways.registry import gateway_class
 from reminder.errors import MissingExtraError, Problem, UsageError
-from reminder.inputs.campaigns import Campaign, CampaignFile, CaseSelection, load_campaigns
+from reminder.inputs.campaigns import (
+    Campaign,
+    CampaignFile,
+    CaseSelection,
+    Push,
+    load_campaigns,
+)
 from reminder.inputs.cases import Case, load_cases
 from reminder.inputs.config import Config
 from reminder.inputs.contact_index import Condition
@@ -150,19 +156,10 @@ def _check_campaign(
                     line=source.line(*where, "template"),
                 )
             problems.append(template_problem)
-        if push.cases is not None:
-            missing = []
-            if isinstance(push.cases, CaseSelection):
-                missing = [i for i in push.cases.ids or () if i not in cases]
-            if missing:
-                message = "unknown case id(s) " + ", ".join(missing)
-            elif not push.case_pool(cases):
-                message = "no case matches its case selection"
-            else:
-                message = ""
-            if message:
-                line = source.line(*where, "cases")
-                problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
+        message = _case_problem(push, cases)
+        if message:
+            line = source.line(*where, "cases")
+            problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
         first, last = push.times()
         if quiet.overlaps(first, last):
             when = f"{first:%H:%M}" if first == last else f"{first:%H:%M}–{last:%H:%M}"
@@ -174,6 +171,20 @@ def _check_campaign(
                     line=source.line(*where, "send_at"),
                 )
             )
+
+
+def _case_problem(push: Push, cases: dict[str, Case]) -> str:
+    """What is wrong with a push's case selection ("" when nothing is, or it has none)."""
+    if push.cases is None:
+        return ""
+    missing = []
+    if isinstance(push.cases, CaseSelection):
+        missing = [i for i in push.cases.ids or () if i not in cases]
+    if missing:
+        return "unknown case id(s) " + ", ".join(missing)
+    if not push.case_pool(cases):
+        return "no case matches its case selection"
+    return ""
 
 
 #: Festival-relative windows are checked to resolve in each of these years when loaded.
