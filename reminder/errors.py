@@ -3,6 +3,7 @@
     ReminderError
     ├── InputError            bad input: config, contacts, campaigns, templates (exit 2)
     ├── UsageError            a command asked for something that cannot be (exit 2)
+    │   └── QuietHoursError   a dispatch would reach phones inside the quiet hours
     ├── OperationalError      the environment stopped a command: store, network (exit 1)
     │   └── MissingExtraError an optional dependency is not installed
     └── GatewayError          a gateway could not send one message
@@ -17,6 +18,7 @@ Only the CLI (and later the scheduler and web) boundaries catch broadly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 
 
@@ -66,6 +68,17 @@ class UsageError(ReminderError):
     """The command asked for something that cannot be done as asked."""
 
     exit_code = 2
+
+
+class QuietHoursError(UsageError):
+    """No reminder may arrive now: it is `local` in `zone`, inside the quiet hours."""
+
+    def __init__(self, local: datetime, zone: str, start: time, end: time) -> None:
+        self.local, self.zone, self.start, self.end = local, zone, start, end
+        super().__init__(
+            f"it is {local:%H:%M} in {zone}, inside the quiet hours {start:%H:%M}–{end:%H:%M}: "
+            "no reminder may arrive now"
+        )
 
 
 class OperationalError(ReminderError):

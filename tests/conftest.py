@@ -7,12 +7,15 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from reminder.cli import app
+from reminder.cli.app import State
+from reminder.clock import Clock, ScaledClock
 from tests.factories import ProjectFiles
 from tests.support.databases import PG_URL_VARIABLE, database_kinds, fresh_database
 from tests.support.servers import TwilioLikeServer
@@ -98,9 +101,21 @@ class Cli:
 
     def __init__(self) -> None:
         self.runner = CliRunner()
+        #: The clock commands run on; None: the real one (which freezegun controls).
+        self.clock: Clock | None = None
+
+    def at(self, moment: datetime) -> Cli:
+        """Run the commands from now on at a pinned time: a clock that starts at `moment` and
+        runs at real speed, while the providers' clock (`wall_now`) stays the machine's, as in
+        a rehearsal."""
+        self.clock = ScaledClock(moment)
+        return self
 
     def __call__(self, *args: str, input: str | None = None):
-        return self.runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+        obj = State(clock=self.clock) if self.clock is not None else None
+        return self.runner.invoke(
+            app, [str(a) for a in args], input=input, catch_exceptions=False, obj=obj
+        )
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,9 @@ import yaml
 from reminder.store import NewMessage
 
 SIGNATURE = "【测试纪委】"
+#: 10:00 in Shanghai on 1 February 2027, inside the test campaigns' windows and outside the
+#: quiet hours: the time to pin commands at (`cli.at(DAYTIME)`) when a test is not about time.
+DAYTIME = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)
 
 
 def planned(i: int, day: date, body: str = "【测试】提醒", phone: str | None = None) -> NewMessage:

@@ -1,7 +1,12 @@
 """The Typer application, its global options, and the one error boundary of the CLI.
 
-Exit codes: 0 the command completed (per-message failures are counted, not fatal); 1 an
-operational error stopped it; 2 bad input or usage. Tracebacks only with `--debug`.
+Every command builds the application core (`State.app`) from the global options and calls it;
+commands parse and print, the core decides. Exit codes: 0 the command completed (per-message
+failures are counted, not fatal); 1 an operational error stopped it; 2 bad input or usage.
+Tracebacks only with `--debug`.
+
+The commands are listed in `COMMANDS`, in the order `--help` shows them; each one's module is
+imported only when it runs (`reminder.cli.lazy`), so this module imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -13,23 +18,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from reminder import __version__
+from reminder.cli.lazy import LazyCommand, LazyGroup
 from reminder.clock import Clock, SystemClock
 from reminder.errors import InputError, ReminderError, UsageError
 from reminder.inputs.config import Config, load_config
 from reminder.logsetup import configure_logging
+
+if TYPE_CHECKING:
+    from reminder.core.app import App
 
 log = logging.getLogger("reminder.cli")
 
 
 @dataclass
 class State:
-    """Global options, shared by every command through the Typer context."""
+    """Global options, shared by every command through the Typer context.
+
+    The clock is the real one; a caller pins the time by invoking the app with
+    `obj=State(clock=...)` (the tests do), and every command then runs on that clock.
+    """
 
     config_path: Path | None = None
     debug: bool = False
@@ -38,6 +51,14 @@ class State:
     def config(self) -> Config:
         """Load the config named by the global options."""
         return load_config(self.config_path)
+
+    def app(self, clock: Clock | None = None) -> App:
+        """The application core on this config and clock (or `clock`, e.g. a simulated one)."""
+        # Imported here: the core loads the store, planning and reports, which `--help` and
+        # `--version` must not.
+        from reminder.core.app import App
+
+        return App(self.config(), clock or self.clock)
 
 
 def stdout() -> Console:
@@ -83,10 +104,11 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
 
 
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register a function as a `reminder` sub-command behind the error boundary."""
+    """Register a function as a `reminder` sub-command (named `name`, else as the function)
+    behind the error boundary; it must also be listed in `COMMANDS`."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
-        app.command(name)(boundary(function))
+        app.command(name or function.__name__)(boundary(function))
         return function
 
     return register
@@ -116,14 +138,111 @@ def _report(exc: ReminderError, ctx: Any) -> None:
         console.print(f"error: {exc}", style="red", markup=False, highlight=False)
 
 
+#: Every command, in the order `--help` lists them: name, module, and the first paragraph of its
+#: help (tests/integration/test_cli_startup.py checks each against the command's own).
+COMMANDS = (
+    LazyCommand(
+        "init",
+        "reminder.cli.init_command",
+        "Write a working starter folder: config, a campaign, templates, cases, a contacts sheet.",
+    ),
+    LazyCommand(
+        "validate",
+        "reminder.cli.validate",
+        "Check config, contacts, groups, cases, templates and campaigns; render every message.",
+    ),
+    LazyCommand(
+        "preview",
+        "reminder.cli.preview",
+        "Show the rendered messages with recipient (masked), segment count and case. "
+        "Sends nothing.",
+    ),
+    LazyCommand(
+        "send",
+        "reminder.cli.send",
+        "Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice.",
+    ),
+    LazyCommand(
+        "log",
+        "reminder.cli.log_command",
+        "List messages with their status, attempts and last error, and how many are in each "
+        "status.",
+    ),
+    LazyCommand(
+        "report",
+        "reminder.cli.report_command",
+        "Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, "
+        "skipped; coverage; and the contacts never reached, with their last error.",
+    ),
+    LazyCommand(
+        "schedule",
+        "reminder.cli.schedule_command",
+        "List every upcoming occurrence: date, time, zone, campaign, push, audience, segments.",
+    ),
+    LazyCommand(
+        "serve",
+        "reminder.cli.serve",
+        "Receive Twilio status callbacks and inbound messages (put it behind a reverse proxy).",
+    ),
+    LazyCommand(
+        "sync",
+        "reminder.cli.serve",
+        "Ask the gateway for the status of messages sent but not yet final (no callbacks).",
+    ),
+    LazyCommand(
+        "run",
+        "reminder.cli.run_command",
+        "Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads).",
+    ),
+    LazyCommand(
+        "pause",
+        "reminder.cli.control",
+        "Stop dispatching a campaign: running dispatches stop claiming its messages.",
+    ),
+    LazyCommand(
+        "resume",
+        "reminder.cli.control",
+        "Resume a paused campaign and send exactly the messages not sent yet.",
+    ),
+    LazyCommand(
+        "cancel",
+        "reminder.cli.control",
+        "Cancel the messages of an occurrence that are still waiting to be sent.",
+    ),
+    LazyCommand(
+        "retry",
+        "reminder.cli.control",
+        "Send failed or unknown messages again (at least one of --failed, --unknown).",
+    ),
+    LazyCommand(
+        "suppress",
+        "reminder.cli.suppress",
+        "The suppression list: numbers that must not be messaged.",
+    ),
+    LazyCommand(
+        "contacts",
+        "reminder.cli.contacts_command",
+        "Contact files: check them, or start a spreadsheet.",
+    ),
+)
+
+
+class _Commands(LazyGroup):
+    registry = COMMANDS
+
+
 app = typer.Typer(
     name="reminder",
+    cls=_Commands,
     help="Reviewed, scheduled, logged SMS integrity-reminder campaigns.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+_Commands.source = app
 
 
 def _version(value: bool) -> None:
@@ -152,7 +271,8 @@ def _global(
     ] = False,
 ) -> None:
     """Reviewed, scheduled, logged SMS integrity-reminder campaigns."""
-    ctx.obj = State(config_path=config, debug=debug)
+    preset = ctx.obj if isinstance(ctx.obj, State) else State()
+    ctx.obj = State(config_path=config, debug=debug, clock=preset.clock)
     configure_logging(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
 
 

@@ -8,10 +8,7 @@ import typer
 from rich.table import Table
 
 from reminder.cli.app import command, parse_day, state, stdout
-from reminder.cli.loading import default_day, first_day_from, load_everything, pick_pushes
-from reminder.errors import UsageError
 from reminder.phones import shown
-from reminder.planning.plan import survey_occurrence
 
 
 @command()
@@ -32,23 +29,12 @@ def preview(
     ] = False,
 ) -> None:
     """Show the rendered messages with recipient (masked), segment count and case. Sends nothing."""
-    current = state(ctx)
-    project = load_everything(current).project
-    chosen = project.campaign(campaign)
-    day = parse_day(date) or first_day_from(chosen, default_day(project, chosen, current))
-    if contact is not None and contact not in project.book.contacts:
-        raise UsageError(f"no contact has id {contact!r}")
-    results = survey_occurrence(
-        project,
-        campaign,
-        pick_pushes(chosen, push),
-        day,
-        explicit=push is not None,
-        sample=limit,
-        contact=contact,
-    )
+    with state(ctx).app() as app:
+        app.load()
+        previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
+    day = previewed.day
     out = stdout()
-    for result in results:
+    for result in previewed.results:
         drafts = result.sample
         total = len(drafts) if contact is not None else result.audience
         table = Table(

@@ -11,11 +11,8 @@ import typer
 from rich.console import Console
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
-from reminder.cli.loading import load_everything
 from reminder.errors import UsageError, display_path
-from reminder.reports.figures import build_report
 from reminder.reports.formats import as_csv, as_html, as_json, as_table, write_xlsx
-from reminder.store import open_store
 
 
 class Format(StrEnum):
@@ -43,13 +40,12 @@ def report(
 ) -> None:
     """Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, skipped;
     coverage; and the contacts never reached, with their last error."""
-    current = state(ctx)
-    loaded = load_everything(current)
-    loaded.project.campaign(campaign)
-    if format_ is Format.xlsx and output is None:
-        raise UsageError("--format xlsx needs --output FILE.xlsx")
-    with open_store(loaded.config.database_url) as store:
-        built = build_report(loaded.project, store, campaign, parse_day(date), current.clock.now())
+    with state(ctx).app() as app:
+        app.load()
+        app.project.campaign(campaign)
+        if format_ is Format.xlsx and output is None:
+            raise UsageError("--format xlsx needs --output FILE.xlsx")
+        built = app.report(campaign, parse_day(date))
     if format_ is Format.xlsx:
         assert output is not None
         write_xlsx(built, output, show_numbers)

@@ -11,15 +11,13 @@ import typer
 import uvicorn
 
 from reminder.cli.app import command, state
-from reminder.cli.loading import load_everything
 from reminder.cli.serve import receipt_app
 from reminder.clock import Clock, ScaledClock
-from reminder.daemon.runner import Runtime
 from reminder.daemon.scheduler import Daemon
 from reminder.errors import UsageError
 from reminder.inputs.config import Config
 from reminder.logsetup import configure_logging
-from reminder.store import Store, open_store
+from reminder.store import Store
 
 
 @command("run")
@@ -43,27 +41,30 @@ def run(
     current = state(ctx)
     if not current.debug and logging.getLogger().level > logging.INFO:
         configure_logging(logging.INFO)
-    loaded = load_everything(current)
-    clock: Clock = current.clock
-    if clock_start is not None:
-        try:
-            start = datetime.fromisoformat(clock_start)
-        except ValueError:
-            raise UsageError(f"--clock-start: {clock_start!r} is not an ISO 8601 time") from None
-        if start.tzinfo is None:
-            raise UsageError("--clock-start needs a UTC offset, e.g. 2027-01-30T08:00+08:00")
-        clock = ScaledClock(start, clock_speed)
-    with open_store(loaded.config.database_url) as store:
-        runtime = Runtime(project=loaded.project, store=store, gateway=loaded.gateway, clock=clock)
-        daemon = Daemon(loaded.config, runtime)
+    with current.app(_simulated(current.clock, clock_start, clock_speed)) as app:
+        app.load()
+        daemon = Daemon(app)
         daemon.install_signal_handlers()
-        server = _receipt_server(loaded.config, store, clock) if serve else None
+        server = _receipt_server(app.config, app.store, app.clock) if serve else None
         try:
             code = daemon.run()
         finally:
             if server is not None:
                 server.should_exit = True
     raise typer.Exit(code)
+
+
+def _simulated(clock: Clock, start_text: str | None, speed: float) -> Clock:
+    """The clock the daemon runs on: `clock`, or a simulation from `--clock-start` on."""
+    if start_text is None:
+        return clock
+    try:
+        start = datetime.fromisoformat(start_text)
+    except ValueError:
+        raise UsageError(f"--clock-start: {start_text!r} is not an ISO 8601 time") from None
+    if start.tzinfo is None:
+        raise UsageError("--clock-start needs a UTC offset, e.g. 2027-01-30T08:00+08:00")
+    return ScaledClock(start, speed, real=clock)
 
 
 def _receipt_server(config: Config, store: Store, clock: Clock) -> uvicorn.Server:

@@ -11,10 +11,7 @@ import typer
 from rich.table import Table
 
 from reminder.cli.app import command, parse_day, state, stdout
-from reminder.cli.loading import load_everything
-from reminder.clock import today_in
 from reminder.errors import UsageError
-from reminder.planning.agenda import agenda
 
 
 @command("schedule")
@@ -30,15 +27,15 @@ def schedule(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
     """List every upcoming occurrence: date, time, zone, campaign, push, audience, segments."""
-    current = state(ctx)
-    project = load_everything(current).project
-    if campaign is not None:
-        project.campaign(campaign)
-    first = parse_day(from_, "--from") or today_in(current.clock, project.config.settings.timezone)
-    last = parse_day(to, "--to") or first + timedelta(days=365)
-    if last < first:
-        raise UsageError(f"--to {last} is before --from {first}")
-    rows = agenda(project, first, last, campaign)
+    with state(ctx).app() as app:
+        app.load()
+        if campaign is not None:
+            app.project.campaign(campaign)
+        first = parse_day(from_, "--from") or app.today()
+        last = parse_day(to, "--to") or first + timedelta(days=365)
+        if last < first:
+            raise UsageError(f"--to {last} is before --from {first}")
+        rows = app.agenda(first, last, campaign)
     if as_json:
         sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False) + "\n")
         return

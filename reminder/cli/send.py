@@ -1,28 +1,30 @@
-"""`reminder send`: plan one occurrence of a campaign and dispatch it through the gateway."""
+"""`reminder send`: plan one occurrence of a campaign and dispatch it through the gateway.
+
+The use case is `App.send_occurrence`; this module parses the options, asks for confirmation,
+shows the progress and prints what was done.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sys
-from datetime import date
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
-from reminder.cli.loading import Loaded, default_day, load_everything, pick_pushes
 from reminder.cli.progress import DispatchProgress
 from reminder.clock import Clock
-from reminder.delivery.dispatch import DispatchResult, dispatch_occurrence
-from reminder.errors import OperationalError, UsageError
-from reminder.inputs.config import Config
-from reminder.planning.plan import PlanResult, count_existing, plan_streaming, survey_occurrence
+from reminder.core.sending import Confirm, OnResult, Progress, PushSent, SendResult
+from reminder.delivery.gateways.base import Gateway
+from reminder.errors import QuietHoursError, UsageError
+from reminder.planning.plan import PlanResult
 from reminder.status import Status
-from reminder.store import Store, open_store
+
+#: The counts `--json` prints per push and in total.
+TOTALS = ("planned", "already_planned", "sent", "failed", "unknown", "sending", "skipped")
 
 
 @command()
@@ -48,225 +50,138 @@ def send(
 ) -> None:
     """Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice."""
     current = state(ctx)
-    loaded = load_everything(current)
-    project = loaded.project
-    chosen = project.campaign(campaign)
-    day = parse_day(date) or default_day(project, chosen, current)
-    # Every message is rendered and counted before anything is written (and the store is not
-    # created for input that fails); planning then renders them again, streaming into the store.
-    existing = _existing_store(loaded.config)
-    try:
-        results = survey_occurrence(
-            project,
-            campaign,
-            pick_pushes(chosen, push),
-            day,
-            explicit=push is not None,
-            store=existing,
-        )
-        if dry_run:
-            for result in results:
-                count_existing(existing, result)
-    finally:
-        if existing is not None:
-            existing.close()
-
-    if loaded.gateway.real and not dry_run and not ignore_quiet_hours:
-        _refuse_in_quiet_hours(loaded, project.timezone(chosen), current.clock)
-    if dry_run:
-        _report(results, {}, day, campaign, loaded, dry_run=True, as_json=as_json)
-        return
-
-    with open_store(loaded.config.database_url) as store:
-        if loaded.gateway.real and not yes:
-            _confirm(results, loaded)
-        protect = loaded.config.settings.suppression.protect_cadres
-        waiting: dict[str, int] = {}
-        for result in results:
-            result.planned = plan_streaming(
-                project, store, campaign, result.push, day, current.clock, protect_cadres=protect
+    with current.app() as app:
+        app.load()  # every problem with the files is reported before any with the options
+        try:
+            result = app.send_occurrence(
+                campaign,
+                parse_day(date),
+                push,
+                dry_run=dry_run,
+                ignore_quiet_hours=ignore_quiet_hours,
+                confirm=None if yes else _confirm(app.gateway),
+                progress=_progress(current.clock, as_json),
             )
-            counts = store.status_counts(campaign, result.push, day)
-            result.already_planned = sum(counts.values()) - result.planned
-            waiting[result.push] = counts.get(Status.planned.value, 0)
-        # In --json mode standard output carries only the JSON object.
+        except QuietHoursError as exc:
+            raise UsageError(f"{exc}; send later, or pass --ignore-quiet-hours") from None
+        if result.declined:
+            raise typer.Exit(1)
+        rows = [_row(p) for p in result.pushes]
+        totals = {key: sum(row[key] for row in rows) for key in TOTALS}
+        if as_json:
+            _print_json(result, rows, totals, app.gateway)
+        else:
+            _print_text(result, rows, totals, app.gateway)
+
+
+def _confirm(gateway: Gateway) -> Confirm:
+    def ask(results: list[PlanResult]) -> bool:
+        to_send = sum(r.to_send for r in results)
+        segments = sum(r.to_send_segments for r in results)
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"the {gateway.name} gateway sends to real phones: {to_send} messages would "
+                "be sent; run in a terminal to confirm, or pass --yes"
+            )
+        stderr().print(
+            f"About to send {to_send} messages ({segments} segments) through {gateway.name}.",
+            markup=False,
+        )
+        return typer.confirm("Send them now?", default=False)
+
+    return ask
+
+
+def _progress(clock: Clock, as_json: bool) -> Progress:
+    @contextlib.contextmanager
+    def watch(result: PlanResult, waiting: int) -> Iterator[OnResult]:
+        label = f"{result.campaign}/{result.push} {result.occurrence}"
+        # In --json mode standard output carries only the JSON object (the console gateway
+        # prints each message it sends).
         target = sys.stderr if as_json else sys.stdout
-        with contextlib.redirect_stdout(target):
-            dispatched = asyncio.run(_dispatch_all(store, loaded, current.clock, results, waiting))
-        _report(
-            results, dispatched, day, campaign, loaded, dry_run=False, as_json=as_json, store=store
-        )
+        with contextlib.redirect_stdout(target), DispatchProgress(label, waiting, clock) as shown:
+            yield shown.update
+
+    return watch
 
 
-def _refuse_in_quiet_hours(loaded: Loaded, zone: str, clock: Clock) -> None:
-    quiet = loaded.config.settings.quiet_hours
-    local = clock.now().astimezone(ZoneInfo(zone))
-    if quiet.contains(local.time().replace(tzinfo=None)):
-        raise UsageError(
-            f"it is {local:%H:%M} in {zone}, inside the quiet hours {quiet.start:%H:%M}–"
-            f"{quiet.end:%H:%M}: no reminder may arrive now; send later, or pass "
-            "--ignore-quiet-hours"
-        )
-
-
-def _existing_store(config: Config) -> Store | None:
-    """The store if it already exists with a schema (a dry run never creates one)."""
-    url = config.database_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
-        return None
-    try:
-        return open_store(url, migrate_schema=False)
-    except OperationalError:
-        return None
-
-
-def _confirm(results: list[PlanResult], loaded: Loaded) -> None:
-    to_send = sum(r.to_send for r in results)
-    segments = sum(r.to_send_segments for r in results)
-    if to_send == 0:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(
-            f"the {loaded.gateway.name} gateway sends to real phones: {to_send} messages would "
-            "be sent; run in a terminal to confirm, or pass --yes"
-        )
-    console = stderr()
-    console.print(
-        f"About to send {to_send} messages ({segments} segments) through {loaded.gateway.name}.",
-        markup=False,
-    )
-    if not typer.confirm("Send them now?", default=False):
-        raise typer.Exit(1)
-
-
-async def _dispatch_all(
-    store: Store,
-    loaded: Loaded,
-    clock: Clock,
-    results: list[PlanResult],
-    waiting: dict[str, int],
-) -> dict[str, DispatchResult]:
-    outcomes: dict[str, DispatchResult] = {}
-    try:
-        for result in results:
-            label = f"{result.campaign}/{result.push} {result.occurrence}"
-            with DispatchProgress(label, waiting[result.push], clock) as progress:
-                outcomes[result.push] = await dispatch_occurrence(
-                    store,
-                    loaded.gateway,
-                    clock,
-                    campaign=result.campaign,
-                    push=result.push,
-                    occurrence=result.occurrence,
-                    per_number_cap=loaded.config.settings.per_number_cap,
-                    on_result=progress.update,
-                    sends_despite_suppression=loaded.project.sends_despite_suppression,
-                )
-    finally:
-        await loaded.gateway.aclose()
-    return outcomes
-
-
-def _report(
-    results: list[PlanResult],
-    dispatched: dict[str, DispatchResult],
-    day: date,
-    campaign: str,
-    loaded: Loaded,
-    *,
-    dry_run: bool,
-    as_json: bool,
-    store: Store | None = None,
-) -> None:
-    """Print what each push did: `sent` and `failed` by this run; `skipped` and `unknown` as
-    the occurrence now holds them, whichever run left them there."""
-    pushes: list[dict[str, Any]] = []
-    for result in results:
-        outcome = dispatched.get(result.push, DispatchResult())
-        counts = store.status_counts(campaign, result.push, day) if store else {}
-        pushes.append(
-            {
-                "push": result.push,
-                "audience": result.audience,
-                "segments": result.segments,
-                "planned": result.planned,
-                "already_planned": result.already_planned,
-                "sent": outcome.sent,
-                "failed": outcome.failed,
-                "unknown": counts.get(Status.unknown.value, 0),
-                "sending": counts.get(Status.sending.value, 0),
-                "skipped": counts.get(Status.skipped.value, 0),
-            }
-        )
-    totals = {
-        key: sum(p[key] for p in pushes)
-        for key in (
-            "planned",
-            "already_planned",
-            "sent",
-            "failed",
-            "unknown",
-            "sending",
-            "skipped",
-        )
+def _row(push: PushSent) -> dict[str, Any]:
+    """One push as `--json` prints it: `sent` and `failed` by this run; `skipped` and `unknown`
+    as the occurrence now holds them, whichever run left them there."""
+    survey, statuses = push.survey, push.statuses
+    return {
+        "push": survey.push,
+        "audience": survey.audience,
+        "segments": survey.segments,
+        "planned": survey.planned,
+        "already_planned": survey.already_planned,
+        "sent": push.sent,
+        "failed": push.failed,
+        "unknown": statuses.get(Status.unknown.value, 0),
+        "sending": statuses.get(Status.sending.value, 0),
+        "skipped": statuses.get(Status.skipped.value, 0),
     }
-    if as_json:
-        document = {
-            "campaign": campaign,
-            "date": day.isoformat(),
-            "gateway": loaded.gateway.name,
-            "dry_run": dry_run,
-            **totals,
-            "pushes": pushes,
-        }
-        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-        if totals["unknown"]:
-            stderr().print(
-                _unknown_hint(totals["unknown"], campaign, day, loaded),
-                markup=False,
-                highlight=False,
-            )
-        return
+
+
+def _print_json(
+    result: SendResult, rows: list[dict[str, Any]], totals: dict[str, int], gateway: Gateway
+) -> None:
+    document = {
+        "campaign": result.campaign,
+        "date": result.day.isoformat(),
+        "gateway": gateway.name,
+        "dry_run": result.dry_run,
+        **totals,
+        "pushes": rows,
+    }
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    if totals["unknown"]:
+        stderr().print(
+            _unknown_hint(totals["unknown"], result, gateway), markup=False, highlight=False
+        )
+
+
+def _print_text(
+    result: SendResult, rows: list[dict[str, Any]], totals: dict[str, int], gateway: Gateway
+) -> None:
     out = stdout()
-    for p in pushes:
-        if dry_run:
-            out.print(
-                f"{campaign}/{p['push']} {day}: {p['audience']} messages ({p['segments']} "
-                f"segments); would plan {max(p['audience'] - p['already_planned'], 0)} new, "
-                f"{p['already_planned']} already planned; dry run, nothing sent or written",
-                markup=False,
-                highlight=False,
+
+    def say(text: str) -> None:
+        out.print(text, markup=False, highlight=False)
+
+    for p in rows:
+        where = f"{result.campaign}/{p['push']} {result.day}"
+        if result.dry_run:
+            new = max(p["audience"] - p["already_planned"], 0)
+            say(
+                f"{where}: {p['audience']} messages ({p['segments']} segments); would plan "
+                f"{new} new, {p['already_planned']} already planned; dry run, nothing sent or "
+                "written"
             )
         else:
-            out.print(
-                f"{campaign}/{p['push']} {day}: planned {p['planned']} new, "
-                f"{p['already_planned']} already planned; sent {p['sent']}, failed "
-                f"{p['failed']}, unknown {p['unknown']}, skipped {p['skipped']}",
-                markup=False,
-                highlight=False,
+            say(
+                f"{where}: planned {p['planned']} new, {p['already_planned']} already planned; "
+                f"sent {p['sent']}, failed {p['failed']}, unknown {p['unknown']}, skipped "
+                f"{p['skipped']}"
             )
-    if not dry_run and totals["sending"]:
-        out.print(
+    if result.dry_run:
+        return
+    if totals["sending"]:
+        say(
             f"{totals['sending']} messages of this occurrence are being sent by another process "
-            "that is still running (`reminder log --status sending`); this run left them alone",
-            markup=False,
-            highlight=False,
+            "that is still running (`reminder log --status sending`); this run left them alone"
         )
-    elif not dry_run and not (totals["planned"] or totals["sent"] or totals["failed"]):
+    elif not (totals["planned"] or totals["sent"] or totals["failed"]):
         out.print(
             "nothing new to send: this occurrence was already planned and dispatched", markup=False
         )
-    if not dry_run and totals["unknown"]:
-        out.print(
-            _unknown_hint(totals["unknown"], campaign, day, loaded),
-            markup=False,
-            highlight=False,
-        )
+    if totals["unknown"]:
+        say(_unknown_hint(totals["unknown"], result, gateway))
 
 
-def _unknown_hint(count: int, campaign: str, day: date, loaded: Loaded) -> str:
+def _unknown_hint(count: int, result: SendResult, gateway: Gateway) -> str:
     """What becomes of messages whose fate is unknown, and what the operator can do."""
-    gateway = loaded.gateway
+    campaign, day = result.campaign, result.day
     these, them = (
         ("1 message's fate is", "it") if count == 1 else (f"{count} messages' fate is", "them")
     )

@@ -11,22 +11,12 @@ from rich.table import Table
 
 from reminder.cli.app import app as main_app
 from reminder.cli.app import boundary, state, stdout
-from reminder.errors import UsageError
-from reminder.phones import normalise, shown
-from reminder.store import open_store
+from reminder.phones import shown
 
 suppress_app = typer.Typer(
     help="The suppression list: numbers that must not be messaged.", no_args_is_help=True
 )
 main_app.add_typer(suppress_app, name="suppress")
-
-
-def _number(ctx: typer.Context, raw: str) -> str:
-    config = state(ctx).config()
-    try:
-        return normalise(raw, config.settings.default_region)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 @suppress_app.command("add")
@@ -37,12 +27,11 @@ def add(
     reason: Annotated[str, typer.Option(help="Why.")] = "added by an operator",
 ) -> None:
     """Add a number to the suppression list."""
-    current = state(ctx)
-    e164 = _number(ctx, number)
-    with open_store(current.config().database_url) as store:
-        added = store.suppress(e164, reason, "operator", current.clock.now())
+    with state(ctx).app() as app:
+        added = app.suppress(number, reason)
     stdout().print(
-        f"{shown(e164, show_numbers=False)} {'suppressed' if added else 'was already suppressed'}",
+        f"{shown(added.number, show_numbers=False)} "
+        f"{'suppressed' if added.changed else 'was already suppressed'}",
         markup=False,
     )
 
@@ -53,12 +42,11 @@ def remove(
     ctx: typer.Context, number: Annotated[str, typer.Argument(help="Phone number.")]
 ) -> None:
     """Remove a number from the suppression list."""
-    current = state(ctx)
-    e164 = _number(ctx, number)
-    with open_store(current.config().database_url) as store:
-        removed = store.unsuppress(e164)
+    with state(ctx).app() as app:
+        removed = app.unsuppress(number)
     stdout().print(
-        f"{shown(e164, show_numbers=False)} {'removed' if removed else 'was not suppressed'}",
+        f"{shown(removed.number, show_numbers=False)} "
+        f"{'removed' if removed.changed else 'was not suppressed'}",
         markup=False,
     )
 
@@ -73,9 +61,8 @@ def list_(
     ] = False,
 ) -> None:
     """List the suppressed numbers (masked unless --show-numbers)."""
-    current = state(ctx)
-    with open_store(current.config().database_url) as store:
-        entries = store.suppressions()
+    with state(ctx).app() as app:
+        entries = app.suppressions()
     rows = [
         {
             "number": shown(e.number, show_numbers=show_numbers),

@@ -9,9 +9,6 @@ import typer
 
 from reminder.calendar.windows import ResolvedWindow
 from reminder.cli.app import command, parse_day, state, stdout
-from reminder.cli.loading import load_everything
-from reminder.clock import today_in
-from reminder.planning.checks import check_project
 
 
 def describe_window(window: ResolvedWindow) -> str:
@@ -41,11 +38,10 @@ def validate(
 
     Exit 0 when everything is valid; exit 2 with one `file:line: message` per problem.
     """
-    current = state(ctx)
-    loaded = load_everything(current)
-    project = loaded.project
-    today = today_in(current.clock, loaded.config.settings.timezone)
-    checks = check_project(project, today, parse_day(date))
+    with state(ctx).app() as app:
+        app.load()
+        checks = app.check(parse_day(date))
+    project = app.project
     out = stdout()
 
     def say(text: str, style: str | None = None) -> None:
@@ -53,8 +49,8 @@ def validate(
 
     cadres, family = project.book.counts()
     say(
-        f"config {loaded.config.source_name}: gateway {loaded.gateway.name}, "
-        f"zone {loaded.config.settings.timezone}"
+        f"config {app.config.source_name}: gateway {app.gateway.name}, "
+        f"zone {app.config.settings.timezone}"
     )
     say(
         f"contacts: {cadres} cadres, {family} family members; {len(project.groups)} groups; "

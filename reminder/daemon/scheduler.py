@@ -1,11 +1,12 @@
 """`reminder run`: the long-running scheduler (APScheduler 3.x) that fires every push on time.
 
 Jobs are derived from the campaign files at start (one job per push: its occurrence series)
-and call `reminder.daemon.jobs:fire`, which runs the same planning and dispatch code as
-`reminder send`. Restart safety comes from the store (see `reminder.daemon.runner`), not from
-APScheduler's job store: at start every push is caught up at once. SIGTERM/SIGINT finish the
-message in flight, then the daemon exits 0; SIGHUP reloads the campaign files (a changed push
-takes effect from its next occurrence).
+and call bound methods of the application core (`App.run_due`, `App.sweep`), which plans and
+dispatches with the same code as `reminder send`. They live in APScheduler's memory job store:
+restart safety comes from the store (see `reminder.core.due`), not from a persistent job store,
+and at start every push is caught up at once. SIGTERM/SIGINT finish the message in flight, then
+the daemon exits 0; SIGHUP reloads the campaign files (a changed push takes effect from its
+next occurrence).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
@@ -23,11 +23,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from reminder.clock import Clock
-from reminder.daemon import jobs
-from reminder.daemon.runner import Runtime
+from reminder.core.app import App
 from reminder.errors import InputError
-from reminder.inputs.config import Config
-from reminder.inputs.project import Project, load_project
 from reminder.planning.occurrences import next_occurrence
 
 log = logging.getLogger("reminder.run")
@@ -36,14 +33,14 @@ log = logging.getLogger("reminder.run")
 class OccurrenceTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires at each occurrence of one push, as told by the project's schedule and clock."""
 
-    def __init__(self, runtime: Runtime, campaign_id: str, push_id: str) -> None:
-        self.runtime = runtime
+    def __init__(self, app: App, campaign_id: str, push_id: str) -> None:
+        self.app = app
         self.campaign_id = campaign_id
         self.push_id = push_id
 
     def next_occurrence_after(self, moment: datetime) -> datetime | None:
         """The next occurrence strictly after `moment`, in the project's (simulated) time."""
-        project = self.runtime.project
+        project = self.app.project
         if self.campaign_id not in project.campaigns:
             return None
         campaign = project.campaign(self.campaign_id)
@@ -57,7 +54,7 @@ class OccurrenceTrigger(BaseTrigger):  # type: ignore[misc]
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        clock = self.runtime.clock
+        clock = self.app.clock
         after = clock.now()
         if previous_fire_time is not None:
             fired = _from_real(clock, previous_fire_time)
@@ -72,14 +69,14 @@ class OccurrenceTrigger(BaseTrigger):  # type: ignore[misc]
 class SweepTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires every `every` of the engine's (possibly simulated) time."""
 
-    def __init__(self, runtime: Runtime, every: timedelta) -> None:
-        self.runtime = runtime
+    def __init__(self, clock: Clock, every: timedelta) -> None:
+        self.clock = clock
         self.every = every
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        clock = self.runtime.clock
+        clock = self.clock
         return clock.to_real(clock.now() + self.every).astimezone(UTC)
 
     def __str__(self) -> str:
@@ -95,14 +92,10 @@ def _from_real(clock: Clock, real: datetime) -> datetime:
 
 
 class Daemon:
-    """The scheduler process: owns the runtime, the APScheduler instance and signal handling."""
+    """The scheduler process: the APScheduler instance and signal handling around an `App`."""
 
-    def __init__(
-        self, config: Config, runtime: Runtime, load: Callable[[Config], Project] = load_project
-    ) -> None:
-        self.config = config
-        self.runtime = runtime
-        self._load = load
+    def __init__(self, app: App) -> None:
+        self.app = app
         self._wake = threading.Event()
         self._reload = threading.Event()
         self.scheduler = BackgroundScheduler(
@@ -114,20 +107,20 @@ class Daemon:
     def schedule_jobs(self) -> None:
         """(Re)create one job per push of every campaign."""
         self.scheduler.remove_all_jobs()
-        for campaign_id, source in sorted(self.runtime.project.campaigns.items()):
+        for campaign_id, source in sorted(self.app.project.campaigns.items()):
             for push in source.campaign.pushes:
                 self.scheduler.add_job(
-                    "reminder.daemon.jobs:fire",
-                    trigger=OccurrenceTrigger(self.runtime, campaign_id, push.id),
+                    self.fire,
+                    trigger=OccurrenceTrigger(self.app, campaign_id, push.id),
                     args=[campaign_id, push.id],
                     id=f"{campaign_id}:{push.id}",
                     name=f"{campaign_id}/{push.id}",
                     replace_existing=True,
                 )
-        every = timedelta(minutes=self.config.settings.scheduler.sweep_minutes)
+        every = timedelta(minutes=self.app.config.settings.scheduler.sweep_minutes)
         self.scheduler.add_job(
-            "reminder.daemon.jobs:sweep",
-            trigger=SweepTrigger(self.runtime, every),
+            self.app.sweep,
+            trigger=SweepTrigger(self.app.clock, every),
             id="sweep",
             name="sweep",
             replace_existing=True,
@@ -137,28 +130,32 @@ class Daemon:
         """How many pushes are scheduled (the sweep not counted)."""
         return sum(1 for job in self.scheduler.get_jobs() if job.id != "sweep")
 
+    def fire(self, campaign_id: str, push_id: str) -> None:
+        """The job of one push: `App.run_due`; errors are logged, never raised into APScheduler."""
+        try:
+            self.app.run_due(campaign_id, push_id)
+        except Exception:
+            log.exception("%s/%s: the occurrence could not be run", campaign_id, push_id)
+
     def catch_up(self) -> None:
         """Run every push once now: recovers what a dead process left unfinished, sends what
         is due, expires what was missed too long ago."""
-        jobs.install(self.runtime)
-        jobs.sweep()
+        self.app.sweep()
 
     def reload(self) -> None:
         """Re-read the campaign files; on any problem keep running with the old ones."""
         try:
-            project = self._load(self.config)
+            self.app.reload()
         except InputError as exc:
             for problem in exc.problems:
                 log.error("reload refused: %s", problem)
             return
-        with self.runtime.lock:
-            self.runtime.project = project
         self.schedule_jobs()
         log.info("campaign files reloaded: %d jobs", self.push_jobs())
 
     def request_stop(self, *_: Any) -> None:
         """Finish the message in flight, then stop (SIGTERM, SIGINT)."""
-        self.runtime.stopping.set()
+        self.app.request_stop()
         self._wake.set()
 
     def request_reload(self, *_: Any) -> None:
@@ -182,7 +179,6 @@ class Daemon:
 
     def run(self) -> int:
         """Catch up, then fire every push on time until asked to stop; returns the exit code."""
-        jobs.install(self.runtime)
         try:
             self.catch_up()
             self.schedule_jobs()
@@ -190,22 +186,21 @@ class Daemon:
             log.info(
                 "running: %d jobs; unfinished messages swept every %g min",
                 self.push_jobs(),
-                self.config.settings.scheduler.sweep_minutes,
+                self.app.config.settings.scheduler.sweep_minutes,
             )
             for job in self.scheduler.get_jobs():
                 if not isinstance(job.trigger, OccurrenceTrigger):
                     continue
-                upcoming = job.trigger.next_occurrence_after(self.runtime.clock.now())
+                upcoming = job.trigger.next_occurrence_after(self.app.clock.now())
                 log.info("next %s: %s", job.name, upcoming.isoformat() if upcoming else "none")
-            while not self.runtime.stopping.is_set():
+            while not self.app.stopping.is_set():
                 self._wake.wait()
                 self._wake.clear()
-                if self._reload.is_set() and not self.runtime.stopping.is_set():
+                if self._reload.is_set() and not self.app.stopping.is_set():
                     self._reload.clear()
                     self.reload()
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
-            jobs.install(None)
         log.info("stopped")
         return 0

@@ -66,12 +66,12 @@ class Project:
         return self.book.index.meets(contact_id, condition)
 
     def sends_despite_suppression(self, contact_id: str) -> bool:
-        """Whether this contact's messages still go to a suppressed number: a cadre's official
-        reminders do when `suppression.protect_cadres` is set; a family member's never do."""
-        if not self.config.settings.suppression.protect_cadres:
+        """`overrides_suppression` for a contact of the book, by id (an unknown id: never)."""
+        protect = self.config.settings.suppression.protect_cadres
+        if not protect:
             return False
         contact = self.book.contacts.get(contact_id)
-        return contact is not None and not contact.is_family
+        return contact is not None and overrides_suppression(contact, protect)
 
     def keeps_template_variables(self) -> bool:
         """Whether planned messages keep their flat template variables: only when the configured
@@ -88,6 +88,14 @@ class Project:
     def timezone(self, campaign: Campaign) -> str:
         """The zone a campaign runs in: its own, else the config's."""
         return campaign.timezone or self.config.settings.timezone
+
+
+def overrides_suppression(contact: Contact, protect_cadres: bool) -> bool:
+    """The one suppression rule, for planning and dispatch alike: whether a message to `contact`
+    still goes to a suppressed number. A cadre's official reminders do when
+    `suppression.protect_cadres` is set (an organisation may require it); a family member's
+    opt-out is always honoured."""
+    return protect_cadres and not contact.is_family
 
 
 def load_project(config: Config) -> Project:

@@ -16,7 +16,7 @@ from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
 from reminder.inputs.campaigns import Campaign
-from reminder.inputs.project import Project
+from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
 from reminder.planning.occurrences import occurrence_on
 from reminder.status import Status
@@ -159,13 +159,13 @@ def count_existing(store: Store | None, result: PlanResult) -> None:
 
 
 def _rows(store: Store, drafts: list[Draft], protect_cadres: bool) -> list[NewMessage]:
-    """Store rows for drafts: a suppressed number is planned as `skipped` with the reason (a
-    cadre's number is still sent to when `protect_cadres` is set; a family member's never is)."""
+    """Store rows for drafts: a suppressed number is planned as `skipped` with the reason, unless
+    the suppression rule (`overrides_suppression`) sends to it anyway."""
     suppressed = store.suppressed(d.contact.phone for d in drafts)
     rows = []
     for d in drafts:
         reason = suppressed.get(d.contact.phone)
-        if reason is not None and (d.contact.is_family or not protect_cadres):
+        if reason is not None and not overrides_suppression(d.contact, protect_cadres):
             note = f"suppressed: {reason}"
             rows.append(new_message(d, Status.skipped, note, skip_reason=SkipReason.suppressed))
         else:
@@ -181,7 +181,6 @@ def plan_streaming(
     day: date,
     clock: Clock,
     *,
-    protect_cadres: bool = False,
     expired: str | None = None,
     batch: int = PLAN_BATCH,
 ) -> int:
@@ -190,12 +189,14 @@ def plan_streaming(
     Memory stays bounded by the batch whatever the audience; every problem is collected and
     raised as one `InputError` at the end, and then nothing at all is written. With `expired`
     (the reason), the rows are stored `expired` instead: an occurrence the scheduler missed.
+    A suppressed number is planned `skipped`, as the project's suppression settings say.
     """
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
     push = campaign.push(push_id)
     contacts = project.audience(campaign_id, push_id)
     problems: dict[str, Problem] = {}
+    protect_cadres = project.config.settings.suppression.protect_cadres
 
     # Only to save rendering what is there already: the store's unique key keeps planning
     # idempotent even when another planner adds rows meanwhile.

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 from sqlalchemy import text
 
 from reminder.store import open_store
-from tests.factories import ProjectFiles, cadre, twilio_config
+from tests.factories import DAYTIME, ProjectFiles, cadre, twilio_config
 from tests.factories import push as push_entry
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
 from tests.support.stores import events
@@ -447,7 +447,7 @@ def test_send_counts_messages_whose_answer_was_lost_as_unknown(
     )
     twilio_like.script.append(Reply(action="lose", hold=3.0))
     args = ("--config", files.config_path, "send", "test", "--date", "2027-02-01", "--yes")
-    first = cli(*args, "--ignore-quiet-hours", "--json")
+    first = cli.at(DAYTIME)(*args, "--json")
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)
     assert (report["sent"], report["failed"], report["unknown"]) == (1, 0, 1)
@@ -457,7 +457,7 @@ def test_send_counts_messages_whose_answer_was_lost_as_unknown(
     assert "sent 1, failed 0, unknown 1" in first.stderr, "the progress lines count it too"
     assert len(twilio_like.recorded.accepted) == 2
 
-    again = cli(*args, "--ignore-quiet-hours")
+    again = cli(*args)
     assert again.exit_code == 0, again.output
     assert "sent 1, failed 0, unknown 0, skipped 0" in again.stdout, "reconciled: Twilio has it"
     assert "fate is unknown" not in again.output

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from reminder.store import open_store
-from tests.factories import ProjectFiles, cadre, spouse, twilio_config
+from tests.factories import DAYTIME, ProjectFiles, cadre, spouse, twilio_config
 from tests.support import stores
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply
 
@@ -140,7 +140,7 @@ def test_retry_failed_messages(
         ),
     )
     twilio_like.script.append(Reply(503, 20503, "Service unavailable"))
-    first = send(cli, files, "--date", "2027-02-01", "--ignore-quiet-hours")
+    first = send(cli.at(DAYTIME), files, "--date", "2027-02-01")
     assert (first["sent"], first["failed"]) == (1, 1)
     assert cli("--config", files.config_path, "retry").exit_code == 2
     again = cli("--config", files.config_path, "retry", "--failed")
@@ -218,7 +218,7 @@ def test_an_unsubscribed_number_is_suppressed_and_sync_polls_statuses(
         config=twilio_config(twilio_like.url, account_sid=ACCOUNT_SID, delivery={"concurrency": 1}),
     )
     twilio_like.script.append(Reply(400, 21610, "Attempt to send to unsubscribed recipient"))
-    first = send(cli, files, "--date", "2027-02-01", "--ignore-quiet-hours")
+    first = send(cli.at(DAYTIME), files, "--date", "2027-02-01")
     assert (first["sent"], first["failed"]) == (1, 1)
     listed = json.loads(
         cli("--config", files.config_path, "suppress", "list", "--json", "--show-numbers").stdout
@@ -226,7 +226,7 @@ def test_an_unsubscribed_number_is_suppressed_and_sync_polls_statuses(
     assert [(r["number"], r["source"]) for r in listed] == [("+8613800130001", "gateway")]
     assert "21610" in listed[0]["reason"]
     # The next day the suppressed number is skipped at planning, with the reason.
-    second = send(cli, files, "--date", "2027-02-02", "--ignore-quiet-hours")
+    second = send(cli, files, "--date", "2027-02-02")
     assert (second["sent"], second["skipped"]) == (1, 1)
 
     synced = cli("--config", files.config_path, "sync", "--older-than", "0")

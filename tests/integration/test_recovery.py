@@ -22,7 +22,7 @@ from reminder.delivery.dispatch import Dispatcher
 from reminder.delivery.gateways.base import DeliveryPolicy
 from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.store import Selection, open_store
-from tests.factories import ProjectFiles, cadre, planned, twilio_config
+from tests.factories import DAYTIME, ProjectFiles, cadre, planned, twilio_config
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer
 
 
@@ -98,7 +98,7 @@ def test_a_claim_of_a_reused_pid_is_recovered_by_send(
     config = files.config_path
     assert cli("--config", config, "pause", "test").exit_code == 0
     args = ("--config", config, "send", "test", "--json", "--yes", "--date", "2027-02-01")
-    assert cli(*args, "--ignore-quiet-hours").exit_code == 0
+    assert cli.at(DAYTIME)(*args).exit_code == 0
     me = owner.current()
     started = owner.start_ticks(stranger)
     assert started is not None
@@ -162,10 +162,10 @@ def test_send_says_so_when_another_live_process_is_sending(
     config = files.config_path
     assert cli("--config", config, "pause", "test").exit_code == 0
     args = ("--config", config, "send", "test", "--yes", "--date", "2027-02-01")
-    assert cli(*args, "--ignore-quiet-hours").exit_code == 0
+    assert cli.at(DAYTIME)(*args).exit_code == 0
     _claim_for(files.database, str(owner.current()))  # alive: this very process
     assert cli("--config", config, "resume", "test").exit_code == 0
-    again = cli(*args, "--ignore-quiet-hours")
+    again = cli(*args)
     assert "2 messages of this occurrence are being sent by another process" in again.stdout
     assert "nothing new to send" not in again.stdout
     assert twilio_like.recorded.accepted == []

@@ -1,6 +1,7 @@
 """The whole 2027 Spring Festival window (Little New Year to Lantern Festival), driven through
-the real scheduling code — the daemon's triggers, its catch-up and the job function — under a
-fake clock, with the `file` gateway; including a restart mid-window and three days of downtime."""
+the real scheduling code — the daemon's triggers, its catch-up and the jobs' `App.run_due` — under
+a fake clock, with the `file` gateway; including a restart mid-window and three days of
+downtime."""
 
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from reminder.clock import FixedClock
-from reminder.daemon import jobs
-from reminder.daemon.runner import Runtime
+from reminder.core.app import App
 from reminder.daemon.scheduler import Daemon, OccurrenceTrigger
-from reminder.delivery.gateways.registry import build_gateway
 from reminder.inputs.config import load_config
-from reminder.inputs.project import load_project
 from reminder.store import open_store
 from tests.support import stores
 
@@ -32,23 +30,17 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def start_daemon(sample: Path, clock: FixedClock) -> Daemon:
-    config = load_config(sample / "config.yaml")
-    runtime = Runtime(
-        project=load_project(config),
-        store=open_store(config.database_url),
-        gateway=build_gateway(config),
-        clock=clock,
-    )
-    return Daemon(config, runtime)
+    app = App(load_config(sample / "config.yaml"), clock)
+    app.load()
+    return Daemon(app)
 
 
 def drive(daemon: Daemon, clock: FixedClock, until: datetime) -> None:
     """Advance the fake clock from firing to firing, as APScheduler would, until `until`."""
-    runtime = daemon.runtime
-    jobs.install(runtime)
+    app = daemon.app
     triggers = {
-        (cid, push.id): OccurrenceTrigger(runtime, cid, push.id)
-        for cid, source in runtime.project.campaigns.items()
+        (cid, push.id): OccurrenceTrigger(app, cid, push.id)
+        for cid, source in app.project.campaigns.items()
         for push in source.campaign.pushes
     }
     upcoming = {key: t.get_next_fire_time(None, clock.now()) for key, t in triggers.items()}
@@ -59,14 +51,13 @@ def drive(daemon: Daemon, clock: FixedClock, until: datetime) -> None:
         key = min(pending, key=lambda k: (pending[k], k))
         fire_at = pending[key]
         clock.set(fire_at + timedelta(seconds=3))  # jobs start a moment after their time
-        jobs.fire(*key)
+        daemon.fire(*key)
         upcoming[key] = triggers[key].get_next_fire_time(fire_at, clock.now())
     clock.set(until)
 
 
 def stop(daemon: Daemon) -> None:
-    jobs.install(None)
-    daemon.runtime.store.close()
+    daemon.app.close()
 
 
 def expected_recipients(sample: Path) -> dict[str, set[str]]:
@@ -115,7 +106,7 @@ def test_a_whole_festival_with_a_restart_and_three_days_down(sample: Path) -> No
     daemon = start_daemon(sample, clock)
     daemon.catch_up()
     drive(daemon, clock, at(date(2027, 2, 22), 12))
-    store = daemon.runtime.store
+    store = daemon.app.store
     messages = store.messages(campaign="spring-festival")
     stop(daemon)
 
@@ -186,9 +177,7 @@ def test_expired_occurrences_say_why(sample: Path) -> None:
     clock = FixedClock(at(date(2027, 2, 1), 11, 0))  # 2h30 after 08:30: past the grace period
     daemon = start_daemon(sample, clock)
     daemon.catch_up()
-    messages = daemon.runtime.store.messages(
-        campaign="spring-festival", occurrence=date(2027, 2, 1)
-    )
+    messages = daemon.app.store.messages(campaign="spring-festival", occurrence=date(2027, 2, 1))
     stop(daemon)
     assert {m.status for m in messages} == {"expired"}
     assert all(m.error_text == "missed by 2h30m (grace 120 min)" for m in messages)
@@ -203,13 +192,13 @@ def test_planned_but_unsent_messages_of_a_missed_occurrence_expire(sample: Path)
     clock = FixedClock(at(date(2027, 2, 1), 8, 31))
     daemon = start_daemon(sample, clock)
     daemon.catch_up()  # plans 1 February's daily push; the pause keeps it from being sent
-    first = daemon.runtime.store.messages(occurrence=date(2027, 2, 1))
+    first = daemon.app.store.messages(occurrence=date(2027, 2, 1))
     assert Counter(m.status for m in first) == {"planned": 36}
-    daemon.runtime.store.set_paused("spring-festival", False, clock.now())
+    daemon.app.store.set_paused("spring-festival", False, clock.now())
     clock.set(at(date(2027, 2, 1), 11, 0))
     daemon.catch_up()
-    messages = daemon.runtime.store.messages(occurrence=date(2027, 2, 1))
-    events = stores.events(daemon.runtime.store, messages[0].id)
+    messages = daemon.app.store.messages(occurrence=date(2027, 2, 1))
+    events = stores.events(daemon.app.store, messages[0].id)
     stop(daemon)
     assert {(m.status, m.error_text) for m in messages} == {
         ("expired", "missed by 2h30m (grace 120 min)")
@@ -229,10 +218,10 @@ def test_a_catch_up_inside_the_quiet_hours_waits(sample: Path) -> None:
     clock = FixedClock(at(date(2027, 2, 1), 8, 45))
     daemon = start_daemon(sample, clock)
     daemon.catch_up()
-    assert daemon.runtime.store.messages(occurrence=date(2027, 2, 1)) == []
+    assert daemon.app.store.messages(occurrence=date(2027, 2, 1)) == []
     clock.set(at(date(2027, 2, 1), 9, 5))
     daemon.catch_up()
-    sent = daemon.runtime.store.messages(occurrence=date(2027, 2, 1))
+    sent = daemon.app.store.messages(occurrence=date(2027, 2, 1))
     stop(daemon)
     assert len(sent) == 36 and {m.status for m in sent} == {"sent"}
 
@@ -240,7 +229,7 @@ def test_a_catch_up_inside_the_quiet_hours_waits(sample: Path) -> None:
 def test_triggers_fire_at_each_occurrence_in_utc(sample: Path) -> None:
     clock = FixedClock(datetime(2027, 1, 1, tzinfo=UTC))
     daemon = start_daemon(sample, clock)
-    trigger = OccurrenceTrigger(daemon.runtime, "spring-festival", "family-greeting")
+    trigger = OccurrenceTrigger(daemon.app, "spring-festival", "family-greeting")
     first = trigger.get_next_fire_time(None, clock.now())
     second = trigger.get_next_fire_time(first, first)
     third = trigger.get_next_fire_time(second, second)
@@ -258,7 +247,7 @@ def test_reload_takes_a_changed_push_from_its_next_occurrence(sample: Path, capl
     clock = FixedClock(at(date(2027, 2, 1), 9, 0))
     daemon = start_daemon(sample, clock)
     daemon.catch_up()  # 1 February 08:30 is sent (30 minutes late, within the grace period)
-    trigger = OccurrenceTrigger(daemon.runtime, "spring-festival", "daily-leading")
+    trigger = OccurrenceTrigger(daemon.app, "spring-festival", "daily-leading")
     assert trigger.get_next_fire_time(None, clock.now()) == at(date(2027, 2, 2), 8, 30)
 
     campaign = sample / "campaigns/spring-festival.yaml"
@@ -266,12 +255,12 @@ def test_reload_takes_a_changed_push_from_its_next_occurrence(sample: Path, capl
         campaign.read_text(encoding="utf-8").replace('"08:30"', '"09:15"'), encoding="utf-8"
     )
     daemon.reload()
-    trigger = OccurrenceTrigger(daemon.runtime, "spring-festival", "daily-leading")
+    trigger = OccurrenceTrigger(daemon.app, "spring-festival", "daily-leading")
     fire_at = trigger.get_next_fire_time(None, clock.now())
     assert fire_at == at(date(2027, 2, 1), 9, 15)
     clock.set(fire_at)
-    jobs.fire("spring-festival", "daily-leading")
-    assert len(daemon.runtime.store.messages(occurrence=date(2027, 2, 1))) == 36, (
+    daemon.fire("spring-festival", "daily-leading")
+    assert len(daemon.app.store.messages(occurrence=date(2027, 2, 1))) == 36, (
         "the day's occurrence was already sent: the new time sends nothing twice"
     )
     assert trigger.get_next_fire_time(fire_at, clock.now()) == at(date(2027, 2, 2), 9, 15)
@@ -279,5 +268,5 @@ def test_reload_takes_a_changed_push_from_its_next_occurrence(sample: Path, capl
     campaign.write_text("id: [broken\n", encoding="utf-8")
     daemon.reload()
     assert "reload refused" in caplog.text
-    assert "spring-festival" in daemon.runtime.project.campaigns, "the old files stay in force"
+    assert "spring-festival" in daemon.app.project.campaigns, "the old files stay in force"
     stop(daemon)

@@ -64,10 +64,11 @@ def test_suppressed_numbers_are_planned_skipped_with_the_reason(tmp_path: Path) 
 def test_protected_cadres_are_planned_despite_suppression_but_not_their_families(
     tmp_path: Path,
 ) -> None:
-    loaded, store = project(tmp_path), InMemoryStore()
+    loaded = project(tmp_path, config={"suppression": {"protect_cadres": True}})
+    store = InMemoryStore()
     for contact in (cadre(1), spouse(1, of=1)):
         store.suppress(loaded.book.contacts[contact["id"]].phone, "STOP", "inbound", CLOCK.now())
-    plan(loaded, store, protect_cadres=True)
+    plan(loaded, store)
     planned = {m.contact_id: (m.status, m.skip_reason) for m in store.messages()}
     assert planned == {
         "c001": ("planned", None),

@@ -1,4 +1,4 @@
-"""Running the occurrences of one push that are due: what `reminder run` does at each firing.
+"""Running what is due: what `reminder run` does at each firing of a push and at each sweep.
 
 The store is the truth (ARCHITECTURE.md invariants 2 and 9): whatever the scheduler remembers or
 forgets, each firing (and each periodic sweep) looks at every occurrence of the push from the
@@ -9,47 +9,30 @@ last `catch_up_days` up to now and
   so a restart resumes exactly the messages not sent yet);
 - marks what is still waiting `expired` when it is later than that, never flooding out stale
   reminders;
-- defers it while the quiet hours last (it expires if they outlast the grace period);
+- defers it while the quiet hours hold (`App.quiet_hours_hold`: always, for a scheduled
+  dispatch); it expires if they outlast the grace period;
 - leaves it alone only when it is done: none of its messages `planned`, `sending` or `unknown`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from reminder.clock import Clock
-from reminder.delivery.dispatch import Dispatcher, DispatchResult
-from reminder.delivery.gateways.base import Gateway
-from reminder.inputs.project import Project
+from reminder.delivery.dispatch import DispatchResult
 from reminder.planning.occurrences import Occurrence, occurrences
 from reminder.planning.plan import plan_streaming
 from reminder.status import Status
-from reminder.store import Selection, Store
+from reminder.store import Selection
+
+if TYPE_CHECKING:
+    from reminder.core.app import App
 
 log = logging.getLogger("reminder.run")
-
-
-@dataclass
-class Runtime:
-    """What every firing needs; `project` is replaced when the campaign files are reloaded."""
-
-    project: Project
-    store: Store
-    gateway: Gateway
-    clock: Clock
-    stopping: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def grace(self) -> timedelta:
-        """How late an occurrence may still be sent."""
-        return timedelta(minutes=self.project.config.settings.scheduler.grace_minutes)
 
 
 #: An occurrence with a message in one of these is not done.
@@ -80,11 +63,14 @@ def unfinished(counts: Counter[str]) -> int:
     return sum(counts.get(status.value, 0) for status in UNFINISHED)
 
 
-def due_occurrences(
-    runtime: Runtime, campaign_id: str, push_id: str, now: datetime
-) -> list[Occurrence]:
+def grace(app: App) -> timedelta:
+    """How late an occurrence may still be sent."""
+    return timedelta(minutes=app.config.settings.scheduler.grace_minutes)
+
+
+def due_occurrences(app: App, campaign_id: str, push_id: str, now: datetime) -> list[Occurrence]:
     """The push's occurrences from the catch-up horizon up to `now`, oldest first."""
-    project = runtime.project
+    project = app.project
     campaign = project.campaign(campaign_id)
     zone = project.timezone(campaign)
     local_now = now.astimezone(ZoneInfo(zone))
@@ -93,18 +79,34 @@ def due_occurrences(
     return [o for o in occurrences(campaign, push, zone, horizon, local_now.date()) if o.at <= now]
 
 
-def run_due(runtime: Runtime, campaign_id: str, push_id: str) -> list[Outcome]:
-    """Handle every due occurrence of one push (see the module docstring); never raises for
-    one message's failure."""
+def run_due(app: App, campaign_id: str, push_id: str) -> list[Outcome]:
+    """Handle every due occurrence of one push (see the module docstring) and log what each
+    did; one message's failure is counted, not raised."""
     outcomes = []
-    with runtime.lock:
-        for occurrence in due_occurrences(runtime, campaign_id, push_id, runtime.clock.now()):
-            if runtime.stopping.is_set():
+    with app.lock:
+        for occurrence in due_occurrences(app, campaign_id, push_id, app.clock.now()):
+            if app.stopping.is_set():
                 break
-            outcome = _run_one(runtime, occurrence)
+            outcome = _run_one(app, occurrence)
             if outcome.action != "done":
                 _log(outcome)
             outcomes.append(outcome)
+    return outcomes
+
+
+def sweep(app: App) -> list[Outcome]:
+    """`run_due` for every push of every campaign: recovers what a dead process left
+    unfinished, and sends or expires what is due (the daemon's catch-up at start, and its
+    periodic sweep). A push that cannot be run is logged and the others still run."""
+    outcomes: list[Outcome] = []
+    for campaign_id, source in sorted(app.project.campaigns.items()):
+        for push in source.campaign.pushes:
+            if app.stopping.is_set():
+                return outcomes
+            try:
+                outcomes += run_due(app, campaign_id, push.id)
+            except Exception:
+                log.exception("%s/%s: the occurrence could not be run", campaign_id, push.id)
     return outcomes
 
 
@@ -134,35 +136,33 @@ def _log(outcome: Outcome) -> None:
         )
 
 
-def _run_one(runtime: Runtime, occurrence: Occurrence) -> Outcome:
-    store, clock = runtime.store, runtime.clock
+def _run_one(app: App, occurrence: Occurrence) -> Outcome:
+    store = app.store
     selection = Selection(occurrence.campaign, occurrence.push, occurrence.day)
     counts = store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
     if counts and not unfinished(counts):
         return Outcome(occurrence, "done")
     recovered = DispatchResult()
     if counts[Status.sending.value] or counts[Status.unknown.value]:
-        recovered = asyncio.run(_recover(runtime, selection))
+        recovered = _recover(app, selection)
         counts = store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
-    now = clock.now()
-    lateness = now - occurrence.at
-    if lateness > runtime.grace:
-        expired = _expire(runtime, occurrence, planned_before=bool(counts), lateness=lateness)
-        return _outcome(runtime, occurrence, "expired", recovered, expired=expired)
-    quiet = runtime.project.config.settings.quiet_hours
-    zone = occurrence.at.tzinfo
-    if quiet.contains(now.astimezone(zone).time().replace(tzinfo=None)):
-        return _outcome(runtime, occurrence, "deferred", recovered)
-    planned = _plan(runtime, occurrence)
-    result = asyncio.run(_dispatch(runtime, selection))
+    lateness = app.clock.now() - occurrence.at
+    if lateness > grace(app):
+        expired = _expire(app, occurrence, planned_before=bool(counts), lateness=lateness)
+        return _outcome(app, occurrence, "expired", recovered, expired=expired)
+    zone = app.project.timezone(app.project.campaign(occurrence.campaign))
+    if app.quiet_hours_hold(zone, scheduled=True) is not None:
+        return _outcome(app, occurrence, "deferred", recovered)
+    planned = _plan(app, occurrence)
+    result = app.dispatch(selection)
     result.sent += recovered.sent
     result.reconciled += recovered.reconciled
     action = "interrupted" if result.stopped else "sent"
-    return _outcome(runtime, occurrence, action, result, planned=planned)
+    return _outcome(app, occurrence, action, result, planned=planned)
 
 
 def _outcome(
-    runtime: Runtime,
+    app: App,
     occurrence: Occurrence,
     action: str,
     result: DispatchResult,
@@ -172,7 +172,7 @@ def _outcome(
 ) -> Outcome:
     """The outcome, with what is still unfinished counted from the store: "sent" only when the
     occurrence is done."""
-    counts = runtime.store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
+    counts = app.store.status_counts(occurrence.campaign, occurrence.push, occurrence.day)
     left = unfinished(counts)
     if action == "sent" and left:
         action = "unfinished"
@@ -189,63 +189,38 @@ def _outcome(
     )
 
 
-def _plan(runtime: Runtime, occurrence: Occurrence, *, expired: str | None = None) -> int:
+def _plan(app: App, occurrence: Occurrence, *, expired: str | None = None) -> int:
     return plan_streaming(
-        runtime.project,
-        runtime.store,
+        app.project,
+        app.store,
         occurrence.campaign,
         occurrence.push,
         occurrence.day,
-        runtime.clock,
-        protect_cadres=runtime.project.config.settings.suppression.protect_cadres,
+        app.clock,
         expired=expired,
     )
 
 
-def _dispatcher(runtime: Runtime) -> Dispatcher:
-    return Dispatcher(
-        runtime.store,
-        runtime.gateway,
-        runtime.clock,
-        per_number_cap=runtime.project.config.settings.per_number_cap,
-        should_stop=runtime.stopping.is_set,
-        sends_despite_suppression=runtime.project.sends_despite_suppression,
-    )
-
-
-async def _recover(runtime: Runtime, selection: Selection) -> DispatchResult:
+def _recover(app: App, selection: Selection) -> DispatchResult:
     """Resolve what a dead process left `sending`, and `unknown` messages, with the provider."""
-    dispatcher = _dispatcher(runtime)
-    try:
-        await dispatcher.reconcile(selection)
-    finally:
-        await runtime.gateway.aclose()
+    dispatcher = app.dispatcher()
+    app.run_async(lambda: dispatcher.reconcile(selection))
     return dispatcher.result
 
 
-async def _dispatch(runtime: Runtime, selection: Selection) -> DispatchResult:
-    try:
-        return await _dispatcher(runtime).run(selection)
-    finally:
-        await runtime.gateway.aclose()
-
-
-def _expire(
-    runtime: Runtime, occurrence: Occurrence, *, planned_before: bool, lateness: timedelta
-) -> int:
+def _expire(app: App, occurrence: Occurrence, *, planned_before: bool, lateness: timedelta) -> int:
     """Mark what is still waiting of a missed occurrence `expired`; returns how many."""
-    store, clock = runtime.store, runtime.clock
     minutes = int(lateness.total_seconds() // 60)
     reason = (
         f"missed by {minutes // 60}h{minutes % 60:02d}m "
-        f"(grace {int(runtime.grace.total_seconds() // 60)} min)"
+        f"(grace {int(grace(app).total_seconds() // 60)} min)"
     )
     if not planned_before:
-        return _plan(runtime, occurrence, expired=reason)
-    return store.settle_planned(
+        return _plan(app, occurrence, expired=reason)
+    return app.store.settle_planned(
         Selection(occurrence.campaign, occurrence.push, occurrence.day),
         Status.expired,
-        clock.now(),
+        app.clock.now(),
         source="scheduler",
         detail=reason,
     )

@@ -1,0 +1,211 @@
+"""Sending one occurrence now: what `reminder send` does, and what a web console's "send" will.
+
+The order is the policy. Every message of every push is rendered and counted first, nothing
+written (and the store not created) when any input fails; then the quiet hours
+(`App.quiet_hours_hold`) and, for a gateway that reaches phones, the operator's confirmation;
+then each push is planned, streaming into the store, and dispatched. Re-running it never sends
+anything twice: planning is idempotent and only `planned` messages are claimed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from reminder.delivery.dispatch import DispatchResult
+from reminder.errors import QuietHoursError, UsageError
+from reminder.inputs.campaigns import Campaign
+from reminder.planning.plan import PlanResult, count_existing, plan_streaming, survey_occurrence
+from reminder.status import Status
+from reminder.store import Message, Selection, Store
+
+if TYPE_CHECKING:
+    from reminder.core.app import App
+
+#: Receives each message's result as the dispatcher reports it.
+OnResult = Callable[[Message, Status], None]
+#: Watches one push's dispatch: called with the push's survey and how many of its messages wait
+#: to be sent, it returns a context manager around the dispatch whose value receives each result.
+Progress = Callable[[PlanResult, int], AbstractContextManager[OnResult | None]]
+#: Asked, before anything is written, whether to send these through a gateway that reaches
+#: phones; False sends and writes nothing.
+Confirm = Callable[[list[PlanResult]], bool]
+
+
+@dataclass(frozen=True)
+class PushSent:
+    """One push of a send: the survey's and planning's counts (`survey`), what this run sent and
+    failed, and how many messages of the occurrence are in each status now (`statuses`,
+    whichever run left them there; empty for a dry run)."""
+
+    survey: PlanResult
+    sent: int = 0
+    failed: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What `send_occurrence` did: one `PushSent` per push that fires on `day`."""
+
+    campaign: str
+    day: date
+    dry_run: bool
+    pushes: list[PushSent]
+    #: The operator was asked and said no: nothing was written or sent.
+    declined: bool = False
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The occurrence previewed and each push's survey, with its first rendered messages."""
+
+    day: date
+    results: list[PlanResult]
+
+
+def pick_pushes(campaign: Campaign, push: str | None) -> list[str]:
+    """All pushes of the campaign, or the one asked for (a usage error if it does not exist)."""
+    known = [p.id for p in campaign.pushes]
+    if push is None:
+        return known
+    if push not in known:
+        raise UsageError(
+            f"campaign {campaign.id!r} has no push {push!r}; pushes: " + ", ".join(known)
+        )
+    return [push]
+
+
+def first_day_from(campaign: Campaign, today: date) -> date:
+    """`today` when it is inside a window, else the first day of the next window (else of the
+    last one)."""
+    if campaign.window_containing(today) is not None:
+        return today
+    upcoming = campaign.windows_between(today, today + timedelta(days=400))
+    if upcoming:
+        return upcoming[0].start
+    past = campaign.windows_between(today - timedelta(days=400), today)
+    return past[-1].start if past else today
+
+
+def survey(
+    app: App,
+    campaign_id: str,
+    day: date,
+    push: str | None = None,
+    *,
+    store: Store | None = None,
+    sample: int = 0,
+    contact: str | None = None,
+) -> list[PlanResult]:
+    """Render and count every message of the pushes (or the one asked for) that fire on `day`;
+    write nothing. With `store`, also count what is still to send."""
+    campaign = app.project.campaign(campaign_id)
+    return survey_occurrence(
+        app.project,
+        campaign_id,
+        pick_pushes(campaign, push),
+        day,
+        explicit=push is not None,
+        store=store,
+        sample=sample,
+        contact=contact,
+    )
+
+
+def preview(
+    app: App,
+    campaign_id: str,
+    day: date | None = None,
+    push: str | None = None,
+    *,
+    contact: str | None = None,
+    limit: int = 10,
+) -> Preview:
+    """The first `limit` messages of each push (of `contact` only, if given) on `day` (default:
+    today, else the first day of the next window). Writes nothing."""
+    campaign = app.project.campaign(campaign_id)
+    day = day or first_day_from(campaign, app.today(campaign_id))
+    if contact is not None and contact not in app.project.book.contacts:
+        raise UsageError(f"no contact has id {contact!r}")
+    return Preview(day, survey(app, campaign_id, day, push, sample=limit, contact=contact))
+
+
+def send_occurrence(
+    app: App,
+    campaign_id: str,
+    day: date | None = None,
+    push: str | None = None,
+    *,
+    dry_run: bool = False,
+    ignore_quiet_hours: bool = False,
+    confirm: Confirm | None = None,
+    progress: Progress | None = None,
+) -> SendResult:
+    """Plan the occurrence of `day` (default: today in the campaign's zone) and dispatch it.
+
+    Raises `QuietHoursError` while the quiet hours hold (unless `ignore_quiet_hours`). `confirm`
+    is asked when the gateway reaches phones and something is to be sent (None: the caller
+    has confirmed already). `progress` watches each push's dispatch. A `dry_run` renders and
+    counts only, and needs no confirmation.
+    """
+    campaign = app.project.campaign(campaign_id)
+    day = day or app.today(campaign_id)
+    with app.existing_store() as existing:
+        results = survey(app, campaign_id, day, push, store=existing)
+        if dry_run:
+            for result in results:
+                count_existing(existing, result)
+    if dry_run:
+        return SendResult(campaign_id, day, True, [PushSent(r) for r in results])
+    if not ignore_quiet_hours:
+        hold = app.quiet_hours_hold(app.project.timezone(campaign), scheduled=False)
+        if hold is not None:
+            raise QuietHoursError(hold.local, hold.zone, hold.start, hold.end)
+    if _declined(app, results, confirm):
+        return SendResult(campaign_id, day, False, [PushSent(r) for r in results], declined=True)
+    waiting = _plan(app, results)
+    dispatched = app.run_async(lambda: _dispatch_all(app, results, waiting, progress))
+    pushes = []
+    for result in results:
+        outcome = dispatched[result.push]
+        statuses = app.store.status_counts(campaign_id, result.push, day)
+        pushes.append(PushSent(result, outcome.sent, outcome.failed, statuses))
+    return SendResult(campaign_id, day, False, pushes)
+
+
+def _declined(app: App, results: list[PlanResult], confirm: Confirm | None) -> bool:
+    if confirm is None or not app.gateway.real:
+        return False
+    if sum(r.to_send for r in results) == 0:
+        return False
+    return not confirm(results)
+
+
+def _plan(app: App, results: list[PlanResult]) -> dict[str, int]:
+    """Plan each push; count what was there already; return how many wait to be sent per push."""
+    waiting: dict[str, int] = {}
+    for result in results:
+        result.planned = plan_streaming(
+            app.project, app.store, result.campaign, result.push, result.occurrence, app.clock
+        )
+        counts = app.store.status_counts(result.campaign, result.push, result.occurrence)
+        result.already_planned = sum(counts.values()) - result.planned
+        waiting[result.push] = counts.get(Status.planned.value, 0)
+    return waiting
+
+
+async def _dispatch_all(
+    app: App, results: list[PlanResult], waiting: dict[str, int], progress: Progress | None
+) -> dict[str, DispatchResult]:
+    outcomes: dict[str, DispatchResult] = {}
+    for result in results:
+        watch = progress(result, waiting[result.push]) if progress else nullcontext(None)
+        with watch as on_result:
+            selection = Selection(result.campaign, result.push, result.occurrence)
+            outcomes[result.push] = await app.dispatcher(on_result=on_result).run(selection)
+    return outcomes
