@@ -12,6 +12,7 @@ from rich.console import Console
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.errors import UsageError, display_path
+from reminder.reports.figures import Report
 from reminder.reports.formats import as_csv, as_html, as_json, as_table, write_xlsx
 
 
@@ -57,7 +58,7 @@ def report(
             Format.csv: as_csv,
             Format.json: as_json,
             Format.html: as_html,
-            Format.table: lambda r, s: _plain_table(r, s),
+            Format.table: _plain_table,
         }[format_]
         text = render(built, show_numbers)
         if output is None:
@@ -67,8 +68,8 @@ def report(
     stderr().print(f"wrote {display_path(output)}", markup=False, highlight=False)
 
 
-def _plain_table(built: object, show_numbers: bool) -> str:
+def _plain_table(built: Report, show_numbers: bool) -> str:
     console = Console(file=None, record=True, width=160)
     with console.capture():
-        console.print(as_table(built, show_numbers))  # type: ignore[arg-type]
+        console.print(as_table(built, show_numbers))
     return console.export_text()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import wraps
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from reminder.status import Status
@@ -120,11 +119,11 @@ def locked(
     """Run the method holding the store's lock: a receipt server's thread may share the store
     with a dispatcher's event loop, as they share the SQL one."""
 
-    @wraps(method)
-    def run(self: MemoryRows, *args: P.args, **kwargs: P.kwargs) -> R:
+    def run(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self.lock:
             return method(self, *args, **kwargs)
 
+    run.__name__, run.__doc__ = method.__name__, method.__doc__
     return run
 
 

@@ -156,6 +156,7 @@ def _insert_planned_sqlite(
         "SELECT id, ?, status, NULL, 'plan' FROM message WHERE id > ?",
         (stamp, before),
     )
-    return connection.exec_driver_sql(
+    added: int = connection.exec_driver_sql(
         "SELECT count(*) FROM message WHERE id > ?", (before,)
     ).scalar_one()
+    return added
