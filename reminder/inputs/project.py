@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reminder.calendar.windows import resolve
 from reminder.delivery.gateways.registry import gateway_class
 from reminder.errors import MissingExtraError, Problem, UsageError
 from reminder.inputs.campaigns import (
@@ -25,7 +26,6 @@ from reminder.inputs.contacts import Contact, ContactBook, load_contacts
 from reminder.inputs.groups import GroupDef, audience_condition, load_groups
 from reminder.inputs.templates import Templates
 from reminder.inputs.yaml_source import raise_if
-from reminder.planning.occurrences import push_days
 
 
 @dataclass(frozen=True)
@@ -222,9 +222,11 @@ def _check_window(source: CampaignFile, problems: list[Problem]) -> None:
     for year in years:
         assert year is not None
         try:
-            window = campaign.window_for(year)
+            campaign.window_for(year)
             for push in campaign.pushes:
-                push_days(campaign, push, window)
+                if isinstance(push.days, tuple):
+                    for expr in push.days:
+                        resolve(expr, campaign.festival, year)
         except ValueError as exc:
             problems.append(
                 Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))

@@ -47,3 +47,32 @@ def test_no_module_or_function_is_too_long() -> None:
                 if length > MAX_FUNCTION_LINES:
                     too_long.append(f"{name}:{node.lineno} {node.name}: {length} lines")
     assert not too_long, "\n".join(too_long)
+
+
+#: Stages in the order they may import each other: a module imports only its own stage and
+#: the ones before it (the shared modules at the package's top are below every stage).
+STAGES = ["calendar", "inputs", "store", "planning", "delivery", "reports", "core", "daemon", "cli"]
+#: Known exceptions, each a debt to pay: the project asks the gateway registry whether the
+#: configured gateway sends template codes (planning keeps the variables only then).
+ALLOWED = {("reminder/inputs/project.py", "reminder.delivery.gateways.registry")}
+
+
+def test_no_module_imports_a_later_stage() -> None:
+    rank = {stage: index for index, stage in enumerate(STAGES)}
+    later = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        stage = path.relative_to(PACKAGE).parts[0]
+        if stage not in rank:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "reminder" or len(parts) < 2 or parts[1] not in rank:
+                    continue
+                where = str(path.relative_to(REPO))
+                if rank[parts[1]] > rank[stage] and (where, name) not in ALLOWED:
+                    later.append(f"{where} imports {name}")
+    assert not later, "\n".join(later)
