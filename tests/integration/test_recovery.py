@@ -124,14 +124,14 @@ def test_reconciliation_on_a_rehearsal_clock_finds_what_the_provider_accepted(
             auth_token=AUTH_TOKEN,
             from_number="+15005550006",
             base_url=server.url,
-            delivery=DeliveryPolicy(request_timeout_seconds=0.5),
+            delivery=DeliveryPolicy(request_timeout_seconds=1.5),
         )
         gateway = TwilioGateway(settings)
         day = date(2027, 1, 30)
         store.add_planned_batches(
             [[planned(i, day, body=f"【测试】提醒{i}") for i in range(1, 5)]], rehearsal.now()
         )
-        server.script.extend([Reply(), Reply(action="lose", hold=2.0)] * 2)
+        server.script.extend([Reply(), Reply(action="lose", hold=4.0)] * 2)
 
         async def dispatch() -> None:
             try:
