@@ -58,6 +58,7 @@ def faulty_gateway(url: str, concurrency: int) -> TwilioGateway:
                     "max_attempts": 5,
                     "retry_base_seconds": 0.2,
                     "request_timeout_seconds": REQUEST_TIMEOUT,
+                    "segments_per_second": None,
                 },
             }
         )

@@ -51,6 +51,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "concurrency": 50,
         "faults": 2_065,
         "fault_rounds": 3,
+        "receipts": 13_636,  # four callbacks each and a tenth twice: 60,000 callbacks
+        "receipts_baseline": 12_000,  # callbacks of the same storm the old server takes
     },
     "quick": {
         "planning": 2_000,
@@ -62,6 +64,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "concurrency": 50,
         "faults": 200,
         "fault_rounds": 1,
+        "receipts": 250,
+        "receipts_baseline": 500,
     },
 }
 
@@ -254,7 +258,11 @@ def bench_planning(count: int, folder: Path, rounds: int = 3) -> list[Row]:
 
 
 def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> TwilioGateway:
-    delivery: dict[str, Any] = {"concurrency": concurrency, "request_timeout_seconds": 30}
+    delivery: dict[str, Any] = {
+        "concurrency": concurrency,
+        "request_timeout_seconds": 30,
+        "segments_per_second": None,
+    }
     if rate is not None:
         delivery["messages_per_second"] = rate
     return TwilioGateway(
@@ -498,7 +506,66 @@ def bench_report(count: int, folder: Path) -> Row:
     )
 
 
-PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report")
+def bench_receipts(sizes: dict[str, Any], folder: Path) -> list[Row]:
+    """The receipt storm (bench/receipts.py) on each database: ours against the old server."""
+    from bench.receipts import databases, run_storm
+
+    rows = []
+    with databases(folder) as kinds:
+        for name, fresh in kinds:
+            ours = run_storm(fresh("ours"), "ours", sizes["receipts"], None)
+            old = run_storm(fresh("old"), "baseline", sizes["receipts"], sizes["receipts_baseline"])
+            rows += [
+                Row(
+                    f"receipts {name} (callbacks/s)",
+                    ours.rate,
+                    "/s",
+                    "old server",
+                    old.rate,
+                    ours.rate / old.rate,
+                    ">= 4",
+                ),
+                Row(
+                    f"receipts {name} p99 (ms)",
+                    ours.p99_ms,
+                    "ms",
+                    "goal",
+                    100,
+                    ours.p99_ms / 100,
+                    "<= 1",
+                ),
+                Row(
+                    f"receipts {name} old p99 (ms)",
+                    old.p99_ms,
+                    "ms",
+                    "goal",
+                    100,
+                    old.p99_ms / 100,
+                    "info",
+                ),
+                Row(
+                    f"receipts {name} regressions+errors",
+                    ours.regressions + ours.failures,
+                    "",
+                    "none",
+                    0,
+                    ours.regressions + ours.failures,
+                    "<= 0",
+                ),
+                Row(
+                    f"receipts {name} /healthz stalled (ms)",
+                    ours.health_ms,
+                    "ms",
+                    "old server",
+                    old.health_ms,
+                    ours.health_ms / 50,
+                    "<= 1",
+                ),
+            ]
+    return rows
+
+
+PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report", "receipts")
 
 
 def main() -> None:
@@ -536,6 +603,8 @@ def main() -> None:
             rows += bench_memory(sizes)
         if "report" in args.only:
             rows.append(bench_report(sizes["report"], folder))
+        if "receipts" in args.only:
+            rows += bench_receipts(sizes, folder)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

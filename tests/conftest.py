@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -65,6 +66,18 @@ def _nothing_sensitive_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Non
         _without_cli_logging()
     for when in ("setup", "call", "teardown"):
         assert_nothing_sensitive(caplog.get_records(when))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _commands_imported() -> None:
+    """Import every command's module before any test runs: the CLI imports them lazily, and a
+    module first imported under freezegun would keep its fake `date` class for good (pydantic
+    then cannot build the models that name it). `--version` and `--help` staying light is
+    checked in a subprocess (`test_cli_startup.py`)."""
+    from reminder.cli.app import COMMANDS
+
+    for entry in COMMANDS:
+        importlib.import_module(entry.module)
 
 
 @pytest.fixture(autouse=True)

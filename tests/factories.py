@@ -175,13 +175,13 @@ def twilio_config(
     base_url: str, *, account_sid: str = "AC" + "a" * 32, delivery: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Config settings selecting the twilio gateway at `base_url`; the token is read from
-    `$TWILIO_AUTH_TOKEN`, which the test sets."""
+    `$TWILIO_AUTH_TOKEN`, which the test sets. Unthrottled unless `delivery` says otherwise
+    (Twilio's own default is one segment a second)."""
     settings: dict[str, Any] = {
         "account_sid": account_sid,
         "auth_token": "${TWILIO_AUTH_TOKEN}",
         "from_number": "+15005550006",
         "base_url": base_url,
     }
-    if delivery is not None:
-        settings["delivery"] = delivery
+    settings["delivery"] = {"segments_per_second": None, **(delivery or {})}
     return {"gateway": "twilio", "gateways": {"twilio": settings}}

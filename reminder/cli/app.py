@@ -182,7 +182,7 @@ COMMANDS = (
     LazyCommand(
         "serve",
         "reminder.cli.serve",
-        "Receive Twilio status callbacks and inbound messages (put it behind a reverse proxy).",
+        "Receive delivery receipts and replies from the providers (behind a reverse proxy).",
     ),
     LazyCommand(
         "sync",

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from reminder.cli.app import command, state
-from reminder.cli.serve import receipt_app
+from reminder.cli.serve import receipt_server
 from reminder.clock import Clock, ScaledClock
 from reminder.daemon.scheduler import Daemon
 from reminder.errors import UsageError
@@ -34,7 +34,8 @@ def run(
         float, typer.Option(min=0.001, help="Simulate: how many times faster than real time.")
     ] = 1.0,
     serve: Annotated[
-        bool, typer.Option("--serve", help="Also receive Twilio callbacks (as `reminder serve`).")
+        bool,
+        typer.Option("--serve", help="Also receive receipts and replies (as `reminder serve`)."),
     ] = False,
 ) -> None:
     """Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads)."""
@@ -72,7 +73,7 @@ def _receipt_server(config: Config, store: Store, clock: Clock) -> uvicorn.Serve
     settings = config.settings.receipts
     server = uvicorn.Server(
         uvicorn.Config(
-            receipt_app(config, store, clock),
+            receipt_server(config, store, clock).app,
             host=settings.host,
             port=settings.port,
             log_level="warning",

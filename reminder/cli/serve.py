@@ -12,26 +12,41 @@ import uvicorn
 from reminder.cli.app import command, state, stdout
 from reminder.cli.loading import load_everything
 from reminder.clock import Clock
-from reminder.delivery.gateways.registry import build_gateway
-from reminder.delivery.receipt_server import ReceiptApp
+from reminder.delivery.gateways.registry import callback_gateways
+from reminder.delivery.receipt_server import ReceiptServer
 from reminder.delivery.receipts import SyncResult
 from reminder.delivery.receipts import sync as poll
 from reminder.errors import UsageError
 from reminder.inputs.config import Config
 from reminder.store import Store, open_store
 
+#: Receipt batches written at once on a server database (SQLite has one write lock: one).
+SERVER_DATABASE_WRITERS = 4
 
-def receipt_app(config: Config, store: Store, clock: Clock) -> ReceiptApp:
-    """The ASGI app for this config (needs the twilio gateway's auth token and a public URL)."""
+
+def receipt_server(config: Config, store: Store, clock: Clock) -> ReceiptServer:
+    """The receipt server for this config: every configured gateway that receives callbacks."""
+    gateways = callback_gateways(config)
+    if not gateways:
+        raise UsageError(
+            "no configured gateway sends receipts or replies to a server "
+            f"(gateway: {config.settings.gateway}); nothing to serve"
+        )
     public_url = config.settings.receipts.public_url
     if not public_url:
         raise UsageError(
-            "set receipts.public_url in the config: Twilio signs its callbacks "
-            "for the address it calls, e.g. https://sms.example.org"
+            "set receipts.public_url in the config: providers sign their callbacks "
+            "for the address they call, e.g. https://sms.example.org"
         )
-    gateway = build_gateway(config, "twilio")
-    token = gateway.settings.auth_token.get_secret_value()  # type: ignore[attr-defined]
-    return ReceiptApp(store, clock, token, public_url, config.settings.default_region)
+    writers = 1 if config.database_url.startswith("sqlite") else SERVER_DATABASE_WRITERS
+    return ReceiptServer(
+        store,
+        clock,
+        gateways,
+        public_url,
+        region=config.settings.default_region,
+        writers=writers,
+    )
 
 
 @command("serve")
@@ -40,14 +55,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default: config).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: config).")] = None,
 ) -> None:
-    """Receive Twilio status callbacks and inbound messages (put it behind a reverse proxy)."""
+    """Receive delivery receipts and replies from the providers (behind a reverse proxy)."""
     current = state(ctx)
     config = current.config()
     with open_store(config.database_url) as store:
-        app = receipt_app(config, store, current.clock)
+        server = receipt_server(config, store, current.clock)
         settings = config.settings.receipts
         uvicorn.run(
-            app,
+            server.app,
             host=host or settings.host,
             port=port or settings.port,
             log_level="warning",

@@ -3,7 +3,8 @@
 - Messages are claimed in small batches with a conditional update (`planned → sending`, owner
   recorded), so two dispatchers never send the same message; memory stays bounded by the batch.
 - Each claimed batch is checked against the suppression list: a number suppressed since its
-  message was planned (a STOP reply, `suppress add`, Twilio's 21610) is skipped with the reason.
+  message was planned (a STOP reply, `suppress add`, the provider's opted-out code) is skipped
+  with the reason.
 - Up to `concurrency` requests are in flight; the event loop's thread is the one store writer.
 - Each message counts once against the per-number cap (across all campaigns, default 3 per
   24 h); each request, retries included, waits for the rate limiter (messages and segments per
@@ -12,8 +13,9 @@
   request starts after it). A message waiting to retry gives its slot back, so the others keep
   every slot busy; it stays `sending` meanwhile (if the process dies, it is reconciled). At most
   `concurrency * HELD_PER_SLOT` messages are held at once, sending or waiting.
-- Permanent errors fail the message at once with the provider's code (21610 also suppresses the
-  number); an ambiguous outcome (the request may have arrived) leaves the message `unknown`.
+- Permanent errors fail the message at once with the provider's code (a code the gateway names
+  in `opted_out_codes` also suppresses the number); an ambiguous outcome (the request may have
+  arrived) leaves the message `unknown`.
 - Before sending, messages left `sending` by a dead process, and `unknown` ones, are reconciled
   with the provider when it can be asked; otherwise they wait as `unknown` for an operator.
 - `should_stop` is asked before each request and while messages wait to retry: the requests in
@@ -43,7 +45,6 @@ from reminder.store import Message, Selection, SkipReason, Store
 
 log = logging.getLogger(__name__)
 
-UNSUBSCRIBED_CODES = frozenset({"21610"})
 #: Acceptances are written in batches of this many, or when the oldest is this old.
 FLUSH_SIZE = 64
 FLUSH_AGE = timedelta(milliseconds=250)
@@ -241,8 +242,9 @@ class Dispatcher:
 
     def _without_suppressed(self, batch: list[Message]) -> list[Message]:
         """Skip the messages to numbers suppressed since they were planned (a STOP reply, an
-        operator's `suppress add`, Twilio's 21610 earlier in this run), unless the contact's
-        messages go out regardless (`sends_despite_suppression`); the rest, in order."""
+        operator's `suppress add`, the provider's opted-out code earlier in this run), unless
+        the contact's messages go out regardless (`sends_despite_suppression`); the rest, in
+        order."""
         suppressed = self.store.suppressed({m.recipient for m in batch})
         if not suppressed:
             return batch
@@ -314,7 +316,7 @@ class Dispatcher:
     def _fail(self, message: Message, exc: GatewayError, kind: str) -> None:
         """Fail a message for good; the provider's 'unsubscribed' also suppresses its number."""
         self._finish(message, Status.failed, exc, kind)
-        if exc.code in UNSUBSCRIBED_CODES:
+        if exc.code in self.gateway.opted_out_codes:
             self.store.suppress(
                 message.recipient,
                 f"unsubscribed (provider {exc.code})",

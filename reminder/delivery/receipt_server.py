@@ -1,154 +1,148 @@
-"""`reminder serve`: an ASGI app that receives Twilio status callbacks and inbound messages.
+"""The receipt server: providers' delivery receipts and the messages people send, for every
+gateway that receives callbacks.
 
-Every request must carry a valid `X-Twilio-Signature` computed over the configured public URL;
-an unsigned or forged request gets 403 and changes nothing. Status callbacks move messages
-forward only (see `reminder.delivery.receipts`); an inbound STOP-family keyword or 退订 adds
-the sender to the suppression list.
+Routes: `POST /receipts/{gateway}` and `POST /inbound/{gateway}` go to the gateway named in the
+path (`/twilio/status` and `/twilio/inbound` stay as aliases of Twilio's, so no deployed
+callback URL breaks), `GET /healthz` answers without touching the database. The gateway
+verifies each request (its provider's signature over `public_url` + the path called) and parses
+it; an unsigned or forged request gets 403 and changes nothing, a malformed one 400. Receipts
+move messages forward only (`reminder.delivery.receipts`), written in batches off the event loop
+(`reminder.delivery.receipt_writer`); a request is answered once its receipts are durable, 503
+when the database could not take them. An opt-out reply suppresses the sender
+(`reminder.delivery.inbound`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-from urllib.parse import parse_qsl
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from functools import cached_property
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from reminder.clock import Clock
-from reminder.delivery.gateways.base import Receipt
-from reminder.delivery.receipts import apply_receipt
-from reminder.errors import MissingExtraError
-from reminder.phones import mask, normalise
+from reminder.delivery.gateways.base import CallbackKind, CallbackRequest, Gateway
+from reminder.delivery.inbound import take_inbound
+from reminder.delivery.receipt_writer import ReceiptWriter
+from reminder.delivery.receipts import updates_of
 from reminder.store import Store
 
 log = logging.getLogger(__name__)
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-STATUS_PATH = "/twilio/status"
-INBOUND_PATH = "/twilio/inbound"
-OPT_OUT_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "TD", "退订", "退订短信"}
-)
+#: A callback larger than this is refused (413): providers send a few hundred bytes.
 MAX_BODY = 64 * 1024
 
 
-class ReceiptApp:
-    """The ASGI application; `public_url` is the address Twilio is configured to call."""
+class ReceiptServer:
+    """The server's state and its ASGI app (`.app`); `gateways` are those that may call it, by
+    name, and `public_url` is the address providers are configured to call."""
 
     def __init__(
-        self, store: Store, clock: Clock, auth_token: str, public_url: str, region: str = "CN"
+        self,
+        store: Store,
+        clock: Clock,
+        gateways: Mapping[str, Gateway],
+        public_url: str,
+        *,
+        region: str = "CN",
+        writers: int = 1,
     ) -> None:
-        try:
-            from twilio.request_validator import RequestValidator
-        except ImportError:
-            raise MissingExtraError(
-                "receiving Twilio callbacks needs the twilio package: "
-                "pip install 'reminder[twilio]'"
-            ) from None
         self.store = store
         self.clock = clock
-        self.validator = RequestValidator(auth_token)
+        self.gateways = {name: g for name, g in gateways.items() if g.receives_callbacks}
         self.public_url = public_url.rstrip("/")
         self.region = region
+        self.writer = ReceiptWriter(store, clock, writers=writers)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        path = scope["path"]
-        if scope["method"] == "GET" and path == "/healthz":
-            await _respond(send, 200, b"ok", "text/plain")
-            return
-        if scope["method"] != "POST" or path not in (STATUS_PATH, INBOUND_PATH):
-            await _respond(send, 404, b"not found", "text/plain")
-            return
-        body = await _read_body(receive)
-        if body is None:
-            await _respond(send, 413, b"too large", "text/plain")
-            return
-        params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        if not self._signed(scope, params):
-            log.warning("rejected an unsigned or forged request to %s", path)
-            await _respond(send, 403, b"forbidden", "text/plain")
-            return
-        if path == STATUS_PATH:
-            self._status(params)
-            await _respond(send, 204, b"", "text/plain")
-        else:
-            self._inbound(params)
-            await _respond(send, 200, b"<Response/>", "text/xml")
-
-    def _signed(self, scope: Scope, params: dict[str, str]) -> bool:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        signature = headers.get("x-twilio-signature")
-        if not signature:
-            return False
-        url = self.public_url + scope["path"]
-        query = scope.get("query_string", b"").decode("latin-1")
-        if query:
-            url += "?" + query
-        return bool(self.validator.validate(url, params, signature))
-
-    def _status(self, params: dict[str, str]) -> None:
-        sid = params.get("MessageSid") or params.get("SmsSid")
-        status = params.get("MessageStatus") or params.get("SmsStatus")
-        if not sid or not status:
-            return
-        receipt = Receipt(
-            sid, status, params.get("ErrorCode") or None, params.get("ErrorMessage") or None
-        )
-        apply_receipt(self.store, receipt, self.clock.now(), "callback")
-
-    def _inbound(self, params: dict[str, str]) -> None:
-        sender, text = params.get("From", ""), params.get("Body", "")
-        if text.strip().upper() not in OPT_OUT_WORDS:
-            return
-        try:
-            number = normalise(sender, self.region)
-        except ValueError:
-            return
-        if self.store.suppress(
-            number, f"opted out by reply {text.strip()!r}", "inbound", self.clock.now()
-        ):
-            log.info("%s opted out", mask(number))
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(body)).encode()),
+    @cached_property
+    def app(self) -> Starlette:
+        """The ASGI application."""
+        return Starlette(
+            routes=[
+                Route("/healthz", _healthz, methods=["GET"]),
+                Route("/receipts/{gateway}", self._receipts, methods=["POST"]),
+                Route("/inbound/{gateway}", self._inbound, methods=["POST"]),
+                Route("/twilio/status", self._twilio_status, methods=["POST"]),
+                Route("/twilio/inbound", self._twilio_inbound, methods=["POST"]),
             ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+            lifespan=self._lifespan,
+        )
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        await self.writer.start()
+        try:
+            yield
+        finally:
+            await self.writer.stop()
+
+    async def _receipts(self, request: Request) -> Response:
+        return await self._callback(request, request.path_params["gateway"], "receipts")
+
+    async def _inbound(self, request: Request) -> Response:
+        return await self._callback(request, request.path_params["gateway"], "inbound")
+
+    async def _twilio_status(self, request: Request) -> Response:
+        return await self._callback(request, "twilio", "receipts")
+
+    async def _twilio_inbound(self, request: Request) -> Response:
+        return await self._callback(request, "twilio", "inbound")
+
+    async def _callback(self, request: Request, name: str, kind: CallbackKind) -> Response:
+        gateway = self.gateways.get(name)
+        if gateway is None:
+            return PlainTextResponse("not found", 404)
+        body = await _body(request)
+        if body is None:
+            return PlainTextResponse("too large", 413)
+        callback = self._callback_request(request, body)
+        if not gateway.verify_callback(callback):
+            log.warning("rejected an unsigned or forged request to %s", request.url.path)
+            return PlainTextResponse("forbidden", 403)
+        try:
+            if kind == "receipts":
+                receipts = gateway.parse_receipts(callback)
+                await self.writer.apply(updates_of(gateway, receipts, "callback"))
+            else:
+                messages = gateway.parse_inbound(callback)
+                await self.writer.call(
+                    take_inbound, self.store, messages, self.region, self.clock.now()
+                )
+        except ValueError as exc:
+            log.warning("rejected a malformed request to %s: %s", request.url.path, exc)
+            return PlainTextResponse("bad request", 400)
+        except Exception as exc:  # the database: the provider should try again later
+            log.warning("cannot take a callback to %s: %s", request.url.path, type(exc).__name__)
+            return PlainTextResponse("try again", 503)
+        answer = gateway.callback_answer(kind)
+        return Response(answer.body, answer.status, media_type=answer.content_type)
+
+    def _callback_request(self, request: Request, body: bytes) -> CallbackRequest:
+        url = self.public_url + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        return CallbackRequest(request.method, url, headers, body)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+async def _healthz(_request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request's body, or None past `MAX_BODY` (read no further)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return b""
+    return b"".join(chunks)

@@ -7,73 +7,45 @@ or out-of-order receipt is recorded and changes nothing: ARCHITECTURE.md invaria
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway, Receipt
 from reminder.errors import GatewayError
-from reminder.status import Status
 from reminder.store import Message, Store
+from reminder.store.values import Applied, ReceiptUpdate
 
 log = logging.getLogger(__name__)
 
 #: `sync` reads the messages to poll this many at a time.
 PAGE_SIZE = 500
 
-#: Provider words (Twilio's) for where a message is, as our statuses.
-PROVIDER_STATUS: dict[str, Status] = {
-    "accepted": Status.sent,
-    "scheduled": Status.sent,
-    "queued": Status.sent,
-    "sending": Status.sent,
-    "sent": Status.sent,
-    "delivered": Status.delivered,
-    "read": Status.delivered,
-    "undelivered": Status.undelivered,
-    "failed": Status.failed,
-    "canceled": Status.failed,
-}
+
+def updates_of(gateway: Gateway, receipts: Iterable[Receipt], source: str) -> list[ReceiptUpdate]:
+    """The store's form of `gateway`'s receipts: the provider's word read as our status."""
+    return [
+        ReceiptUpdate(
+            r.provider_id,
+            gateway.status_of(r.status),
+            r.status,
+            source,
+            r.error_code,
+            r.error_text,
+        )
+        for r in receipts
+    ]
 
 
-@dataclass(frozen=True)
-class Applied:
-    """What one receipt did: the message it concerned (if known) and whether it moved."""
-
-    message_id: int | None
-    moved: bool
-
-
-def apply_receipt(store: Store, receipt: Receipt, now: datetime, source: str) -> Applied:
+def apply_receipt(
+    store: Store, gateway: Gateway, receipt: Receipt, now: datetime, source: str
+) -> Applied:
     """Record one receipt; move the message forward if the receipt says it is further along."""
-    message = store.by_provider_id(receipt.provider_id)
-    if message is None or message.id is None:
+    (applied,) = store.apply_receipts(updates_of(gateway, [receipt], source), now)
+    if applied.message_id is None:
         log.info("receipt for an unknown message %s ignored", receipt.provider_id)
-        return Applied(None, False)
-    status = PROVIDER_STATUS.get(receipt.status.lower())
-    detail = f"{source}: {receipt.status}"
-    if status is not None and status is not Status(message.status):
-        fields = {}
-        if status in (Status.failed, Status.undelivered):
-            fields = {"error_code": receipt.error_code, "error_text": receipt.error_text}
-        if store.transition(
-            message.id,
-            status,
-            now,
-            source=source,
-            error_code=receipt.error_code,
-            detail=detail,
-            fields=fields or None,
-        ):
-            return Applied(message.id, True)
-    store.note(
-        message.id,
-        now,
-        source=source,
-        error_code=receipt.error_code,
-        detail=f"{detail} (no change from {message.status})",
-    )
-    return Applied(message.id, False)
+    return applied
 
 
 @dataclass
@@ -122,5 +94,5 @@ async def _poll(
         result.errors += 1
         log.warning("cannot poll message %s: %s", message.id, exc)
         return
-    if receipt is not None and apply_receipt(store, receipt, clock.now(), "poll").moved:
+    if receipt is not None and apply_receipt(store, gateway, receipt, clock.now(), "poll").moved:
         result.moved += 1

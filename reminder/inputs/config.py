@@ -65,7 +65,8 @@ class SchedulerSettings(_Strict):
 
 
 class ReceiptSettings(_Strict):
-    """Where `reminder serve` listens, and the public URL Twilio calls (signatures use it)."""
+    """Where `reminder serve` listens, and the public URL providers call (their signatures
+    cover it)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)

@@ -23,7 +23,15 @@ from typing import Any, Protocol, Self
 
 from reminder.status import Status
 from reminder.store.models import Message, Suppression
-from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
+from reminder.store.values import (
+    Applied,
+    NewMessage,
+    OutcomeCount,
+    Reach,
+    ReceiptUpdate,
+    Selection,
+    SkipReason,
+)
 
 
 class Store(Protocol):
@@ -140,6 +148,11 @@ class Store(Protocol):
 
     def by_provider_id(self, provider_id: str) -> Message | None:
         """The message a provider knows by `provider_id`."""
+
+    def apply_receipts(self, updates: Sequence[ReceiptUpdate], now: datetime) -> list[Applied]:
+        """Apply receipts in order, all in one transaction: each moves its message forward when
+        its status is further along (never back), and appends an event either way (a duplicate,
+        late or unknown word changes nothing but is recorded). One `Applied` per update."""
 
     def note(
         self,

@@ -99,3 +99,37 @@ class Reach:
     def targeted(self) -> frozenset[str]:
         """Every contact with a message in the selection."""
         return self.reached | {m.contact_id for m in self.unreached}
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptUpdate:
+    """One receipt as the store applies it: the message the provider calls `provider_id`, our
+    status for the provider's `word` (None when we do not know the word), and where it came
+    from (`callback`, `poll`)."""
+
+    provider_id: str
+    status: Status | None
+    word: str
+    source: str
+    error_code: str | None = None
+    error_text: str | None = None
+
+    @property
+    def detail(self) -> str:
+        """The event's detail: where the receipt came from and the provider's word."""
+        return f"{self.source}: {self.word}"
+
+    def fields(self) -> dict[str, str | None]:
+        """The message's columns a move by this receipt sets besides its status."""
+        if self.status in (Status.failed, Status.undelivered):
+            return {"error_code": self.error_code, "error_text": self.error_text}
+        return {"error_code": self.error_code, "error_text": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one receipt did: the message it concerned (None if no message has its provider id)
+    and whether it moved the message forward."""
+
+    message_id: int | None
+    moved: bool

@@ -13,6 +13,7 @@ import pytest
 
 from reminder.status import Status
 from reminder.store import NewMessage, OutcomeCount, Selection, SkipReason, Store, open_store
+from reminder.store.values import Applied, ReceiptUpdate
 from reminder.testing import InMemoryStore
 from tests.support.databases import database_kinds, fresh_database
 from tests.support.stores import add_planned, claim, events, get
@@ -363,6 +364,55 @@ def test_a_note_changes_nothing_but_is_recorded(store: Store) -> None:
         "30001",
         "late: queued",
     )
+
+
+def test_receipts_in_a_batch_move_forward_in_order_and_each_is_recorded(store: Store) -> None:
+    """A batch of receipts as a callback storm brings them: out of order, duplicated, for an
+    unknown message, with a word nobody knows. Each message ends at the furthest status any
+    receipt gave it; every receipt for a known message leaves one event."""
+    ids = sent(store, 3)
+    sids = [get(store, i).provider_id or "" for i in ids]
+    later = NOW + timedelta(minutes=1)
+    updates = [
+        ReceiptUpdate(sids[0], Status.delivered, "delivered", "callback"),
+        ReceiptUpdate(sids[0], Status.sent, "sent", "callback"),
+        ReceiptUpdate(sids[0], Status.delivered, "delivered", "callback"),
+        ReceiptUpdate(sids[1], Status.sent, "queued", "callback"),
+        ReceiptUpdate(sids[1], Status.undelivered, "undelivered", "callback", "30003", "off"),
+        ReceiptUpdate("SM-nobody", Status.delivered, "delivered", "callback"),
+        ReceiptUpdate(sids[2], None, "mystery", "poll"),
+    ]
+    applied = store.apply_receipts(updates, later)
+    assert applied == [
+        Applied(ids[0], True),
+        Applied(ids[0], False),
+        Applied(ids[0], False),
+        Applied(ids[1], False),
+        Applied(ids[1], True),
+        Applied(None, False),
+        Applied(ids[2], False),
+    ]
+    first, second, third = (get(store, i) for i in ids)
+    assert (first.status, first.error_code, first.error_text) == (
+        "delivered",
+        None,
+        "callback: delivered",
+    )
+    assert (second.status, second.error_code, second.error_text) == ("undelivered", "30003", "off")
+    assert third.status == "sent"
+    assert first.updated_at == later
+    assert [(e.previous, e.status, e.detail) for e in events(store, ids[0])][-3:] == [
+        ("sent", "delivered", "callback: delivered"),
+        ("delivered", "delivered", "callback: sent (no change from delivered)"),
+        ("delivered", "delivered", "callback: delivered (no change from delivered)"),
+    ]
+    assert [(e.previous, e.status, e.error_code) for e in events(store, ids[1])][-2:] == [
+        ("sent", "sent", None),
+        ("sent", "undelivered", "30003"),
+    ]
+    assert events(store, ids[2])[-1].detail == "poll: mystery (no change from sent)"
+    assert store.apply_receipts(updates[:1], later) == [Applied(ids[0], False)]
+    assert store.apply_receipts([], later) == []
 
 
 # --- suppression ------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_sigkill_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> N
             "per_number_cap: null\ngateway: twilio\ngateways:\n  twilio:\n"
             f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
             f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
-            "    delivery: {concurrency: 4}\n",
+            "    delivery: {concurrency: 4, segments_per_second: null}\n",
             encoding="utf-8",
         )
         for run in range(RUNS):

@@ -80,7 +80,9 @@ def assert_each_accepted_once(server: TwilioLikeServer) -> None:
 def test_killed_with_the_whole_push_claimed_the_restart_sends_the_rest(tmp_path: Path) -> None:
     root = copy_sample(tmp_path)
     with TwilioLikeServer() as server:
-        one_push(root, server, "{concurrency: 8, messages_per_second: 10}")
+        one_push(
+            root, server, "{concurrency: 8, messages_per_second: 10, segments_per_second: null}"
+        )
         daemon = start(root, "--clock-start", "2027-01-30T09:59:58+08:00")
         try:
             wait_for(
@@ -107,7 +109,11 @@ def test_killed_with_lost_answers_the_restart_resolves_them_with_the_provider(
     with TwilioLikeServer() as server:
         # A slow machine may be slower than the timeout for an ordinary answer too: that only
         # adds unknown messages, which the restart resolves all the same.
-        one_push(root, server, "{concurrency: 8, request_timeout_seconds: 1.5}")
+        one_push(
+            root,
+            server,
+            "{concurrency: 8, request_timeout_seconds: 1.5, segments_per_second: null}",
+        )
         server.script.extend([Reply(), Reply(), Reply(action="lose", hold=4.0)] * 5)
         daemon = start(root, "--clock-start", "2027-01-30T09:59:58+08:00")
         try:
@@ -137,7 +143,11 @@ def test_the_sweep_resolves_lost_answers_without_a_restart(tmp_path: Path) -> No
     with TwilioLikeServer() as server:
         # A slow machine may be slower than the timeout for an ordinary answer too: that only
         # adds unknown messages, which the restart resolves all the same.
-        one_push(root, server, "{concurrency: 8, request_timeout_seconds: 1.5}")
+        one_push(
+            root,
+            server,
+            "{concurrency: 8, request_timeout_seconds: 1.5, segments_per_second: null}",
+        )
         config = root / "config.yaml"
         config.write_text(
             config.read_text(encoding="utf-8") + "scheduler: {sweep_minutes: 2}\n",

@@ -64,7 +64,8 @@ def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path
         (root / "config.yaml").write_text(
             "gateway: twilio\ngateways:\n  twilio:\n"
             f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
-            f"    from_number: '+15005550006'\n    base_url: {server.url}\n",
+            f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
+            "    delivery: {segments_per_second: null}\n",
             encoding="utf-8",
         )
         daemon = start(root, "--clock-start", "2027-01-30T08:29:58+08:00")
@@ -140,7 +141,8 @@ def test_run_serves_callbacks_in_process(tmp_path: Path) -> None:
             f"receipts: {{host: 127.0.0.1, port: {port}, public_url: 'https://sms.example.org'}}\n"
             "gateway: twilio\ngateways:\n  twilio:\n"
             f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
-            f"    from_number: '+15005550006'\n    base_url: {server.url}\n",
+            f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
+            "    delivery: {segments_per_second: null}\n",
             encoding="utf-8",
         )
         daemon = start(root, "--serve", "--clock-start", "2027-01-30T08:29:58+08:00")

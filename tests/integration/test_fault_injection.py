@@ -82,7 +82,12 @@ def test_every_message_ends_right_and_none_is_accepted_twice(tmp_path: Path, see
                 "auth_token": AUTH_TOKEN,
                 "from_number": "+15005550006",
                 "base_url": server.url,
-                "delivery": {"concurrency": 6, "max_attempts": 4, "request_timeout_seconds": 0.4},
+                "delivery": {
+                    "concurrency": 6,
+                    "max_attempts": 4,
+                    "request_timeout_seconds": 0.4,
+                    "segments_per_second": None,
+                },
             }
         )
 

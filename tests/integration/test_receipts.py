@@ -29,13 +29,14 @@ from reminder.delivery.gateways.base import (
     OutgoingMessage,
     Receipt,
 )
-from reminder.delivery.receipt_server import ReceiptApp
+from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
+from reminder.delivery.receipt_server import ReceiptServer
 from reminder.delivery.receipts import sync
 from reminder.status import Status
 from reminder.store import Store, open_store
 from reminder.store.sql.tables import MESSAGE
 from tests.factories import planned
-from tests.support.servers import AUTH_TOKEN, free_port
+from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, free_port
 from tests.support.stores import add_planned, claim, events, get
 
 PUBLIC = "https://sms.example.org"
@@ -45,7 +46,12 @@ SIGNER = RequestValidator(AUTH_TOKEN)
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    app = ReceiptApp(store, SystemClock(), AUTH_TOKEN, PUBLIC)
+    twilio = TwilioGateway(
+        TwilioSettings.model_validate(
+            {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from_number": "+15005550006"}
+        )
+    )
+    app = ReceiptServer(store, SystemClock(), {"twilio": twilio}, PUBLIC).app
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -191,6 +197,10 @@ class PollOnly(Gateway):
 
     name: ClassVar[str] = "poll-only"
     can_poll: ClassVar[bool] = True
+    status_words: ClassVar[dict[str, Status]] = {
+        "sent": Status.sent,
+        "delivered": Status.delivered,
+    }
 
     def __init__(self, delivered: set[str], still: str | None = "sent") -> None:
         super().__init__(GatewaySettings())

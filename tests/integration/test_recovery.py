@@ -124,7 +124,7 @@ def test_reconciliation_on_a_rehearsal_clock_finds_what_the_provider_accepted(
             auth_token=AUTH_TOKEN,
             from_number="+15005550006",
             base_url=server.url,
-            delivery=DeliveryPolicy(request_timeout_seconds=1.5),
+            delivery=DeliveryPolicy(request_timeout_seconds=1.5, segments_per_second=None),
         )
         gateway = TwilioGateway(settings)
         day = date(2027, 1, 30)

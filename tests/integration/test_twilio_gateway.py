@@ -44,6 +44,8 @@ def gateway(base_url: str, **settings: Any) -> TwilioGateway:
         "from_number": "+15005550006",
         "base_url": base_url,
         **settings,
+        # Unthrottled unless a test says otherwise (Twilio's own pace is a segment a second).
+        "delivery": {"segments_per_second": None, **settings.get("delivery", {})},
     }
     return TwilioGateway(TwilioSettings.model_validate(values))
 
@@ -243,7 +245,8 @@ def test_cli_send_through_twilio_to_the_mock(
     (sample / "config.yaml").write_text(
         "gateway: twilio\ngateways:\n  twilio:\n"
         f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
-        f"    from_number: '+15005550006'\n    base_url: {twilio_mock_url}\n",
+        f"    from_number: '+15005550006'\n    base_url: {twilio_mock_url}\n"
+        "    delivery: {segments_per_second: null}\n",
         encoding="utf-8",
     )
     result = cli(

@@ -153,10 +153,10 @@ def test_transient_errors_past_the_attempts_fail_the_message() -> None:
 def test_an_unsubscribed_answer_fails_the_message_and_suppresses_the_number() -> None:
     h = Harness()
     h.plan(planned(1, DAY, phone=ONE_NUMBER))
-    h.gateway.fail_next(PermanentGatewayError("unsubscribed", code="21610"))
+    h.gateway.fail_next(PermanentGatewayError("unsubscribed", code="opted-out"))
     result = h.run()
     assert (result.failed, result.sent) == (1, 0)
-    assert h.store.suppressed([ONE_NUMBER]) == {ONE_NUMBER: "unsubscribed (provider 21610)"}
+    assert h.store.suppressed([ONE_NUMBER]) == {ONE_NUMBER: "unsubscribed (provider opted-out)"}
     h.plan(planned(2, DAY + timedelta(days=1), phone=ONE_NUMBER))
     assert h.run().skipped == 1, "the next message to the number is not sent"
     assert h.statuses() == {"c001": "failed", "c002": "skipped"}

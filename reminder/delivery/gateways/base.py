@@ -8,12 +8,17 @@ providers that send a registered template code plus parameters instead of free t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from reminder.status import Status
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,47 @@ class Receipt:
     error_text: str | None = None
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A message a person sent to us (a reply), as the provider reported it."""
+
+    sender: str  # as the provider wrote it; normalised by whoever reads it
+    text: str
+    provider_id: str | None = None
+
+
+#: What a provider calls the server for: delivery receipts, or messages people sent.
+CallbackKind = Literal["receipts", "inbound"]
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """One HTTP request a provider made to the receipt server, as the gateway needs it to verify
+    and parse it. `url` is the public address the provider called (what it signs)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+
+    @cached_property
+    def form(self) -> dict[str, str]:
+        """The body as `application/x-www-form-urlencoded` fields (the last of repeated ones)."""
+        return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """What the receipt server answers a provider once the request's content is durable."""
+
+    status: int = 204
+    body: bytes = b""
+    content_type: str = "text/plain"
+
+
 class Gateway(ABC):
-    """Base class of gateways; subclasses declare their metadata as class attributes."""
+    """Base class of gateways; subclasses declare their metadata (the provider's facts) as
+    class attributes, and override the methods their provider supports."""
 
     name: ClassVar[str]
     #: True when messages reach real phones: `reminder send` then asks for confirmation.
@@ -93,8 +137,18 @@ class Gateway(ABC):
     #: Settings that must come from environment variables (`${NAME}`), never literal YAML.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
 
+    #: The provider's own pace, applied to every `delivery:` key the settings leave out
+    #: (Twilio: one segment a second); a key set in the config wins, `null` lifts the limit.
+    default_delivery: ClassVar[Mapping[str, Any]] = {}
+    #: The provider's error codes that mean the recipient opted out: the number is suppressed.
+    opted_out_codes: ClassVar[frozenset[str]] = frozenset()
+    #: The provider's words for where a message is (lower case), as our statuses.
+    status_words: ClassVar[Mapping[str, Status]] = {}
+    #: True when the provider calls the receipt server (`/receipts/NAME`, `/inbound/NAME`).
+    receives_callbacks: ClassVar[bool] = False
+
     def __init__(self, settings: GatewaySettings, *, base_dir: Path | None = None) -> None:
-        self.settings = settings
+        self.settings = with_default_delivery(settings, self.default_delivery)
         self.base_dir = base_dir or Path.cwd()
 
     #: True when `lookup` can tell whether the provider received a message (reconciliation).
@@ -121,6 +175,27 @@ class Gateway(ABC):
         """The provider's current status of a message (for `can_poll` gateways)."""
         raise NotImplementedError(f"the {self.name} gateway cannot be polled")
 
+    def status_of(self, word: str) -> Status | None:
+        """Our status for the provider's word, None for a word we do not know."""
+        return self.status_words.get(word.strip().lower())
+
+    def verify_callback(self, request: CallbackRequest) -> bool:
+        """Whether `request` really comes from the provider (its signature); the default
+        trusts nothing."""
+        return False
+
+    def parse_receipts(self, request: CallbackRequest) -> list[Receipt]:
+        """The delivery receipts a verified callback carries; `ValueError` if it is malformed."""
+        return []
+
+    def parse_inbound(self, request: CallbackRequest) -> list[Inbound]:
+        """The messages people sent that a verified callback carries; `ValueError` if malformed."""
+        return []
+
+    def callback_answer(self, kind: CallbackKind) -> CallbackAnswer:
+        """What the provider expects back once a callback of `kind` is taken."""
+        return CallbackAnswer()
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has none."""
 
@@ -134,3 +209,19 @@ class Gateway(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.describe()})"
+
+
+def with_default_delivery(
+    settings: GatewaySettings, defaults: Mapping[str, Any]
+) -> GatewaySettings:
+    """`settings` with the provider's `defaults` in every `delivery:` key they did not set."""
+    if not defaults:
+        return settings
+    given = settings.delivery.model_fields_set if "delivery" in settings.model_fields_set else set()
+    missing = {key: value for key, value in defaults.items() if key not in given}
+    if not missing:
+        return settings
+    delivery = DeliveryPolicy.model_validate(
+        {**settings.delivery.model_dump(include=given), **missing}
+    )
+    return settings.model_copy(update={"delivery": delivery})

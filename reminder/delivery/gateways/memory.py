@@ -1,6 +1,7 @@
 """The `memory` gateway: keeps every message in a list. For users' own tests.
 
-Failures can be scripted: `gateway.fail_next(TransientGatewayError("busy", code="20429"))`.
+Failures can be scripted: `gateway.fail_next(TransientGatewayError("busy", code="20429"))`; a
+`PermanentGatewayError` with code `opted-out` acts as a provider's "recipient unsubscribed".
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class MemoryGateway(Gateway):
     name: ClassVar[str] = "memory"
     can_lookup: ClassVar[bool] = True
     uses_template_variables: ClassVar[bool] = True  # users' tests can assert on them
+    opted_out_codes: ClassVar[frozenset[str]] = frozenset({"opted-out"})
 
     def __init__(self, settings: GatewaySettings | None = None, **kwargs: object) -> None:
         super().__init__(settings or GatewaySettings(), **kwargs)  # type: ignore[arg-type]

@@ -94,3 +94,19 @@ def _problem(file: str, field: str, message: str, raw: Any, key: str, line: int 
     if where is None:
         return Problem(file, message, field=field)
     return Problem(file, f"{field}: {message}", line=where)
+
+
+def callback_gateways(config: Config) -> dict[str, Gateway]:
+    """Every configured gateway whose provider calls the receipt server, built; the selected
+    gateway must build, another whose package is not installed is left out."""
+    found: dict[str, Gateway] = {}
+    for name in sorted(set(config.settings.gateways) | {config.settings.gateway}):
+        try:
+            cls = gateway_class(name)
+        except (KeyError, MissingExtraError):
+            if name == config.settings.gateway:
+                raise
+            continue
+        if cls.receives_callbacks:
+            found[name] = build_gateway(config, name)
+    return found

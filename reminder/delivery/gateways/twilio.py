@@ -16,8 +16,12 @@ from pydantic import SecretStr, field_validator, model_validator
 
 from reminder.delivery.gateways.base import (
     Accepted,
+    CallbackAnswer,
+    CallbackKind,
+    CallbackRequest,
     Gateway,
     GatewaySettings,
+    Inbound,
     OutgoingMessage,
     Receipt,
 )
@@ -30,11 +34,13 @@ from reminder.errors import (
 )
 from reminder.logsetup import MaskPhones
 from reminder.phones import mask_in_text
+from reminder.status import Status
 
 try:
     import aiohttp
     from twilio.base.exceptions import TwilioRestException
     from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.request_validator import RequestValidator
     from twilio.rest import Client
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(
@@ -69,6 +75,23 @@ PERMANENT_CODES = frozenset(
         30034,
     }
 )
+
+
+#: Twilio's message statuses (the `MessageStatus` of a callback, `status` of a fetch).
+STATUS_WORDS: dict[str, Status] = {
+    "accepted": Status.sent,
+    "scheduled": Status.sent,
+    "queued": Status.sent,
+    "sending": Status.sent,
+    "sent": Status.sent,
+    "delivered": Status.delivered,
+    "read": Status.delivered,
+    "undelivered": Status.undelivered,
+    "failed": Status.failed,
+    "canceled": Status.failed,
+}
+#: 21610 "Attempt to send to unsubscribed recipient": the person replied STOP to this sender.
+OPTED_OUT_CODES = frozenset({"21610"})
 
 
 def classify(code: int | None, http_status: int | None) -> type[GatewayError]:
@@ -171,8 +194,14 @@ class TwilioGateway(Gateway):
     can_lookup: ClassVar[bool] = True
     can_poll: ClassVar[bool] = True
     confirms_delivery: ClassVar[bool] = True
+    receives_callbacks: ClassVar[bool] = True
     Settings = TwilioSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
+    #: A long code sends about one segment a second (Twilio's "Understanding Twilio Rate
+    #: Limits and Message Queues"); a faster sender (short code, toll-free) says so in config.
+    default_delivery: ClassVar[dict[str, Any]] = {"segments_per_second": 1.0}
+    opted_out_codes: ClassVar[frozenset[str]] = OPTED_OUT_CODES
+    status_words: ClassVar[dict[str, Status]] = STATUS_WORDS
 
     def __init__(self, settings: GatewaySettings, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)
@@ -254,6 +283,38 @@ class TwilioGateway(Gateway):
             ) from None
         code = str(record.error_code) if record.error_code else None
         return Receipt(provider_id, str(record.status), code, record.error_message)
+
+    def verify_callback(self, request: CallbackRequest) -> bool:
+        """Twilio's `X-Twilio-Signature` over the called URL and the form fields."""
+        signature = request.headers.get("x-twilio-signature")
+        if not signature or request.method != "POST":
+            return False
+        validator = RequestValidator(self._settings.auth_token.get_secret_value())
+        return bool(validator.validate(request.url, request.form, signature))
+
+    def parse_receipts(self, request: CallbackRequest) -> list[Receipt]:
+        """A status callback: `MessageSid` and `MessageStatus` (or the older `Sms*` names)."""
+        form = request.form
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        status = form.get("MessageStatus") or form.get("SmsStatus")
+        if not sid or not status:
+            raise ValueError("a status callback needs MessageSid and MessageStatus")
+        return [
+            Receipt(sid, status, form.get("ErrorCode") or None, form.get("ErrorMessage") or None)
+        ]
+
+    def parse_inbound(self, request: CallbackRequest) -> list[Inbound]:
+        """An incoming message: `From`, `Body`, `MessageSid`."""
+        form = request.form
+        if not form.get("From"):
+            raise ValueError("an incoming message needs From")
+        return [Inbound(form["From"], form.get("Body", ""), form.get("MessageSid") or None)]
+
+    def callback_answer(self, kind: CallbackKind) -> CallbackAnswer:
+        """An empty TwiML response to an incoming message (no reply); 204 to a receipt."""
+        if kind == "inbound":
+            return CallbackAnswer(200, b"<Response/>", "text/xml")
+        return CallbackAnswer()
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -10,7 +10,7 @@ from typing import Any
 from reminder.status import REQUEUABLE, Status, can_move
 from reminder.store.memory.rows import MemoryRows, Row, locked, message_of, new_row, utc
 from reminder.store.models import Message
-from reminder.store.values import NewMessage, Selection, SkipReason
+from reminder.store.values import Applied, NewMessage, ReceiptUpdate, Selection, SkipReason
 
 
 class MemoryWrites(MemoryRows):
@@ -200,6 +200,39 @@ class MemoryWrites(MemoryRows):
         """Append an event that changes nothing."""
         status = self.rows[message_id]["status"]
         self.add_event(message_id, utc(now), status, status, source, error_code, detail)
+
+    @locked
+    def apply_receipts(self, updates: Sequence[ReceiptUpdate], now: datetime) -> list[Applied]:
+        """Apply receipts in order: forward moves only, an event for each."""
+        applied = []
+        now = utc(now)
+        ids = {r["provider_id"]: r["id"] for r in self.rows.values() if r["provider_id"]}
+        for update in updates:
+            message_id = ids.get(update.provider_id)
+            if message_id is None:
+                applied.append(Applied(None, False))
+                continue
+            row = self.rows[message_id]
+            status = Status(row["status"])
+            new = update.status
+            if new is not None and new is not status and can_move(status, new):
+                self.move(
+                    row, new, now, update.source, update.fields(), update.error_code, update.detail
+                )
+                applied.append(Applied(message_id, True))
+                continue
+            detail = f"{update.detail} (no change from {status.value})"
+            self.add_event(
+                message_id,
+                now,
+                status.value,
+                status.value,
+                update.source,
+                update.error_code,
+                detail,
+            )
+            applied.append(Applied(message_id, False))
+        return applied
 
     # --- suppression and pause ----------------------------------------------------------------
 

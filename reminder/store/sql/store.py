@@ -1,7 +1,7 @@
 """`SqlStore`: the store contract on SQLite or PostgreSQL, and `open_store`.
 
-The queries live in one module per concern (planning, claims, moves, controls, reads,
-reports); this class joins them over one engine.
+The queries live in one module per concern (planning, claims, moves, receipts,
+controls, reads, reports); this class joins them over one engine.
 """
 
 from __future__ import annotations
@@ -20,11 +20,19 @@ from reminder.store.sql.controls import ControlQueries
 from reminder.store.sql.moves import MoveQueries
 from reminder.store.sql.planning import PlanningQueries
 from reminder.store.sql.reads import ReadQueries
+from reminder.store.sql.receipts import ReceiptQueries
 from reminder.store.sql.reports import ReportQueries
 
 
 class SqlStore(
-    PlanningQueries, ClaimQueries, MoveQueries, ControlQueries, ReadQueries, ReportQueries, Store
+    PlanningQueries,
+    ClaimQueries,
+    MoveQueries,
+    ReceiptQueries,
+    ControlQueries,
+    ReadQueries,
+    ReportQueries,
+    Store,
 ):
     """Messages and delivery events in a SQL database; the truth about what was planned and
     sent (the contract: `reminder.store.contract.Store`)."""
