@@ -9,6 +9,12 @@
     └── GatewayError          a gateway could not send one message
         ├── TransientGatewayError   not sent; worth retrying later
         ├── PermanentGatewayError   not sent; retrying will not help
+        │   └── TemplateRejectedError   the provider refuses the push's template or signature:
+        │                               every message of the push would fail alike
+        ├── DeferredGatewayError    not sent; this number may be tried again after `retry_after`
+        │                           (a provider's per-number daily limit): never hammered
+        ├── GatewayStoppedError     the provider refuses the account (quota, balance, suspended):
+        │                           stop sending through this gateway and tell the operator
         └── AmbiguousGatewayError   the request may have reached the provider (timeout after
                                     sending, connection lost): never retried blindly
 
@@ -115,3 +121,29 @@ class PermanentGatewayError(GatewayError):
 
 class AmbiguousGatewayError(GatewayError):
     """The request may or may not have reached the provider; resending could duplicate it."""
+
+
+class TemplateRejectedError(PermanentGatewayError):
+    """The provider refuses the template, its parameters or the signature: every message of the
+    push would fail alike, so the push fails fast instead of burning its audience."""
+
+
+class DeferredGatewayError(GatewayError):
+    """The provider will not take this number now (a per-number daily limit); it may be tried
+    again after `retry_after` seconds (None: the next day), never sooner."""
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(text, code=code, status=status)
+        self.retry_after = retry_after
+
+
+class GatewayStoppedError(GatewayError):
+    """The provider refuses the whole account (daily or monthly quota, balance, suspended):
+    nothing more can go through this gateway until the operator acts."""

@@ -8,7 +8,7 @@ providers that send a registered template code plus parameters instead of free t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reminder.errors import GatewayError
 from reminder.status import Status
 
 
@@ -76,6 +77,35 @@ class GatewaySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+
+
+class ProviderTemplate(BaseModel):
+    """One of our templates as a template-code provider registered it: its code, the provider's
+    own text of it (what the phone shows, rendered from the parameters), and which of our flat
+    template variables fills each of its parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    #: Provider parameter name → our flat variable name (e.g. `name: contact_name`).
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class TemplateCodeSettings(GatewaySettings):
+    """Settings of a provider that sends a registered template code plus parameters (Aliyun,
+    Tencent Cloud): the approved signature, written without 【】, and our templates mapped to
+    the provider's approved ones (`templates:` keyed by our template file, e.g. `daily.j2`)."""
+
+    sign_name: str = Field(min_length=1)
+    templates: dict[str, ProviderTemplate] = Field(default_factory=dict)
+
+    @field_validator("sign_name")
+    @classmethod
+    def _bare_signature(cls, value: str) -> str:
+        if any(mark in value for mark in "【】[]"):
+            raise ValueError("write the signature without 【】: the provider adds them")
+        return value
 
 
 @dataclass(frozen=True)
@@ -146,6 +176,14 @@ class Gateway(ABC):
     status_words: ClassVar[Mapping[str, Status]] = {}
     #: True when the provider calls the receipt server (`/receipts/NAME`, `/inbound/NAME`).
     receives_callbacks: ClassVar[bool] = False
+    #: Messages one request may carry (`send_batch`); 1: one request a message.
+    max_batch: ClassVar[int] = 1
+    #: The provider's own limit on the characters of one template parameter (template-code
+    #: providers; None: no limit). `validate` checks every value the audience can produce.
+    max_param_length: ClassVar[int | None] = None
+    #: The provider's own per-number limits, as (messages, seconds) pairs (e.g. 10 a day:
+    #: (10, 86400)); the stricter of these and `per_number_cap` holds.
+    per_number_limits: ClassVar[tuple[tuple[int, float], ...]] = ()
 
     def __init__(self, settings: GatewaySettings, *, base_dir: Path | None = None) -> None:
         self.settings = with_default_delivery(settings, self.default_delivery)
@@ -174,6 +212,25 @@ class Gateway(ABC):
     async def fetch_status(self, provider_id: str) -> Receipt | None:
         """The provider's current status of a message (for `can_poll` gateways)."""
         raise NotImplementedError(f"the {self.name} gateway cannot be polled")
+
+    async def send_batch(
+        self, messages: Sequence[OutgoingMessage]
+    ) -> list[Accepted | GatewayError]:
+        """Send up to `max_batch` messages in one request; one outcome per message, in order.
+        A failure of the whole request is raised (as `send` raises); the default sends one by
+        one."""
+        outcomes: list[Accepted | GatewayError] = []
+        for message in messages:
+            try:
+                outcomes.append(await self.send(message))
+            except GatewayError as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def phone_text(self, message: OutgoingMessage) -> str:
+        """What the phone will show for `message` (`preview`): the rendered text, or for a
+        template-code provider its own template text filled with the parameters."""
+        return message.body
 
     def status_of(self, word: str) -> Status | None:
         """Our status for the provider's word, None for a word we do not know."""
