@@ -1,10 +1,11 @@
 """The receipt server under load, in its own process: `python -m bench.receipt_app --url DB
 --port P --mode ours|baseline`.
 
-`ours` is `reminder serve`'s server (`ReceiptServer`: Starlette, receipts written in batches off
-the event loop). `baseline` is the server it replaced, kept here as the yardstick: a plain ASGI
-app that handles each callback on the event loop with two synchronous transactions (find the
-message by its provider id, then move it or note it), one request at a time.
+`ours` is `reminder serve`'s server (`ReceiptServer`: Starlette on uvicorn with uvloop and
+httptools, receipts written in batches off the event loop). `baseline` is the server it
+replaced, kept here as the yardstick: a plain ASGI app on uvicorn's plain stack (asyncio, h11)
+that handles each callback on the event loop with two synchronous transactions (find the message
+by its provider id, then move it or note it), one request at a time.
 """
 
 from __future__ import annotations
@@ -113,13 +114,18 @@ def main() -> None:
         app = server.app
     else:
         app = BaselineApp(store)
+    # The old server ran on uvicorn's plain stack (asyncio's loop, h11): the package did not
+    # depend on uvloop or httptools, which `reminder serve` now does.
+    plain = args.mode == "baseline"
     uvicorn.run(
         app,
         host="127.0.0.1",
         port=args.port,
         log_level="error",
         access_log=False,
-        lifespan="on" if args.mode == "ours" else "off",
+        lifespan="off" if plain else "on",
+        loop="asyncio" if plain else "auto",
+        http="h11" if plain else "auto",
     )
 
 

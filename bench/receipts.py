@@ -221,7 +221,7 @@ def free_port() -> int:
 def receipt_server(url: str, mode: str) -> Iterator[str]:
     """`bench/receipt_app.py` in its own process; yields its base URL."""
     port = free_port()
-    writers = "1" if url.startswith("sqlite") else "4"
+    writers = "1" if url.startswith("sqlite") else os.environ.get("BENCH_WRITERS", "4")
     command = [sys.executable, "-m", "bench.receipt_app", "--url", url, "--port", str(port)]
     process = subprocess.Popen([*command, "--mode", mode, "--writers", writers], cwd=HERE.parent)
     base = f"http://127.0.0.1:{port}"
@@ -236,6 +236,17 @@ def receipt_server(url: str, mode: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def best(results: list[StormResult]) -> StormResult:
+    """The best rate and p99 of several rounds of one server; the worst of the rest."""
+    return StormResult(
+        max(r.rate for r in results),
+        min(r.p99_ms for r in results),
+        max(r.failures for r in results),
+        max(r.regressions for r in results),
+        max(r.health_ms for r in results),
+    )
 
 
 def run_storm(url: str, mode: str, count: int, limit: int | None) -> StormResult:
