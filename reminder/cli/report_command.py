@@ -13,7 +13,7 @@ from rich.console import Console
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.errors import UsageError, display_path
 from reminder.reports.figures import Report
-from reminder.reports.formats import as_csv, as_html, as_json, as_table, write_xlsx
+from reminder.views.report import as_csv, as_html, as_json, as_table, write_xlsx
 
 
 class Format(StrEnum):

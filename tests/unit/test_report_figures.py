@@ -11,10 +11,10 @@ from reminder.inputs.config import load_config
 from reminder.inputs.project import Project, load_project
 from reminder.planning.plan import plan_streaming
 from reminder.reports.figures import build_report
-from reminder.reports.formats import occurrence_rows
 from reminder.status import Status
 from reminder.store import Selection, SkipReason
 from reminder.testing import InMemoryStore
+from reminder.views.report import occurrence_rows
 from tests.factories import ProjectFiles, cadre, spouse
 
 DAY1, DAY2 = date(2027, 2, 1), date(2027, 2, 2)
