@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from reminder import i18n
 from reminder.cli import app
 from reminder.cli.app import State
 from reminder.clock import Clock, ScaledClock
@@ -82,10 +83,16 @@ def _commands_imported() -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No REMINDER_* or TWILIO_* variable leaks in; every test runs in its own directory."""
+    """No REMINDER_* or TWILIO_* variable leaks in; the language is English; every test runs in
+    its own directory."""
     for name in list(os.environ):
         if name.startswith(("REMINDER_", "TWILIO_")) and name != PG_URL_VARIABLE:
             monkeypatch.delenv(name)
+    # English unless a test (or its config's `language:`) says otherwise, whatever the machine.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.use_language(None)
     monkeypatch.chdir(tmp_path)
 
 

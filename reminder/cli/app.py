@@ -27,6 +27,7 @@ from reminder import __version__
 from reminder.cli.lazy import LazyCommand, LazyGroup
 from reminder.clock import Clock, SystemClock
 from reminder.errors import InputError, ReminderError, UsageError
+from reminder.i18n import use_language
 from reminder.inputs.config import Config, load_config
 from reminder.logsetup import configure_logging
 
@@ -49,8 +50,10 @@ class State:
     clock: Clock = SystemClock()  # noqa: RUF009 - stateless
 
     def config(self) -> Config:
-        """Load the config named by the global options."""
-        return load_config(self.config_path)
+        """Load the config named by the global options, and speak its language from now on."""
+        config = load_config(self.config_path)
+        use_language(config.settings.language)
+        return config
 
     def app(self, clock: Clock | None = None) -> App:
         """The application core on this config and clock (or `clock`, e.g. a simulated one)."""

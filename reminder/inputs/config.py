@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reminder.errors import InputError, Problem, UsageError, display_path
+from reminder.i18n import normalise_language
 from reminder.inputs.yaml_source import LineDict, interpolate, load_yaml, parse_model, raise_if
 
 DEFAULT_CONFIG_NAME = "config.yaml"
@@ -84,6 +85,8 @@ class SuppressionSettings(_Strict):
 class Settings(_Strict):
     """The validated content of a config file."""
 
+    #: The language of everything a person reads: `zh-CN` or `en` (None: the locale's).
+    language: str | None = None
     organisation: str = "某某市纪委监委"
     timezone: str = "Asia/Shanghai"
     database_url: str = "sqlite:///reminder.db"
@@ -100,6 +103,16 @@ class Settings(_Strict):
     gateway: str = "console"
     # Each gateway validates its own settings when it is built (delivery.gateways.registry).
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        known = normalise_language(value)
+        if known is None or known.lower() != value.replace("_", "-").lower():
+            raise ValueError(f"unknown language {value!r}: use zh-CN or en")
+        return known
 
     @field_validator("timezone")
     @classmethod
