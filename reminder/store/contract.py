@@ -23,7 +23,14 @@ from typing import Any, Protocol, Self
 
 from reminder.status import Status
 from reminder.store.models import Message, Suppression
-from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
+from reminder.store.values import (
+    CaseReading,
+    NewMessage,
+    OutcomeCount,
+    Reach,
+    Selection,
+    SkipReason,
+)
 
 
 class Store(Protocol):
@@ -50,6 +57,15 @@ class Store(Protocol):
 
     def has_planned(self, campaign: str, push: str, occurrence: date) -> bool:
         """Whether any message of this occurrence is in the store."""
+
+    def case_readings(self, contact_ids: Sequence[str]) -> dict[str, list[CaseReading]]:
+        """Every message that carries a case, of each of `contact_ids`, whatever its campaign,
+        year or status (contacts with none are left out), oldest occurrence first: what
+        planning weighs to choose each person's next case. One read for a whole batch."""
+
+    def case_counts(self, first: date, last: date, statuses: Collection[Status]) -> dict[str, int]:
+        """How many messages of occurrences from `first` to `last` in `statuses` carry each
+        case (cases with none are left out)."""
 
     # --- dispatch -------------------------------------------------------------------------
 
