@@ -103,7 +103,8 @@ def survey(
     contact: str | None = None,
 ) -> list[PlanResult]:
     """Render and count every message of the pushes (or the one asked for) that fire on `day`;
-    write nothing. With `store`, also count what is still to send."""
+    write nothing. With `store`, cases are chosen from what each person has read (and what
+    is planned before `day` from today on), and what is still to send is counted."""
     campaign = app.project.campaign(campaign_id)
     return survey_occurrence(
         app.project,
@@ -114,6 +115,7 @@ def survey(
         store=store,
         sample=sample,
         contact=contact,
+        since=app.today(campaign_id),
     )
 
 
@@ -132,7 +134,9 @@ def preview(
     day = day or first_day_from(campaign, app.today(campaign_id))
     if contact is not None and contact not in app.project.book.contacts:
         raise UsageError(f"no contact has id {contact!r}")
-    return Preview(day, survey(app, campaign_id, day, push, sample=limit, contact=contact))
+    with app.existing_store() as store:
+        results = survey(app, campaign_id, day, push, store=store, sample=limit, contact=contact)
+    return Preview(day, results)
 
 
 def send_occurrence(
