@@ -11,8 +11,6 @@ first character also ends a word before the name — "副局长孙某" is 孙, n
 
 from __future__ import annotations
 
-import re
-
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -41,18 +39,20 @@ TITLE_WORDS = _words(
 #: Characters that come before 某 without being a surname: "在某地", "向某企业", "某某".
 NOT_SURNAMES = frozenset("在对向与和及给被将把从为由是有于经让替帮请使令到自至以等某其该各每一")
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
 
 def is_han(character: str) -> bool:
-    """Whether `character` is a Chinese character."""
-    return bool(_HAN.fullmatch(character))
+    """Whether `character` is a Chinese character (CJK unified ideographs, extension A, and
+    the compatibility ideographs)."""
+    return (
+        "\u4e00" <= character <= "\u9fff"
+        or "\u3400" <= character <= "\u4dbf"
+        or "\uf900" <= character <= "\ufaff"
+    )
 
 
 def surname_of(name: str) -> str | None:
     """The surname in a Chinese personal name (a compound one when the name starts with one);
     None for a name that does not start with a Chinese character."""
-    name = name.strip()
     if not name or not is_han(name[0]):
         return None
     if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:

@@ -1,11 +1,12 @@
 """What each person has read, and the case each of their occurrences carries.
 
 Planning reads the history of a whole batch of contacts (and of their cadres) from the store in
-one go (`Store.case_readings`), then chooses case by case (`reminder.planning.rotation`). A
-choice depends only on what the reader read on *earlier days*, on the reader's and their cadre's
-choices of the same day, and on a seed of (reader, campaign, push, date): planning an
-occurrence again after a crash picks the same cases, and so does every command that looks
-ahead.
+one go, by their numbers (`Store.case_readings`: the index dispatch keeps on recipients answers
+it; a person whose number changed starts afresh), then chooses case by case
+(`reminder.planning.rotation`). A choice depends only on what the reader read on *earlier
+days*, on the reader's and their cadre's choices of the same day, and on a seed of (reader,
+campaign, push, date): planning an occurrence again after a crash picks the same cases, and so
+does every command that looks ahead.
 
 The same day: a person's pushes are taken in one order (campaigns by id, pushes as their file
 lists them); each avoids the cases the person's earlier pushes of that day carry, and a family
@@ -19,6 +20,7 @@ every earlier occurrence goes out as planned.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -32,14 +34,25 @@ from reminder.planning.rotation import Choice, Pool, ReadAt, seed_of
 from reminder.store import Store
 from reminder.store.values import NEVER_READ
 
+#: What a person who has read nothing has read (shared: never changed).
+_NOTHING: dict[str, ReadAt] = {}
 #: Days of occurrences worked out at a time when a day's pushes are first asked for.
 _BLOCK = 366
 
 
 def reader_surnames(contact: Contact, cadre: Contact | None) -> frozenset[str]:
     """The surnames whose cases a contact must not be sent: theirs, and their cadre's."""
-    names = [contact.name] + ([cadre.name] if cadre is not None else [])
-    return frozenset(s for s in map(surname_of, names) if s is not None)
+    own = surname_of(contact.name)
+    if cadre is None:
+        found = _ALONE.get(own)
+        if found is None:
+            found = _ALONE[own] = frozenset([own] if own else [])
+        return found
+    return frozenset(s for s in (own, surname_of(cadre.name)) if s is not None)
+
+
+#: The surname sets of readers without a cadre, by surname: one set shared by all of them.
+_ALONE: dict[str | None, frozenset[str]] = {}
 
 
 class DayPush(NamedTuple):
@@ -50,6 +63,14 @@ class DayPush(NamedTuple):
     pool: Pool
 
 
+class Occasion(NamedTuple):
+    """What the choices of one push on one day share (`Casebook.occasion`)."""
+
+    pool: Pool
+    earlier: tuple[DayPush, ...]
+    seed: str
+
+
 class Casebook:
     """The case pools of a project's pushes and which of them fire on each day: worked out once
     per command, shared by every batch."""
@@ -58,6 +79,8 @@ class Casebook:
         self.project = project
         self._pools: dict[tuple[str, str], Pool] = {}
         self._days: dict[date, list[DayPush]] = {}
+        self._busy: list[date] = []  # the days worked out that have pushes, in order
+        self._occasions: dict[tuple[str, str, date], Occasion] = {}
 
     def pool(self, campaign_id: str, push_id: str) -> Pool:
         """The cases of one push (empty when it sends none)."""
@@ -73,6 +96,31 @@ class Casebook:
             self._fill(day, day + timedelta(days=_BLOCK - 1))
         return self._days[day]
 
+    def occasion(self, campaign_id: str, push_id: str, day: date) -> Occasion:
+        """One push on one day: its pool, the day's pushes with cases before it (all of them
+        when it is not among them), and the seed of its choices without the reader."""
+        key = (campaign_id, push_id, day)
+        found = self._occasions.get(key)
+        if found is None:
+            pushes = self.day_pushes(day)
+            place = next(
+                (i for i, p in enumerate(pushes) if (p.campaign, p.push.id) == key[:2]),
+                len(pushes),
+            )
+            seed = seed_of("", campaign_id, push_id, day)
+            found = Occasion(self.pool(campaign_id, push_id), tuple(pushes[:place]), seed)
+            self._occasions[key] = found
+        return found
+
+    def busy_days(self, first: date, until: date) -> list[date]:
+        """The days from `first` to the day before `until` on which a push with cases fires."""
+        day = first
+        while day < until:  # work out every day of the span
+            if day not in self._days:
+                self._fill(day, day + timedelta(days=_BLOCK - 1))
+            day += timedelta(days=1)
+        return self._busy[bisect_left(self._busy, first) : bisect_left(self._busy, until)]
+
     def _fill(self, first: date, last: date) -> None:
         found: dict[date, list[DayPush]] = {}
         for campaign_id in sorted(self.project.campaigns):
@@ -86,7 +134,10 @@ class Casebook:
                     found.setdefault(occurrence.day, []).append(DayPush(campaign_id, push, pool))
         day = first
         while day <= last:
-            self._days.setdefault(day, found.get(day, []))
+            if day not in self._days:
+                self._days[day] = found.get(day, [])
+                if self._days[day]:
+                    insort(self._busy, day)
             day += timedelta(days=1)
 
 
@@ -104,8 +155,7 @@ class Readers:
         self.casebook = casebook
         self.project = casebook.project
         self.since = since
-        ids = {c.id for c in contacts} | {c.family_of for c in contacts if c.family_of}
-        stored = store.case_readings(sorted(ids)) if store is not None and ids else {}
+        stored = store.case_readings(_numbers(casebook, contacts)) if store and contacts else {}
         #: Per contact: every message with a case in the store, and the case of each reading.
         self._stored: dict[str, set[ReadAt]] = {}
         self._read: dict[str, dict[ReadAt, str]] = {}
@@ -119,25 +169,27 @@ class Readers:
         self._last: dict[str, dict[date, dict[str, ReadAt]]] = {}
         self._advanced: dict[str, date] = {}
         self._choices: dict[tuple[str, str, str, date], Choice | None] = {}
-        self._surnames: dict[str, frozenset[str]] = {}
 
     def choice(self, contact: Contact, campaign_id: str, push_id: str, day: date) -> Choice | None:
         """The case `contact` reads through one push on `day`, and why (None: no cases)."""
         key = (contact.id, campaign_id, push_id, day)
         if key in self._choices:
             return self._choices[key]
-        pool = self.casebook.pool(campaign_id, push_id)
-        if not pool:
+        occasion = self.casebook.occasion(campaign_id, push_id, day)
+        if not occasion.pool:
             return None
-        self._advance(contact, day)
-        avoid = self._earlier_today(contact, campaign_id, push_id, day)
-        cadre = self.project.book.cadre_of(contact)
+        if self.since is not None:
+            self._advance(contact, day)
+        avoid: set[str] = (
+            self._cases_of(contact, day, occasion.earlier) if occasion.earlier else set()
+        )
+        cadre = self.project.book.cadre_of(contact) if contact.family_of else None
         if cadre is not None:
-            avoid |= self._earlier_today(cadre, "", "", day)
-        chosen = pool.choose(
-            seed_of(contact.id, campaign_id, push_id, day),
+            avoid |= self._cases_of(cadre, day, self.casebook.day_pushes(day))
+        chosen = occasion.pool.choose(
+            contact.id + occasion.seed,
             self.last_read(contact.id, day),
-            self.surnames(contact, cadre),
+            reader_surnames(contact, cadre),
             avoid,
         )
         self._choices[key] = chosen
@@ -145,32 +197,23 @@ class Readers:
 
     def last_read(self, contact_id: str, day: date) -> dict[str, ReadAt]:
         """When the contact last read each case, on days before `day`."""
+        read = self._read.get(contact_id)
+        if not read:
+            return _NOTHING
         cached = self._last.setdefault(contact_id, {})
         if day not in cached:
             last: dict[str, ReadAt] = {}
-            for at, case_id in sorted(self._read.get(contact_id, {}).items()):
+            for at, case_id in sorted(read.items()):
                 if at[0] >= day:
                     break
                 last[case_id] = at
             cached[day] = last
         return cached[day]
 
-    def surnames(self, contact: Contact, cadre: Contact | None) -> frozenset[str]:
-        """The surnames whose cases the contact must not be sent: theirs and their cadre's."""
-        found = self._surnames.get(contact.id)
-        if found is None:
-            found = self._surnames[contact.id] = reader_surnames(contact, cadre)
-        return found
-
-    def _earlier_today(
-        self, contact: Contact, campaign_id: str, push_id: str, day: date
-    ) -> set[str]:
-        """The cases the contact reads on `day` through pushes before the given one (all of the
-        day's pushes when it is not among them)."""
+    def _cases_of(self, contact: Contact, day: date, pushes: Sequence[DayPush]) -> set[str]:
+        """The cases the contact reads on `day` through those of `pushes` that reach them."""
         cases: set[str] = set()
-        for other in self.casebook.day_pushes(day):
-            if (other.campaign, other.push.id) == (campaign_id, push_id):
-                break
+        for other in pushes:
             if self.project.reaches(other.campaign, other.push.id, contact.id):
                 chosen = self.choice(contact, other.campaign, other.push.id, day)
                 if chosen is not None:
@@ -180,11 +223,11 @@ class Readers:
     def _advance(self, contact: Contact, until: date) -> None:
         """Take every occurrence of the contact from `since` to the day before `until` that is not
         in the store as read, in order (a look ahead only)."""
-        day = self._advanced.get(contact.id, self.since)
-        if day is None or day >= until:
+        start = self._advanced.get(contact.id, self.since)
+        if start is None or start >= until:
             return
         stored = self._stored.get(contact.id, set())
-        while day < until:
+        for day in self.casebook.busy_days(start, until):
             self._advanced[contact.id] = day
             for other in self.casebook.day_pushes(day):
                 at = (day, other.campaign, other.push.id)
@@ -194,8 +237,17 @@ class Readers:
                 if chosen is not None:
                     self._read.setdefault(contact.id, {})[at] = chosen.case.id
                     self._last.pop(contact.id, None)
-            day += timedelta(days=1)
         self._advanced[contact.id] = until
+
+
+def _numbers(casebook: Casebook, contacts: Sequence[Contact]) -> list[str]:
+    """The numbers of `contacts` and of their cadres: where their history is read from."""
+    numbers = [c.phone for c in contacts]
+    for contact in contacts:
+        cadre = casebook.project.book.cadre_of(contact) if contact.family_of else None
+        if cadre is not None:
+            numbers.append(cadre.phone)
+    return numbers
 
 
 class CaseSource:

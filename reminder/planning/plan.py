@@ -12,7 +12,7 @@ from datetime import date
 from itertools import islice
 
 from reminder.calendar.windows import ResolvedWindow
-from reminder.clock import Clock, today_in
+from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
 from reminder.inputs.campaigns import Campaign
@@ -197,8 +197,8 @@ def plan_streaming(
     raised as one `InputError` at the end, and then nothing at all is written. With `expired`
     (the reason), the rows are stored `expired` instead: an occurrence the scheduler missed.
     A suppressed number is planned `skipped`, as the project's suppression settings say.
-    Each person's case is chosen from what they have read (`reminder.planning.history`, with
-    today as the day a look ahead starts: an occurrence planned ahead agrees with `preview`).
+    Each person's case is chosen from what the store says they have read on earlier days
+    (`reminder.planning.history`): the store is the truth, and planning looks no further.
     """
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
@@ -206,7 +206,7 @@ def plan_streaming(
     contacts = project.audience(campaign_id, push_id)
     problems: dict[str, Problem] = {}
     protect_cadres = project.config.settings.suppression.protect_cadres
-    cases = CaseSource(project, store, today_in(clock, project.timezone(campaign)))
+    cases = CaseSource(project, store)
 
     # Only to save rendering what is there already: the store's unique key keeps planning
     # idempotent even when another planner adds rows meanwhile.

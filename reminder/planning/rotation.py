@@ -14,13 +14,13 @@ they have received (`reminder.planning.history`), across pushes, campaigns and y
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from math import gcd
+from typing import NamedTuple
 
 from reminder.inputs.cases import Case
 
@@ -37,9 +37,9 @@ class Why(StrEnum):
     least_recent = "least_recent"
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """The case a reader gets, why, and when they last read it (None: never)."""
+class Choice(NamedTuple):
+    """The case a reader gets, why, and when they last read it (None: never). A tuple: made for
+    every message planned, and a frozen dataclass costs ~0.5 µs more to build."""
 
     case: Case
     why: Why
@@ -89,10 +89,11 @@ class Pool:
             candidates = narrowed or candidates
         size = len(candidates)
         if size > len(read) or any(c.id not in read for c in candidates):
-            digest = hashlib.blake2b(seed.encode(), digest_size=16).digest()
-            offset = int.from_bytes(digest[:8], "big") % size
+            # CRC-32, spread by a multiplicative hash: the same on every machine, and a fifth of
+            # the cost of a cryptographic digest, per message planned.
+            mixed = (zlib.crc32(seed.encode()) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
             steps = _steps(size)
-            step = steps[int.from_bytes(digest[8:], "big") % len(steps)]
+            offset, step = (mixed >> 32) % size, steps[(mixed >> 8) % len(steps)]
             for k in range(size):
                 case = candidates[(offset + k * step) % size]
                 if case.id not in read:
@@ -102,5 +103,6 @@ class Pool:
 
 
 def seed_of(contact_id: str, campaign: str, push: str, day: date) -> str:
-    """The seed of one reader's choice on one occurrence."""
+    """The seed of one reader's choice on one occurrence (the reader's id first: planning
+    works out the rest once per occurrence)."""
     return f"{contact_id}\x00{campaign}\x00{push}\x00{day.isoformat()}"

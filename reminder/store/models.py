@@ -53,7 +53,6 @@ class Message(SQLModel, table=True):
         Index("ix_message_campaign_occurrence", "campaign", "occurrence"),
         Index("ix_message_recipient_sent_at", "recipient", "sent_at"),
         Index("ix_message_provider_id", "provider_id"),
-        Index("ix_message_contact", "contact_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -15,12 +15,13 @@ class MemoryCases(MemoryRows):
     """What each person has read, as the SQL store reads it (`reminder.store.sql.cases`)."""
 
     @locked
-    def case_readings(self, contact_ids: Sequence[str]) -> dict[str, list[CaseReading]]:
-        """Every message that carries a case, of each of `contact_ids`, oldest first."""
-        wanted = set(contact_ids)
+    def case_readings(self, recipients: Sequence[str]) -> dict[str, list[CaseReading]]:
+        """Every message that carries a case to one of `recipients`, by contact id, oldest
+        first."""
+        wanted = set(recipients)
         found: dict[str, list[CaseReading]] = {}
         for row in self.rows.values():
-            if row["contact_id"] in wanted and row["case_id"] is not None:
+            if row["recipient"] in wanted and row["case_id"] is not None:
                 found.setdefault(row["contact_id"], []).append(
                     CaseReading(
                         row["case_id"],

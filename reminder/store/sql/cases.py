@@ -12,15 +12,24 @@ from reminder.store.sql.tables import CHUNK, MESSAGE
 from reminder.store.values import CaseReading
 
 
+def _sqlite_readings(count: int) -> str:
+    """The read of `case_readings` for `count` numbers, in SQLite's own placeholders."""
+    return (
+        "SELECT contact_id, case_id, occurrence, campaign, push, status FROM message "
+        f"WHERE recipient IN ({', '.join('?' * count)}) AND case_id IS NOT NULL"
+    )
+
+
 class CaseQueries:
     """The store's reads of cases sent (a part of `SqlStore`)."""
 
     engine: Engine
 
-    def case_readings(self, contact_ids: Sequence[str]) -> dict[str, list[CaseReading]]:
-        """Every message that carries a case, of each of `contact_ids`, oldest first."""
+    def case_readings(self, recipients: Sequence[str]) -> dict[str, list[CaseReading]]:
+        """Every message that carries a case to one of `recipients`, by contact id, oldest
+        first (answered from the index on `(recipient, sent_at)`)."""
         found: dict[str, list[CaseReading]] = {}
-        wanted = list(dict.fromkeys(contact_ids))
+        wanted = list(dict.fromkeys(recipients))
         columns = (
             MESSAGE.c.contact_id,
             MESSAGE.c.case_id,
@@ -29,13 +38,22 @@ class CaseQueries:
             MESSAGE.c.push,
             MESSAGE.c.status,
         )
+        sqlite = self.engine.dialect.name == "sqlite"
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), CHUNK):
-                query = select(*columns).where(
-                    MESSAGE.c.contact_id.in_(wanted[start : start + CHUNK]),
-                    MESSAGE.c.case_id.is_not(None),
-                )
-                for contact, case, occurrence, campaign, push, status in connection.execute(query):
+                numbers = wanted[start : start + CHUNK]
+                if sqlite:  # the driver's own placeholders: binding them costs a fifth
+                    rows = connection.exec_driver_sql(
+                        _sqlite_readings(len(numbers)), tuple(numbers)
+                    )
+                else:
+                    query = select(*columns).where(
+                        MESSAGE.c.recipient.in_(numbers), MESSAGE.c.case_id.is_not(None)
+                    )
+                    rows = connection.execute(query)
+                for contact, case, occurrence, campaign, push, status in rows:
+                    if isinstance(occurrence, str):
+                        occurrence = date.fromisoformat(occurrence)
                     found.setdefault(contact, []).append(
                         CaseReading(case, occurrence, campaign, push, Status(status))
                     )
