@@ -223,6 +223,11 @@ COMMANDS = (
         "The suppression list: numbers that must not be messaged.",
     ),
     LazyCommand(
+        "cases",
+        "reminder.cli.cases_command",
+        "Warning-education cases: how they are used.",
+    ),
+    LazyCommand(
         "contacts",
         "reminder.cli.contacts_command",
         "Contact files: check them, or start a spreadsheet.",

@@ -1,20 +1,38 @@
-"""`reminder preview`: the rendered messages of one occurrence, as recipients will read them."""
+"""`reminder preview`: the rendered messages of one occurrence, as recipients will read them;
+with `--contact` and no `--date`, which case each of that person's upcoming occurrences will
+carry, and why."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from reminder.cli.app import command, parse_day, state, stdout
+from reminder.core.app import App
+from reminder.errors import UsageError
 from reminder.phones import shown
+from reminder.planning.rotation import Choice, Why
+
+
+def why(choice: Choice | None) -> str:
+    """Why a case was chosen, in words."""
+    if choice is None:
+        return "-"
+    if choice.why is Why.fresh:
+        return "fresh: never read"
+    assert choice.last_read is not None
+    return f"least recently read (last on {choice.last_read[0]})"
 
 
 @command()
 def preview(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
+    campaign: Annotated[
+        str | None, typer.Argument(help="Campaign id (with --contact alone: every campaign).")
+    ] = None,
     push: Annotated[str | None, typer.Option(help="Only this push.")] = None,
     date: Annotated[
         str | None,
@@ -22,7 +40,17 @@ def preview(
             help="Occurrence date (YYYY-MM-DD; default today, else the window's first day)."
         ),
     ] = None,
-    contact: Annotated[str | None, typer.Option(help="Only this contact id.")] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this contact id; without --date, the case each upcoming occurrence "
+            "will carry, and why."
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(help="With --contact alone: the last date (default a year from today)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many messages per push.")] = 10,
     show_numbers: Annotated[
         bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
@@ -31,6 +59,11 @@ def preview(
     """Show the rendered messages with recipient (masked), segment count and case. Sends nothing."""
     with state(ctx).app() as app:
         app.load()
+        if contact is not None and date is None:
+            _upcoming(app, contact, campaign, parse_day(to, "--to"))
+            return
+        if campaign is None:
+            raise UsageError("name a campaign (or give --contact alone for upcoming cases)")
         previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
     day = previewed.day
     out = stdout()
@@ -49,9 +82,37 @@ def preview(
                 f"{item.contact.id} {item.contact.name}",
                 shown(item.contact.phone, show_numbers=show_numbers),
                 f"{item.count.segments} ({item.count.units} {item.count.encoding})",
-                item.case.id if item.case else "-",
+                f"{item.case.id}\n{why(item.choice)}" if item.case else "-",
                 item.body,
             )
         out.print(table)
         if total > len(drafts):
             out.print(f"… and {total - len(drafts)} more (use --limit)", markup=False)
+
+
+def _upcoming(app: App, contact: str, campaign: str | None, last: dt.date | None) -> None:
+    """Print the case of each upcoming occurrence of one contact, and why."""
+    first = app.today()
+    until = last if last is not None else first + dt.timedelta(days=365)
+    if until < first:
+        raise UsageError(f"--to {until} is before today ({first})")
+    rows = app.upcoming_cases(contact, first, until, campaign)
+    person = app.project.book.contacts[contact]
+    table = Table(
+        title=f"{person.id} {person.name}: {len(rows)} occurrences from {first} to {until}",
+        title_justify="left",
+    )
+    for column in ("date", "time", "campaign", "push", "case", "why"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        o = row.occurrence
+        case = row.choice.case if row.choice else None
+        table.add_row(
+            o.day.isoformat(),
+            o.at.strftime("%H:%M"),
+            o.campaign,
+            o.push,
+            f"{case.id} {case.title}" if case else "-",
+            why(row.choice),
+        )
+    stdout().print(table)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from reminder.calendar.windows import ResolvedWindow
-from reminder.cli.app import command, parse_day, state, stdout
+from reminder.cli.app import command, parse_day, state, stderr, stdout
 
 
 def describe_window(window: ResolvedWindow) -> str:
@@ -67,4 +67,7 @@ def validate(
                 f"  push {push.push}: {push.recipients} recipients, days: {days}; up to "
                 f"{push.max_segments} segments on {push.sample_day}"
             )
+    warnings = [w for check in checks for push in check.pushes for w in push.warnings]
+    for warning in warnings:
+        stderr().print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     say("everything is valid", style="green")

@@ -37,11 +37,12 @@ from reminder.core import control, due, sending
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.gateways.registry import build_gateway
-from reminder.errors import InputError, OperationalError, Problem
+from reminder.errors import InputError, OperationalError, Problem, UsageError
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.planning.agenda import AgendaRow, agenda
 from reminder.planning.checks import CampaignCheck, check_project
+from reminder.planning.forecast import CaseUsage, Upcoming, case_usage, upcoming_cases
 from reminder.planning.plan import PlanResult
 from reminder.reports.figures import Report, build_report
 from reminder.status import Status
@@ -308,15 +309,48 @@ class App:
         return build_report(self.project, self.store, campaign, day, self.clock.now())
 
     def agenda(self, first: date, last: date, campaign: str | None = None) -> list[AgendaRow]:
-        """Every occurrence from `first` to `last` with its audience and segments."""
+        """Every occurrence from `first` to `last` with its audience and segments (the cases,
+        and so the segments, as planning will choose them: `upcoming_cases`)."""
         if campaign is not None:
             self.project.campaign(campaign)
-        return agenda(self.project, first, last, campaign)
+        with self.existing_store() as store:
+            return agenda(self.project, first, last, campaign, store=store, today=self.today())
 
     def check(self, sample: date | None = None) -> list[CampaignCheck]:
         """Check every campaign for this year and next and render every message of every push
         for `sample` (default: each push's first day); one `InputError` with every problem."""
-        return check_project(self.project, self.today(), sample)
+        with self.existing_store() as store:
+            return check_project(self.project, self.today(), sample, store=store)
+
+    def upcoming_cases(
+        self, contact: str, first: date, last: date, campaign: str | None = None
+    ) -> list[Upcoming]:
+        """Every occurrence from `first` to `last` that reaches one contact, with the case it
+        will carry and why: what the store holds, and every occurrence from today on taken as
+        sent as planned. Writes nothing."""
+        if campaign is not None:
+            self.project.campaign(campaign)
+        person = self.project.book.contacts.get(contact)
+        if person is None:
+            raise UsageError(f"no contact has id {contact!r}")
+        with self.existing_store() as store:
+            return list(
+                upcoming_cases(
+                    self.project,
+                    store,
+                    [person],
+                    first,
+                    last,
+                    today=self.today(),
+                    campaign_id=campaign,
+                )
+            )
+
+    def case_usage(self, year: int | None = None) -> CaseUsage:
+        """How often each case went out in `year` (default: this year), and who has read every
+        case of a push's pool."""
+        with self.existing_store() as store:
+            return case_usage(self.project, store, year or self.today().year)
 
     def messages(
         self, campaign: str | None = None, statuses: Sequence[Status] = (), limit: int = 50

@@ -101,9 +101,12 @@ def survey(
     store: Store | None = None,
     sample: int = 0,
     contact: str | None = None,
+    look_ahead: bool = False,
 ) -> list[PlanResult]:
     """Render and count every message of the pushes (or the one asked for) that fire on `day`;
-    write nothing. With `store`, also count what is still to send."""
+    write nothing. With `store`, cases are chosen from what each person has read, as planning
+    chooses them, and what is still to send is counted; `look_ahead` also takes every
+    occurrence from today to `day` not planned yet as sent (what `preview` shows)."""
     campaign = app.project.campaign(campaign_id)
     return survey_occurrence(
         app.project,
@@ -114,6 +117,7 @@ def survey(
         store=store,
         sample=sample,
         contact=contact,
+        since=app.today(campaign_id) if look_ahead else None,
     )
 
 
@@ -132,7 +136,11 @@ def preview(
     day = day or first_day_from(campaign, app.today(campaign_id))
     if contact is not None and contact not in app.project.book.contacts:
         raise UsageError(f"no contact has id {contact!r}")
-    return Preview(day, survey(app, campaign_id, day, push, sample=limit, contact=contact))
+    with app.existing_store() as store:
+        results = survey(
+            app, campaign_id, day, push, store=store, sample=limit, contact=contact, look_ahead=True
+        )
+    return Preview(day, results)
 
 
 def send_occurrence(

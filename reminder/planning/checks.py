@@ -10,8 +10,11 @@ from reminder.calendar.windows import ResolvedWindow
 from reminder.errors import InputError, Problem
 from reminder.inputs.campaigns import CampaignFile
 from reminder.inputs.project import Project
+from reminder.planning.case_checks import case_warnings
 from reminder.planning.drafts import tally_push
+from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import push_days
+from reminder.store import Store
 
 
 @dataclass
@@ -23,6 +26,8 @@ class PushCheck:
     recipients: int = 0
     max_segments: int = 0
     days: dict[int, int] = field(default_factory=dict)  # festival year → number of days
+    #: Where its case pool cannot keep the case rule for some recipient (nothing is refused).
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -34,13 +39,18 @@ class CampaignCheck:
     pushes: list[PushCheck] = field(default_factory=list)
 
 
-def check_project(project: Project, today: date, sample: date | None = None) -> list[CampaignCheck]:
-    """Check every campaign; raise one `InputError` with every problem found."""
+def check_project(
+    project: Project, today: date, sample: date | None = None, *, store: Store | None = None
+) -> list[CampaignCheck]:
+    """Check every campaign; raise one `InputError` with every problem found. The sample
+    messages carry the cases planning will choose (from what the store says was read, and
+    what will have been by then from `today` on)."""
     problems: list[Problem] = []
     results = []
+    cases = CaseSource(project, store, today)
     for campaign_id in sorted(project.campaigns):
         results.append(
-            _check_campaign(project, project.campaigns[campaign_id], today, sample, problems)
+            _check_campaign(project, project.campaigns[campaign_id], today, sample, problems, cases)
         )
     if problems:
         raise InputError(problems)
@@ -53,6 +63,7 @@ def _check_campaign(
     today: date,
     sample: date | None,
     problems: list[Problem],
+    cases: CaseSource,
 ) -> CampaignCheck:
     campaign = source.campaign
     result = CampaignCheck(campaign.id)
@@ -72,6 +83,7 @@ def _check_campaign(
     for index, push in enumerate(campaign.pushes):
         check = PushCheck(push.id)
         result.pushes.append(check)
+        check.warnings = case_warnings(project, cases.casebook, source, push)
         line = source.line("pushes", index, "days")
         try:
             per_window = {w.year: push_days(campaign, push, w) for w in result.windows}
@@ -93,7 +105,7 @@ def _check_campaign(
             continue
         check.sample_day = day
         try:
-            tally = tally_push(project, campaign.id, push, window, day)
+            tally = tally_push(project, campaign.id, push, window, day, cases)
         except InputError as exc:
             problems.extend(exc.problems)
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from reminder.calendar.windows import ResolvedWindow
@@ -14,8 +15,12 @@ from reminder.inputs.cases import Case
 from reminder.inputs.contacts import Contact
 from reminder.inputs.project import Project
 from reminder.inputs.templates import RenderFailure, with_signature
-from reminder.planning.rotation import Rotation
+from reminder.planning.history import CaseSource, Readers
+from reminder.planning.rotation import Choice
 from reminder.planning.segments import SegmentCount, count_segments
+
+#: Contacts whose history is read from the store at a time.
+READ_BATCH = 2000
 
 
 @dataclass(slots=True)
@@ -31,7 +36,12 @@ class Draft:
     count: SegmentCount
     template: str
     variables: dict[str, str]
-    case: Case | None = None
+    choice: Choice | None = None
+
+    @property
+    def case(self) -> Case | None:
+        """The warning-education case the message carries."""
+        return self.choice.case if self.choice is not None else None
 
 
 def _person(contact: Contact) -> dict[str, Any]:
@@ -48,28 +58,23 @@ def _person(contact: Contact) -> dict[str, Any]:
 
 class PushDay:
     """What every message of one push on one date shares, worked out once: the template
-    variables that do not depend on the person (and their flat form), the case rotations, the
-    template. `draft(contact)` then does only the per-person work."""
+    variables that do not depend on the person (and their flat form), the cases' variables, the
+    template. `draft(contact, readers)` then does only the per-person work."""
 
     def __init__(
         self, project: Project, campaign: Campaign, push: Push, window: ResolvedWindow, day: date
     ) -> None:
         self.project = project
+        self.source = project.campaigns[campaign.id]
         self.campaign = campaign
         self.push = push
         self.day = day
         self.day_index = window.index(day)
         self.signature = project.config.settings.signature
-        self.rotation = Rotation(push.case_pool(project.cases))
         self._case_variables = {
             c.id: {"id": c.id, "title": c.title, "summary": c.summary, "year": c.year}
-            for c in self.rotation.ordered
+            for c in push.case_pool(project.cases)
         }
-        self._pushes_with_cases = [
-            (other.id, Rotation(pool))
-            for other in campaign.pushes
-            if (pool := other.case_pool(project.cases))
-        ]
         settings = project.config.settings
         festival_day = window.festival_day
         self.shared: dict[str, Any] = {
@@ -96,41 +101,24 @@ class PushDay:
         self.keep_variables = project.keeps_template_variables()
         self._shared_flat = _flat_variables(self.shared) if self.keep_variables else {}
 
-    def _family_rank(self, contact: Contact) -> tuple[str, int]:
-        """The cadre whose case order the contact follows, and the contact's place in the family."""
-        if contact.family_of is None:
-            return contact.id, 0
-        relatives = self.project.book.family_of(contact.family_of)
-        return contact.family_of, 1 + [r.id for r in relatives].index(contact.id)
-
-    def _cadre_cases(self, cadre_id: str) -> set[str]:
-        """The ids of the cases a cadre reads this day, over every push that reaches them."""
-        chosen = set()
-        for push_id, rotation in self._pushes_with_cases:
-            if self.project.reaches(self.campaign.id, push_id, cadre_id):
-                case = rotation.pick(self.campaign.id, cadre_id, self.day_index)
-                if case is not None:
-                    chosen.add(case.id)
-        return chosen
-
-    def context(self, contact: Contact) -> tuple[dict[str, Any], dict[str, Any], Case | None]:
+    def context(
+        self, contact: Contact, readers: Readers
+    ) -> tuple[dict[str, Any], dict[str, Any], Choice | None]:
         """The template variables for one contact: all of them, the per-person part only, and
-        the case of the day."""
-        cadre_id, family_rank = self._family_rank(contact)
-        avoid = self._cadre_cases(cadre_id) if family_rank else set()
-        case = self.rotation.pick(self.campaign.id, cadre_id, self.day_index, family_rank, avoid)
+        the case of the day (with why it was chosen)."""
+        choice = readers.choice(contact, self.campaign.id, self.push.id, self.day)
         own: dict[str, Any] = {"contact": _person(contact)}
         if contact.family_of is not None:
             cadre = self.project.book.cadre_of(contact)
             if cadre is not None:
                 own["cadre"] = _person(cadre)
-        if case is not None:
-            own["case"] = self._case_variables[case.id]
-        return {**self.shared, **own}, own, case
+        if choice is not None:
+            own["case"] = self._case_variables[choice.case.id]
+        return {**self.shared, **own}, own, choice
 
-    def draft(self, contact: Contact) -> Draft:
+    def draft(self, contact: Contact, readers: Readers) -> Draft:
         """Render one message; raises `RenderFailure` when the template fails."""
-        context, own, case = self.context(contact)
+        context, own, choice = self.context(contact, readers)
         text = self.project.templates.render(self.push.template, context)
         body = with_signature(text, self.signature)
         return Draft(
@@ -142,7 +130,7 @@ class PushDay:
             count=count_segments(body),
             template=self.push.template,
             variables={**self._shared_flat, **_flat_variables(own)} if self.keep_variables else {},
-            case=case,
+            choice=choice,
         )
 
 
@@ -167,30 +155,46 @@ def iter_drafts(
     day: date,
     contacts: Iterable[Contact],
     problems: dict[str, Problem],
+    cases: CaseSource | None = None,
 ) -> Iterator[Draft]:
     """Render the messages of `contacts` one by one; problems go into `problems`, de-duplicated
-    (a template mistake is reported once, not once per contact)."""
+    (a template mistake is reported once, not once per contact). What each contact has read
+    comes from `cases` (default: nothing read yet), a batch of contacts at a time."""
     source = project.campaigns[campaign_id]
     campaign = source.campaign
     push_day = PushDay(project, campaign, push, window, day)
-    for contact in contacts:
-        try:
-            message = push_day.draft(contact)
-        except RenderFailure as exc:
-            problems.setdefault(str(exc.problem), exc.problem)
-            continue
-        if push.max_segments is not None and message.count.segments > push.max_segments:
-            index = campaign.pushes.index(push)
-            problem = Problem(
-                source.file,
-                f"push {push.id!r}: the message for {contact.id} on {day} is "
-                f"{message.count.segments} segments ({message.count.units} {message.count.encoding}"
-                f" units), over max_segments {push.max_segments}",
-                line=source.line("pushes", index, "max_segments"),
-            )
-            problems.setdefault(str(problem), problem)
-            continue
-        yield message
+    cases = cases or CaseSource(project)
+    pending = iter(contacts)
+    while batch := list(islice(pending, READ_BATCH)):
+        readers = cases.readers(batch)
+        for contact in batch:
+            message = _draft(push_day, contact, readers, problems)
+            if message is not None:
+                yield message
+
+
+def _draft(
+    push_day: PushDay, contact: Contact, readers: Readers, problems: dict[str, Problem]
+) -> Draft | None:
+    """One contact's message, or None when it fails (its problem added to `problems`)."""
+    push, day, source = push_day.push, push_day.day, push_day.source
+    try:
+        message = push_day.draft(contact, readers)
+    except RenderFailure as exc:
+        problems.setdefault(str(exc.problem), exc.problem)
+        return None
+    if push.max_segments is not None and message.count.segments > push.max_segments:
+        index = source.campaign.pushes.index(push)
+        problem = Problem(
+            source.file,
+            f"push {push.id!r}: the message for {contact.id} on {day} is "
+            f"{message.count.segments} segments ({message.count.units} {message.count.encoding}"
+            f" units), over max_segments {push.max_segments}",
+            line=source.line("pushes", index, "max_segments"),
+        )
+        problems.setdefault(str(problem), problem)
+        return None
+    return message
 
 
 @dataclass(slots=True)
@@ -209,14 +213,19 @@ class Tally:
 
 
 def tally_push(
-    project: Project, campaign_id: str, push: Push, window: ResolvedWindow, day: date
+    project: Project,
+    campaign_id: str,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    cases: CaseSource | None = None,
 ) -> Tally:
     """Render every message of one push on one date and count them, holding one at a time (an
     audience of millions costs no memory); raise one `InputError` with every problem."""
     problems: dict[str, Problem] = {}
     contacts = project.audience(campaign_id, push.id)
     tally = Tally()
-    for draft in iter_drafts(project, campaign_id, push, window, day, contacts, problems):
+    for draft in iter_drafts(project, campaign_id, push, window, day, contacts, problems, cases):
         tally.add(draft)
     if problems:
         raise InputError(list(problems.values()))

@@ -18,6 +18,7 @@ from reminder.heap import settled_objects_frozen
 from reminder.inputs.campaigns import Campaign
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
+from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import occurrence_on
 from reminder.status import Status
 from reminder.store import NewMessage, SkipReason, Store
@@ -63,13 +64,16 @@ def survey_occurrence(
     store: Store | None = None,
     sample: int = 0,
     contact: str | None = None,
+    since: date | None = None,
 ) -> list[PlanResult]:
     """Render every message of the pushes that fire on `day`, batch by batch, and count them.
 
     Nothing is written and nothing is kept but the first `sample` drafts (of `contact` only, if
     given), so an audience of millions costs no memory. Every problem of every push is raised
     as one `InputError`: a command that surveys first writes nothing when any message fails.
-    With `store`, also counts what is still to send (`to_send`). With `explicit` (the user named
+    With `store`, cases are chosen from what each person has read, and what is still to send
+    is counted (`to_send`); with `since` (today), the occurrences from `since` to `day` not in
+    the store yet count as read (`reminder.planning.history`). With `explicit` (the user named
     the push), a push that does not fire that day is an error; otherwise it is left out. A day
     on which no push fires is an error.
     """
@@ -78,6 +82,7 @@ def survey_occurrence(
     zone = project.timezone(campaign)
     problems: dict[str, Problem] = {}
     results = []
+    cases = CaseSource(project, store, since)
     for push_id in push_ids:
         push = campaign.push(push_id)
         if occurrence_on(campaign, push, zone, day) is None:
@@ -91,7 +96,9 @@ def survey_occurrence(
         contacts = project.audience(campaign_id, push_id)
         with settled_objects_frozen():
             while chunk := list(islice(contacts, PLAN_BATCH)):
-                drafts = list(iter_drafts(project, campaign_id, push, window, day, chunk, problems))
+                drafts = list(
+                    iter_drafts(project, campaign_id, push, window, day, chunk, problems, cases)
+                )
                 _count(result, drafts, store, sample, contact)
         results.append(result)
     if problems:
@@ -190,6 +197,8 @@ def plan_streaming(
     raised as one `InputError` at the end, and then nothing at all is written. With `expired`
     (the reason), the rows are stored `expired` instead: an occurrence the scheduler missed.
     A suppressed number is planned `skipped`, as the project's suppression settings say.
+    Each person's case is chosen from what the store says they have read on earlier days
+    (`reminder.planning.history`): the store is the truth, and planning looks no further.
     """
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
@@ -197,6 +206,7 @@ def plan_streaming(
     contacts = project.audience(campaign_id, push_id)
     problems: dict[str, Problem] = {}
     protect_cadres = project.config.settings.suppression.protect_cadres
+    cases = CaseSource(project, store)
 
     # Only to save rendering what is there already: the store's unique key keeps planning
     # idempotent even when another planner adds rows meanwhile.
@@ -208,7 +218,9 @@ def plan_streaming(
             if resuming:
                 done = store.statuses_of(campaign_id, push_id, day, [c.id for c in chunk])
                 fresh = [c for c in chunk if c.id not in done]
-            drafts = list(iter_drafts(project, campaign_id, push, window, day, fresh, problems))
+            drafts = list(
+                iter_drafts(project, campaign_id, push, window, day, fresh, problems, cases)
+            )
             if problems:
                 continue
             if expired is not None:

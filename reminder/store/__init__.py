@@ -7,9 +7,17 @@
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
 from reminder.store.sql import SqlStore, open_store
-from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
+from reminder.store.values import (
+    CaseReading,
+    NewMessage,
+    OutcomeCount,
+    Reach,
+    Selection,
+    SkipReason,
+)
 
 __all__ = [
+    "CaseReading",
     "DeliveryEvent",
     "Message",
     "NewMessage",

@@ -25,6 +25,7 @@ from reminder.status import Status
 from reminder.store.models import Message, Suppression
 from reminder.store.values import (
     Applied,
+    CaseReading,
     NewMessage,
     OutcomeCount,
     Reach,
@@ -58,6 +59,16 @@ class Store(Protocol):
 
     def has_planned(self, campaign: str, push: str, occurrence: date) -> bool:
         """Whether any message of this occurrence is in the store."""
+
+    def case_readings(self, recipients: Sequence[str]) -> dict[str, list[CaseReading]]:
+        """Every message that carries a case to one of `recipients` (numbers), whatever its
+        campaign, year or status, by contact id (contacts with none are left out), oldest
+        occurrence first: what planning weighs to choose each person's next case. One read
+        for a whole batch, through the recipient index dispatch already keeps."""
+
+    def case_counts(self, first: date, last: date, statuses: Collection[Status]) -> dict[str, int]:
+        """How many messages of occurrences from `first` to `last` in `statuses` carry each
+        case (cases with none are left out)."""
 
     # --- dispatch -------------------------------------------------------------------------
 

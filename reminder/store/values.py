@@ -23,6 +23,12 @@ COUNTED_AGAINST_CAP = (
     Status.undelivered,
 )
 
+#: The statuses of a message that never reached its reader, and never will: its case does not
+#: count as read (`Store.case_readings`).
+NEVER_READ = (Status.skipped, Status.expired, Status.canceled)
+#: The statuses of a message a gateway accepted: its case counts as sent (`Store.case_counts`).
+ACCEPTED = (Status.sent, Status.delivered, Status.undelivered)
+
 
 class SkipReason(StrEnum):
     """Why a message is `skipped`: a closed set, kept in the message's `skip_reason` column
@@ -99,6 +105,18 @@ class Reach:
     def targeted(self) -> frozenset[str]:
         """Every contact with a message in the selection."""
         return self.reached | {m.contact_id for m in self.unreached}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReading:
+    """One message with a case, as planning weighs what a person has read: which case, the
+    message's identity, and its status (a message `NEVER_READ` is no reading)."""
+
+    case_id: str
+    occurrence: date
+    campaign: str
+    push: str
+    status: Status
 
 
 @dataclass(frozen=True, slots=True)

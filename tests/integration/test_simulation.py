@@ -19,6 +19,7 @@ from reminder.daemon.scheduler import Daemon, OccurrenceTrigger
 from reminder.inputs.config import load_config
 from reminder.store import open_store
 from tests.support import stores
+from tests.support.cases import check_case_rule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEADING = {"deputy_division", "division", "deputy_bureau", "bureau"}
@@ -154,23 +155,11 @@ def test_a_whole_festival_with_a_restart_and_three_days_down(sample: Path) -> No
     assert max(received.values()) == 1
     assert set(received) == {(p, d.isoformat(), c) for p, d, c in expected_sent}
 
-    # No case repeats for a recipient before the 17 cases are used up, and a spouse never reads
-    # the cadre's case of the day.
-    daily: dict[str, dict[date, str]] = defaultdict(dict)
-    for m in messages:
-        if m.push == "daily-leading":
-            daily[m.contact_id][m.occurrence] = m.case_id
-    for contact, cases in daily.items():
-        sequence = [cases[day] for day in WINDOW]
-        assert len(set(sequence[:17])) == 17, contact
-        assert all(len(set(sequence[i : i + 17])) == 17 for i in range(len(sequence) - 16))
-    families = {
-        line.split(",")[0]: line.split(",")[3]
-        for line in (sample / "contacts/families.csv").read_text().splitlines()[1:]
-    }
-    for m in messages:
-        if m.push == "family-greeting":
-            assert m.case_id != daily[families[m.contact_id]][m.occurrence]
+    # The case rule holds over what was read (the expired days were not): no case twice
+    # before every case the reader may be sent, none about their surname, a spouse never the
+    # cadre's case of the day.
+    project = daemon.app.project
+    assert check_case_rule(project, messages) == len(expected_sent) - 60  # back-to-work: none
 
 
 def test_expired_occurrences_say_why(sample: Path) -> None:

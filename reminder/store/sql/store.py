@@ -15,6 +15,7 @@ from reminder.errors import OperationalError
 from reminder.store import migrate
 from reminder.store.contract import Store
 from reminder.store.engine import make_engine, without_password
+from reminder.store.sql.cases import CaseQueries
 from reminder.store.sql.claims import ClaimQueries
 from reminder.store.sql.controls import ControlQueries
 from reminder.store.sql.moves import MoveQueries
@@ -32,6 +33,7 @@ class SqlStore(
     ControlQueries,
     ReadQueries,
     ReportQueries,
+    CaseQueries,
     Store,
 ):
     """Messages and delivery events in a SQL database; the truth about what was planned and
