@@ -240,6 +240,64 @@ class TencentFake:
         self._server.server_close()
 
 
+#: The sample templates as they would be registered with Tencent: (TemplateId, text, params).
+SAMPLE_TEMPLATES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "spring_daily.j2": (
+        "2001",
+        "{1}同志：今天是{2}廉洁提醒第{3}天。请严守中央八项规定精神，不收送礼品礼金，不违规吃喝，"
+        "不公车私用。案例警示：{4}：{5}。监督举报电话{6}。",
+        {
+            "1": "contact_name",
+            "2": "festival_name",
+            "3": "day",
+            "4": "case_title",
+            "5": "case_summary",
+            "6": "hotline",
+        },
+    ),
+    "family_greeting.j2": (
+        "2002",
+        "{1}您好！{2}将至，{3}感谢您对{4}同志工作的理解和支持。请当好廉内助，守好家门，"
+        "不替家人收受礼品礼金。案例警示：{5}。祝您阖家幸福、节日安康！",
+        {
+            "1": "contact_name",
+            "2": "festival_name",
+            "3": "organisation",
+            "4": "cadre_name",
+            "5": "case_title",
+        },
+    ),
+    "back_to_work.j2": (
+        "2003",
+        "{1}同志：{2}假期已结束，请尽快收心归位，严守工作纪律，持续纠治“四风”。举报电话{3}。",
+        {"1": "contact_name", "2": "festival_name", "3": "hotline"},
+    ),
+}
+
+
+def sample_config(url: str, extra: str = "") -> str:
+    """A config.yaml sending the sample campaign through the fake at `url` (keys from the
+    TENCENT_SECRET_ID and TENCENT_SECRET_KEY environment variables)."""
+    lines = [
+        "per_number_cap: null",
+        "gateway: tencent",
+        "gateways:",
+        "  tencent:",
+        "    secret_id: ${TENCENT_SECRET_ID}",
+        "    secret_key: ${TENCENT_SECRET_KEY}",
+        f"    sms_sdk_app_id: '{APP_ID}'",
+        f"    endpoint: {url}",
+        "    sign_name: 某某市纪委监委",
+        "    max_param_length: 120",
+        "    report_wait_seconds: 0",
+        "    templates:",
+    ]
+    for name, (code, text, params) in SAMPLE_TEMPLATES.items():
+        lines += [f"      {name}:", f"        code: '{code}'", f"        text: '{text}'"]
+        lines += ["        params:"] + [f"          '{k}': {v}" for k, v in params.items()]
+    return "\n".join(lines) + "\n" + extra
+
+
 def callback_item(sid: str, status: str, number: str = "+8613800138000") -> dict[str, str]:
     """One element of Tencent's status callback array."""
     return {
