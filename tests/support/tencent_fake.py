@@ -88,7 +88,11 @@ class TencentFake:
             def do_POST(self) -> None:
                 if fake.delay:
                     time.sleep(fake.delay)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the client died mid-request (a crash test's kill)
+                    self.close_connection = True
+                    return
                 action = self.headers.get("X-TC-Action", "")
                 if not fake._signed(body, self.headers):
                     self._answer({"Error": _error("AuthFailure.SignatureFailure")})
