@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, func, insert, or_, select, update
 
 from reminder.status import REQUEUABLE, Status
 from reminder.store.engine import write_transaction
@@ -52,7 +52,7 @@ class ClaimQueries:
         """
         while True:
             with write_transaction(self.engine) as connection:
-                ids = list(connection.scalars(_claimable(selection, limit)))
+                ids = list(connection.scalars(_claimable(selection, limit, now)))
                 if not ids:
                     return []
                 claimed = _mark_claimed(connection, ids, gateway, owner, now, claimed_at or now)
@@ -77,6 +77,31 @@ class ClaimQueries:
                 owner=owner,
             )
         return released
+
+    def defer(
+        self,
+        message_id: int,
+        owner: str,
+        now: datetime,
+        not_before: datetime,
+        *,
+        error_code: str | None,
+        detail: str,
+    ) -> bool:
+        """Give back a message `owner` claimed that the provider would not take yet
+        (`sending → planned`), not to be claimed before `not_before`."""
+        return bool(
+            self._back_to_planned(
+                message_id,
+                now,
+                source="gateway",
+                detail=detail,
+                only_from={Status.sending},
+                owner=owner,
+                not_before=not_before,
+                error_code=error_code,
+            )
+        )
 
     def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
         """Put a failed, unknown or abandoned message back to `planned` (operator retry, or a
@@ -130,6 +155,8 @@ class ClaimQueries:
         detail: str,
         only_from: set[Status],
         owner: str | None = None,
+        not_before: datetime | None = None,
+        error_code: str | None = None,
     ) -> int:
         conditions = [
             MESSAGE.c.id == message_id,
@@ -146,7 +173,12 @@ class ClaimQueries:
             result = connection.execute(
                 update(MESSAGE)
                 .where(*conditions, MESSAGE.c.status == previous)
-                .values(status=Status.planned.value, claimed_by=None, updated_at=now)
+                .values(
+                    status=Status.planned.value,
+                    claimed_by=None,
+                    updated_at=now,
+                    not_before=not_before,
+                )
             )
             if result.rowcount != 1:
                 return 0
@@ -157,14 +189,16 @@ class ClaimQueries:
                     status=Status.planned.value,
                     previous=previous,
                     source=source,
+                    error_code=error_code,
                     detail=detail,
                 )
             )
         return 1
 
 
-def _claimable(selection: Selection, limit: int) -> Select[Any]:
-    """The ids of the oldest `limit` planned messages of `selection`, paused campaigns left out."""
+def _claimable(selection: Selection, limit: int, now: datetime) -> Select[Any]:
+    """The ids of the oldest `limit` planned messages of `selection`, paused campaigns and
+    messages deferred past `now` left out."""
     paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
     return (
         select(MESSAGE.c.id)
@@ -172,6 +206,7 @@ def _claimable(selection: Selection, limit: int) -> Select[Any]:
             *selected(selection),
             MESSAGE.c.status == Status.planned.value,
             MESSAGE.c.campaign.not_in(paused),
+            or_(MESSAGE.c.not_before.is_(None), MESSAGE.c.not_before <= now),
         )
         .order_by(MESSAGE.c.id)
         .limit(limit)
