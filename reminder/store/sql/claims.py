@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, update
 
 from reminder.status import REQUEUABLE, Status
 from reminder.store.engine import write_transaction
@@ -58,11 +58,9 @@ class ClaimQueries:
                 claimed = _mark_claimed(connection, ids, gateway, owner, now, claimed_at or now)
                 if not claimed:
                     continue
-                add_events(connection, claimed, now, Status.sending, Status.planned, "dispatch")
-                rows = connection.execute(
-                    select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
-                )
-                return messages_of(rows)
+                ids = [m.id for m in claimed if m.id is not None]
+                add_events(connection, ids, now, Status.sending, Status.planned, "dispatch")
+                return claimed
 
     def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
         """Give back messages this owner claimed but never sent (`sending → planned`)."""
@@ -213,6 +211,25 @@ def _claimable(selection: Selection, limit: int, now: datetime) -> Select[Any]:
     )
 
 
+#: Claim those of a list of messages still planned, returning their rows (one statement: no
+#: second read of what was claimed; cached, whatever the list's length).
+_CLAIM = (
+    update(MESSAGE)
+    .where(
+        MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
+        MESSAGE.c.status == Status.planned.value,
+    )
+    .values(
+        status=Status.sending.value,
+        gateway=bindparam("gateway"),
+        claimed_by=bindparam("owner"),
+        claimed_at=bindparam("claimed_at"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*MESSAGE.c)
+)
+
+
 def _mark_claimed(
     connection: Connection,
     ids: Sequence[int],
@@ -220,19 +237,16 @@ def _mark_claimed(
     owner: str,
     now: datetime,
     claimed_at: datetime,
-) -> list[int]:
-    """Move those of `ids` still planned to `sending` for `owner`; returns the ids that moved
+) -> list[Message]:
+    """Move those of `ids` still planned to `sending` for `owner`; returns them, oldest first
     (a message another dispatcher claimed meanwhile is not planned any more)."""
-    statement = (
-        update(MESSAGE)
-        .where(MESSAGE.c.id.in_(ids), MESSAGE.c.status == Status.planned.value)
-        .values(
-            status=Status.sending.value,
-            gateway=gateway,
-            claimed_by=owner,
-            claimed_at=claimed_at,
-            updated_at=now,
-        )
-        .returning(MESSAGE.c.id)
-    )
-    return list(connection.execute(statement).scalars())
+    parameters = {
+        "ids": list(ids),
+        "gateway": gateway,
+        "owner": owner,
+        "claimed_at": claimed_at,
+        "now": now,
+    }
+    claimed = messages_of(connection.execute(_CLAIM, parameters))
+    claimed.sort(key=lambda m: m.id or 0)
+    return claimed
