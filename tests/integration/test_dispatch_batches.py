@@ -62,7 +62,7 @@ class Watching(MemoryGateway):
         statuses = self.store.status_counts("spring")
         self.seen.append(",".join(sorted(statuses)))
         outcomes = await super().send_batch(messages)
-        if self.die_after is not None and len(self.requests) > self.die_after:
+        if self.die_after is not None and len(self.batches) > self.die_after:
             raise SystemExit("killed in the middle of a request")
         return outcomes
 
@@ -86,7 +86,7 @@ def test_batches_on_a_real_store_write_one_outcome_per_message(store: Store) -> 
     store.add_planned_batches([[planned(i, DAY) for i in range(12)]], NOW)
     gateway = Watching(store)
     result = run(store, gateway)
-    assert result.sent == 12 and [len(r) for r in gateway.requests] == [5, 5, 2]
+    assert result.sent == 12 and [len(r) for r in gateway.batches] == [5, 5, 2]
     assert store.status_counts("spring") == {"sent": 12}
     assert all("sending" in seen for seen in gateway.seen), "claimed before each request"
     assert len({m.provider_id for m in store.messages(campaign="spring")}) == 12

@@ -89,7 +89,7 @@ def test_a_batching_gateway_gets_up_to_max_batch_messages_a_request() -> None:
     h.plan(*(planned(i, DAY) for i in range(10)))
     result = h.run()
     assert result.sent == 10 and result.by_gateway == {"memory": 10}
-    assert [len(r) for r in h.gateway.requests] == [4, 4, 2]
+    assert [len(r) for r in h.gateway.batches] == [4, 4, 2]
     assert set(h.statuses().values()) == {"sent"}
     assert len({m.provider_id for m in h.store.messages()}) == 10
 
@@ -111,7 +111,7 @@ def test_a_batch_is_retried_only_for_the_messages_not_accepted() -> None:
     h.gateway.fail_next(busy())  # the whole first request fails transiently
     result = h.run()
     assert result.sent == 3
-    assert [[m.contact_id for m in r] for r in h.gateway.requests] == [
+    assert [[m.contact_id for m in r] for r in h.gateway.batches] == [
         ["c000", "c001", "c002"],
         ["c000", "c001", "c002"],
         ["c001"],

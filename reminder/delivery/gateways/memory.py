@@ -7,7 +7,7 @@ error, ...)` makes that number's next attempts fail, one error each, alone or in
 acts as a provider's "recipient unsubscribed".
 
 `MemoryGateway(max_batch=100)` takes up to 100 messages a request (`send_batch`), like a
-provider's batch API; `requests` records each request's messages. `name=` and
+provider's batch API; `batches` records each request's messages. `name=` and
 `per_number_limits=` stand in for another provider's (failover, per-number limits).
 """
 
@@ -50,7 +50,7 @@ class MemoryGateway(Gateway):
             self.per_number_limits = per_number_limits  # type: ignore[misc]
         self.sent: list[OutgoingMessage] = []
         self.attempts: list[OutgoingMessage] = []
-        self.requests: list[list[OutgoingMessage]] = []
+        self.batches: list[list[OutgoingMessage]] = []
         self._failures: list[GatewayError] = []
         self._by_number: dict[str, list[GatewayError]] = {}
 
@@ -63,7 +63,7 @@ class MemoryGateway(Gateway):
         self._by_number.setdefault(number, []).extend(errors)
 
     async def send(self, message: OutgoingMessage) -> Accepted:
-        self.requests.append([message])
+        self.batches.append([message])
         if self._failures:
             self.attempts.append(message)
             raise self._failures.pop(0)
@@ -79,7 +79,7 @@ class MemoryGateway(Gateway):
         each number's scripted failure is its message's outcome."""
         if len(messages) > self.max_batch:
             raise ValueError(f"a batch of {len(messages)} is over max_batch {self.max_batch}")
-        self.requests.append(list(messages))
+        self.batches.append(list(messages))
         if self._failures:
             self.attempts.extend(messages)
             raise self._failures.pop(0)
