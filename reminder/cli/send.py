@@ -120,6 +120,8 @@ def _row(push: PushSent) -> dict[str, Any]:
         "unknown": statuses.get(Status.unknown.value, 0),
         "sending": statuses.get(Status.sending.value, 0),
         "skipped": statuses.get(Status.skipped.value, 0),
+        "by_gateway": dict(push.by_gateway),
+        "warnings": push.warnings,
     }
 
 
@@ -163,7 +165,14 @@ def _print_text(
                 f"{where}: planned {p['planned']} new, {p['already_planned']} already planned; "
                 f"sent {p['sent']}, failed {p['failed']}, unknown {p['unknown']}, skipped "
                 f"{p['skipped']}"
+                + (
+                    " (" + ", ".join(f"{n} {g}" for g, n in p["by_gateway"].items()) + ")"
+                    if len(p["by_gateway"]) > 1
+                    else ""
+                )
             )
+            for warning in p["warnings"]:
+                say(f"{where}: {warning}")
     if result.dry_run:
         return
     if totals["sending"]:

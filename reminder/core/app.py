@@ -33,11 +33,11 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from reminder.clock import Clock, today_in
-from reminder.core import control, due, sending
+from reminder.core import control, due, routes, sending
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.gateways.registry import build_gateway
-from reminder.errors import InputError, OperationalError, Problem, UsageError
+from reminder.errors import InputError, OperationalError, Problem, ReminderError, UsageError
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.planning.agenda import AgendaRow, agenda
@@ -78,6 +78,8 @@ class App:
         self.clock = clock
         self._project = project
         self._gateway = gateway
+        #: Gateways other than the config's that pushes name (failover), built at `load`.
+        self._gateways: dict[str, Gateway] = {}
         self._store = store
         self._owns_store = store is None
         #: Set to stop: dispatches finish the message in flight, runs of what is due stop.
@@ -125,9 +127,35 @@ class App:
                 gateway = build_gateway(self.config)
             except InputError as exc:
                 problems.extend(exc.problems)
+        others: dict[str, Gateway] = {}
+        for name in project.gateway_names() if project is not None else ():
+            if gateway is None or name == gateway.name or name in self._gateways:
+                continue
+            try:
+                others[name] = build_gateway(self.config, name)
+            except InputError as exc:
+                problems.extend(exc.problems)
         if problems:
             raise InputError(problems)
         self._project, self._gateway = project, gateway
+        self._gateways.update(others)
+
+    def gateway_named(self, name: str) -> Gateway:
+        """A configured gateway by name (the config's `gateway`, or one a push names), built
+        once."""
+        if name == self.gateway.name:
+            return self.gateway
+        if name not in self._gateways:
+            self._gateways[name] = build_gateway(self.config, name)
+        return self._gateways[name]
+
+    def find_gateway(self, name: str) -> Gateway | None:
+        """`gateway_named`, or None when it cannot be built here (reconciliation then leaves
+        that gateway's messages alone)."""
+        try:
+            return self.gateway_named(name)
+        except ReminderError:
+            return None
 
     def reload(self) -> Project:
         """Read the campaign files again; on a problem raise `InputError` and keep the old ones."""
@@ -187,18 +215,32 @@ class App:
         return QuietHoursHold(local, zone, quiet.start, quiet.end)
 
     def dispatcher(
-        self, *, on_result: Callable[[Message, Status], None] | None = None
+        self,
+        *,
+        gateway: Gateway | None = None,
+        failover: bool = False,
+        on_result: Callable[[Message, Status], None] | None = None,
     ) -> Dispatcher:
-        """A dispatcher on this App's store, gateway and clock: the one place one is built."""
+        """A dispatcher on this App's store, clock and gateway (or `gateway`, with `failover`
+        when another follows it): the one place one is built."""
         return Dispatcher(
             self.store,
-            self.gateway,
+            gateway or self.gateway,
             self.clock,
             per_number_cap=self.config.settings.per_number_cap,
             should_stop=self.stopping.is_set,
             on_result=on_result,
             sends_despite_suppression=self.project.sends_despite_suppression,
+            failover=failover,
+            gateways=self.find_gateway,
+            zone_of=self._zone_of,
         )
+
+    def _zone_of(self, campaign: str) -> str:
+        try:
+            return self.project.timezone(self.project.campaign(campaign))
+        except UsageError:
+            return self.config.settings.timezone
 
     def run_async(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run asynchronous work (dispatching, reconciling) on a fresh event loop, then close the
@@ -208,13 +250,15 @@ class App:
             try:
                 return await work()
             finally:
-                await self.gateway.aclose()
+                for gateway in [self.gateway, *self._gateways.values()]:
+                    await gateway.aclose()
 
         return asyncio.run(run())
 
     def dispatch(self, selection: Selection) -> DispatchResult:
-        """Reconcile what earlier runs left, then send every planned message of `selection`."""
-        return self.run_async(lambda: self.dispatcher().run(selection))
+        """Reconcile what earlier runs left, then send every planned message of `selection`,
+        each push through its gateways (`routes.dispatch`)."""
+        return self.run_async(lambda: routes.dispatch(self, selection))
 
     # --- use cases ----------------------------------------------------------------------------
 

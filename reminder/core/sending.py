@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from reminder.core import routes
 from reminder.delivery.dispatch import DispatchResult
 from reminder.errors import QuietHoursError, UsageError
 from reminder.inputs.campaigns import Campaign
@@ -46,6 +47,10 @@ class PushSent:
     sent: int = 0
     failed: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
+    #: What the operator must hear of: a gateway down, a template rejected, numbers deferred.
+    warnings: list[str] = field(default_factory=list)
+    #: Messages sent through each gateway by this run.
+    by_gateway: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -182,8 +187,36 @@ def send_occurrence(
     for result in results:
         outcome = dispatched[result.push]
         statuses = app.store.status_counts(campaign_id, result.push, day)
-        pushes.append(PushSent(result, outcome.sent, outcome.failed, statuses))
+        pushes.append(
+            PushSent(
+                result,
+                outcome.sent,
+                outcome.failed,
+                statuses,
+                warnings(outcome),
+                outcome.by_gateway,
+            )
+        )
     return SendResult(campaign_id, day, False, pushes)
+
+
+def warnings(result: DispatchResult) -> list[str]:
+    """What an operator must be told of a dispatch, one line each."""
+    lines = [
+        f"the {name} gateway is down: {reason}; it sent nothing more in this run"
+        for name, reason in result.gateways_down.items()
+    ]
+    lines += [
+        f"template rejected by the provider: {what}; {result.held_back} messages of the push "
+        "were failed without being sent: fix the template, then `reminder retry --failed`"
+        for what in result.templates_rejected
+    ]
+    if result.deferred:
+        lines.append(
+            f"{result.deferred} messages deferred (a per-number limit): they wait as planned "
+            "and go at the next run after their time (`reminder run` sends them)"
+        )
+    return lines
 
 
 def _declined(app: App, results: list[PlanResult], confirm: Confirm | None) -> bool:
@@ -215,5 +248,5 @@ async def _dispatch_all(
         watch = progress(result, waiting[result.push]) if progress else nullcontext(None)
         with watch as on_result:
             selection = Selection(result.campaign, result.push, result.occurrence)
-            outcomes[result.push] = await app.dispatcher(on_result=on_result).run(selection)
+            outcomes[result.push] = await routes.dispatch(app, selection, on_result)
     return outcomes

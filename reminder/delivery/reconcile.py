@@ -6,12 +6,19 @@ was lost (`unknown`), the next dispatch asks the provider before anything is sen
 message the provider has is marked `sent`, one it never received goes back to `planned`. A
 gateway that cannot be asked leaves the message `unknown` for an operator; nothing is ever
 resent blindly (ARCHITECTURE.md invariant 9).
+
+Each message is asked about at the provider that carried it (its `gateway` column, written at
+the claim): after a failover, a message of the first gateway is resolved by the first, never by
+the next (a second provider cannot say the first does not have it). When that gateway cannot
+be reached from here (`peers` does not know it), the message is left as it is, or, abandoned
+`sending`, made `unknown`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeAlias
 
 from reminder.clock import Clock
 from reminder.delivery import owner
@@ -19,6 +26,9 @@ from reminder.delivery.gateways.base import Accepted, Gateway, OutgoingMessage
 from reminder.errors import GatewayError
 from reminder.status import Status
 from reminder.store import Message, Selection, Store
+
+#: Finds a configured gateway by name (None: not configured, or not buildable here).
+GatewayFinder: TypeAlias = Callable[[str], Gateway | None]
 
 
 def outgoing(message: Message) -> OutgoingMessage:
@@ -54,12 +64,21 @@ class Reconciler:
         gateway: Gateway,
         clock: Clock,
         on_found: Callable[[Message], None] = lambda _message: None,
+        peers: GatewayFinder | None = None,
     ) -> None:
         self.store = store
         self.gateway = gateway
         self.clock = clock
         self.policy = gateway.settings.delivery
         self.on_found = on_found
+        self.peers = peers
+
+    def carrier(self, message: Message) -> Gateway | None:
+        """The gateway that carried `message` (this one when the message names none)."""
+        name = message.gateway
+        if name is None or name == self.gateway.name:
+            return self.gateway
+        return self.peers(name) if self.peers is not None else None
 
     async def run(self, selection: Selection) -> int:
         """Resolve what can be resolved; returns how many messages the provider was asked
@@ -81,34 +100,46 @@ class Reconciler:
         return found
 
     def unknown(self, selection: Selection) -> list[Message]:
-        """Messages of unknown fate, where the provider can be asked about them."""
-        if not self.gateway.can_lookup:
-            return []
-        return self.store.claims(selection, [Status.unknown])
+        """Messages of unknown fate, where the provider that carried them can be asked."""
+        found = []
+        for message in self.store.claims(selection, [Status.unknown]):
+            carrier = self.carrier(message)
+            if carrier is not None and carrier.can_lookup:
+                found.append(message)
+        return found
 
-    def lookup_since(self, message: Message) -> datetime:
+    def lookup_since(self, message: Message, margin: float | None = None) -> datetime:
         """Where a provider lookup of `message` starts: its claim time by the claiming machine's
         own clock, less a margin for the provider's clock skew. Never the engine's clock, which
         a rehearsal simulates; a message claimed before claim times were kept uses the engine's
         last update."""
         claimed = message.claimed_at or message.updated_at
-        return claimed - timedelta(seconds=self.policy.lookup_margin_seconds)
+        if margin is None:
+            margin = self.policy.lookup_margin_seconds
+        return claimed - timedelta(seconds=margin)
 
     async def _one(self, message: Message) -> int:
         assert message.id is not None
         now = self.clock.now()
-        if not self.gateway.can_lookup:
+        carrier = self.carrier(message)
+        if carrier is None or not carrier.can_lookup:
+            cannot = (
+                "the provider cannot be asked"
+                if carrier is not None
+                else f"its gateway {message.gateway} cannot be asked from here"
+            )
             self.store.transition(
                 message.id,
                 Status.unknown,
                 now,
                 source="reconcile",
-                detail="the process sending it stopped; the provider cannot "
-                "be asked: resolve with `reminder retry --unknown`",
+                detail=f"the process sending it stopped; {cannot}: resolve with "
+                "`reminder retry --unknown`",
             )
             return 0
+        since = self.lookup_since(message, carrier.settings.delivery.lookup_margin_seconds)
         try:
-            found = await self.gateway.lookup(outgoing(message), self.lookup_since(message))
+            found = await carrier.lookup(outgoing(message), since)
         except GatewayError as exc:
             if message.status == Status.sending.value:
                 self.store.transition(

@@ -1,7 +1,9 @@
 """Throttling in messages *and* segments per second (a generic cell-rate algorithm).
 
-Each `acquire(segments)` reserves the next free slot and waits for it: the message rate spaces
-slots `1 / messages_per_second` apart, the segment rate `segments / segments_per_second` apart.
+Each `acquire(segments, messages)` reserves the next free slot and waits for it: the message
+rate spaces slots `messages / messages_per_second` apart, the segment rate
+`segments / segments_per_second` apart (a batch request of many messages takes the room of all
+of them: providers count messages, not requests).
 Slots are reserved before waiting, so while messages queue up the slots follow each other exactly
 whatever the event loop's delays; a slot the loop woke up late for is used late rather than
 lost, by at most `CATCH_UP` (so the rate holds on a busy loop and a burst stays that short).
@@ -47,8 +49,8 @@ class RateLimiter:
         """True when no rate is set."""
         return self._message_rate is None and self._segment_rate is None
 
-    async def acquire(self, segments: int = 1) -> None:
-        """Wait until a message of `segments` segments may be sent."""
+    async def acquire(self, segments: int = 1, messages: int = 1) -> None:
+        """Wait until `messages` messages of `segments` segments in all may be sent."""
         if self.unlimited:
             return
         now = self._clock.now()
@@ -57,7 +59,7 @@ class RateLimiter:
         )
         slot = due if due >= now - CATCH_UP else now
         if self._message_rate is not None:
-            self._next_message = slot + timedelta(seconds=1 / self._message_rate)
+            self._next_message = slot + timedelta(seconds=messages / self._message_rate)
         if self._segment_rate is not None:
             self._next_segment = slot + timedelta(seconds=segments / self._segment_rate)
         wait = (slot - now).total_seconds()

@@ -97,11 +97,22 @@ class Push(_Strict):
     days: Literal["daily"] | RandomDays | tuple[DateExpr, ...] = "daily"
     send_at: time | TimeRange = time(8, 30)
     max_segments: int | None = Field(default=None, ge=1)
+    #: The gateways this push goes through, in order: the first sends, each next one takes
+    #: what is left when the one before is down (failover). None: the config's `gateway`.
+    gateways: tuple[str, ...] | None = Field(default=None, min_length=1)
 
     @field_validator("audience", mode="before")
     @classmethod
     def _audience(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
+
+    @field_validator("gateways", mode="before")
+    @classmethod
+    def _gateways(cls, value: Any) -> Any:
+        value = (value,) if isinstance(value, str) else value
+        if isinstance(value, list | tuple) and len(set(value)) != len(value):
+            raise ValueError("a gateway is named twice")
+        return value
 
     @field_validator("days", mode="before")
     @classmethod

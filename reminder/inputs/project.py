@@ -74,9 +74,20 @@ class Project:
         return contact is not None and overrides_suppression(contact, protect)
 
     def keeps_template_variables(self) -> bool:
-        """Whether planned messages keep their flat template variables: only when the configured
-        gateway sends template codes (`Gateway.uses_template_variables`; unknown: keep them)."""
-        name = self.config.settings.gateway
+        """Whether planned messages keep their flat template variables: only when a gateway
+        they may go through (the config's, or one a push names) sends template codes
+        (`Gateway.uses_template_variables`; unknown: keep them)."""
+        return any(self._keeps_variables_for(name) for name in self.gateway_names())
+
+    def gateway_names(self) -> list[str]:
+        """Every gateway a message may go through: the config's, and those pushes name."""
+        names = [self.config.settings.gateway]
+        for source in self.campaigns.values():
+            for push in source.campaign.pushes:
+                names += [n for n in push.gateways or () if n not in names]
+        return names
+
+    def _keeps_variables_for(self, name: str) -> bool:
         if name not in self._keeps_variables:
             try:
                 keeps = gateway_class(name).uses_template_variables
@@ -148,6 +159,30 @@ def _check_campaign(
             problems.append(template_problem)
         _check_cases(source, push, where, cases, problems)
         _check_send_time(source, push, where, config, problems)
+        _check_gateways(source, push, where, config, problems)
+
+
+def _check_gateways(
+    source: CampaignFile,
+    push: Push,
+    where: tuple[str, int],
+    config: Config,
+    problems: list[Problem],
+) -> None:
+    """A push's `gateways:` name configured gateways only (the config's `gateway`, or one with
+    settings under `gateways:`)."""
+    configured = set(config.settings.gateways) | {config.settings.gateway}
+    for position, name in enumerate(push.gateways or ()):
+        if name not in configured:
+            known = ", ".join(sorted(configured))
+            problems.append(
+                Problem(
+                    source.file,
+                    f"push {push.id!r}: gateway {name!r} is not configured (configured: "
+                    f"{known}); add its settings under `gateways:` in the config",
+                    line=source.line(*where, "gateways", position),
+                )
+            )
 
 
 def _check_audience(

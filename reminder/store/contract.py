@@ -7,8 +7,8 @@ Two implementations keep it: `SqlStore` (SQLite or PostgreSQL, `reminder.store.s
 of ARCHITECTURE.md:
 
 - one message per `(campaign, push, occurrence, contact_id)`: planning twice adds nothing;
-- a status only moves forward (`reminder.status.can_move`), except the three recorded moves
-  back to `planned` (`release`, `requeue`); a move that cannot happen changes nothing;
+- a status only moves forward (`reminder.status.can_move`), except the recorded moves
+  back to `planned` (`release`, `requeue`, `defer`); a move that cannot happen changes nothing;
 - every change of status appends a delivery event, and events are never changed;
 - a claimed message is returned to one claimer only;
 - datetimes are aware; they are read back in UTC.
@@ -82,14 +82,30 @@ class Store(Protocol):
         claimed_at: datetime | None = None,
     ) -> list[Message]:
         """Move up to `limit` planned messages of `selection` (oldest first) of campaigns not
-        paused to `sending` for `owner`, and return them. `claimed_at` is the claiming
+        paused, and not deferred past `now` (`not_before`), to `sending` for `owner`, and
+        return them. `claimed_at` is the claiming
         machine's wall-clock time (default: `now`), where a provider lookup starts."""
 
     def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
         """Give back messages `owner` claimed but never sent (`sending → planned`)."""
 
+    def defer(
+        self,
+        message_id: int,
+        owner: str,
+        now: datetime,
+        not_before: datetime,
+        *,
+        error_code: str | None,
+        detail: str,
+    ) -> bool:
+        """Give back a message `owner` claimed that the provider would not take yet
+        (`sending → planned`, with an event): no claim takes it before `not_before`. False if
+        it is not `sending` for `owner`."""
+
     def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
-        """Put a failed, unknown or abandoned message back to `planned`."""
+        """Put a failed, unknown or abandoned message back to `planned` (at once: a deferral's
+        `not_before` is cleared, as by every move back to `planned` but `defer`)."""
 
     def claims(self, selection: Selection, statuses: Iterable[Status]) -> list[Message]:
         """The messages of `selection` in the given statuses, oldest first."""

@@ -82,6 +82,9 @@ class Message(SQLModel, table=True):
     #: When it was last claimed, by the claiming machine's wall clock (not the engine's, which
     #: a rehearsal simulates): where a provider lookup starts.
     claimed_at: datetime | None = _utc(nullable=True)
+    #: A `planned` message is not claimed before this time (a provider deferred its number:
+    #: a per-number daily limit, or a limit of its own); None: at once.
+    not_before: datetime | None = _utc(nullable=True)
 
 
 class DeliveryEvent(SQLModel, table=True):

@@ -210,6 +210,32 @@ def test_only_the_owner_releases_a_claim(store: Store) -> None:
     assert events(store, message_id)[-1].detail == "stopping"
 
 
+def test_a_deferred_message_is_not_claimed_before_its_time(store: Store) -> None:
+    first, second = planned(store, 2)
+    store.claim_batch(SPRING_DAY, "aliyun", "me", NOW, 2)
+    later = NOW + timedelta(hours=3)
+    assert not store.defer(first, "other", NOW, later, error_code="X", detail="not mine")
+    assert store.defer(first, "me", NOW, later, error_code="LIMIT", detail="deferred: limit")
+    assert not store.defer(first, "me", NOW, later, error_code="LIMIT", detail="twice")
+    deferred = get(store, first)
+    assert (deferred.status, deferred.claimed_by, deferred.not_before) == ("planned", None, later)
+    last = events(store, first)[-1]
+    assert (last.previous, last.status, last.error_code, last.detail) == (
+        "sending",
+        "planned",
+        "LIMIT",
+        "deferred: limit",
+    )
+    assert store.claim_batch(SPRING_DAY, "aliyun", "me", NOW + timedelta(hours=2), 5) == []
+    (again,) = store.claim_batch(SPRING_DAY, "aliyun", "me", later, 5)
+    assert again.id == first
+    store.transition(second, Status.failed, NOW, source="gateway", detail="x")
+    store.defer(first, "me", later, later + timedelta(days=1), error_code=None, detail="again")
+    store.claim_batch(SPRING_DAY, "aliyun", "me", later, 5)
+    assert store.requeue(second, later, source="operator", detail="retry")
+    assert get(store, second).not_before is None, "a requeued message goes at once"
+
+
 def test_claims_lists_messages_in_given_statuses(store: Store) -> None:
     ids = planned(store, 3)
     store.claim_batch(SPRING_DAY, "file", "me", NOW, 2)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import reminder.delivery.dispatch
+import reminder.delivery.sending
 from reminder.clock import FixedClock
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import (
@@ -235,7 +235,7 @@ def test_a_stop_reaches_a_back_off_when_nothing_else_is_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Nothing else asks `should_stop` while the only message waits: the wait itself looks.
-    monkeypatch.setattr(reminder.delivery.dispatch, "STOP_POLL_SECONDS", 0)
+    monkeypatch.setattr(reminder.delivery.sending, "STOP_POLL_SECONDS", 0)
     store = planned_store(tmp_path, 1)
     clock = FixedClock(NOW)
     gateway = ScriptedGateway(clock, concurrency=1)

@@ -161,6 +161,7 @@ def new_row(message_id: int, message: NewMessage, now: datetime) -> Row:
         "sent_at": None,
         "claimed_by": None,
         "claimed_at": None,
+        "not_before": None,
     }
 
 

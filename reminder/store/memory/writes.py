@@ -68,6 +68,8 @@ class MemoryWrites(MemoryRows):
                 break
             if row["status"] != Status.planned.value or row["campaign"] in self.paused:
                 continue
+            if row["not_before"] is not None and row["not_before"] > now:
+                continue
             claim = {"gateway": gateway, "claimed_by": owner, "claimed_at": claimed_at or now}
             self.move(row, Status.sending, now, "dispatch", claim)
             claimed.append(message_of(row))
@@ -83,6 +85,24 @@ class MemoryWrites(MemoryRows):
                 self._back_to_planned(row, now, "dispatch", reason)
                 released += 1
         return released
+
+    @locked
+    def defer(
+        self,
+        message_id: int,
+        owner: str,
+        now: datetime,
+        not_before: datetime,
+        *,
+        error_code: str | None,
+        detail: str,
+    ) -> bool:
+        """Give back a claimed message the provider would not take yet, until `not_before`."""
+        row = self.rows.get(message_id)
+        if not (row and row["status"] == Status.sending.value and row["claimed_by"] == owner):
+            return False
+        self._back_to_planned(row, now, "gateway", detail, utc(not_before), error_code)
+        return True
 
     @locked
     def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
@@ -259,7 +279,18 @@ class MemoryWrites(MemoryRows):
         else:
             self.paused.discard(campaign)
 
-    def _back_to_planned(self, row: Row, now: datetime, source: str, detail: str) -> None:
+    def _back_to_planned(
+        self,
+        row: Row,
+        now: datetime,
+        source: str,
+        detail: str,
+        not_before: datetime | None = None,
+        error_code: str | None = None,
+    ) -> None:
         previous, now = row["status"], utc(now)
-        row.update(status=Status.planned.value, claimed_by=None, updated_at=now)
-        self.add_event(row["id"], now, Status.planned.value, previous, source, detail=detail)
+        row.update(
+            status=Status.planned.value, claimed_by=None, updated_at=now, not_before=not_before
+        )
+        planned = Status.planned.value
+        self.add_event(row["id"], now, planned, previous, source, error_code, detail=detail)

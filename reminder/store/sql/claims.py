@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, update
 
 from reminder.status import REQUEUABLE, Status
 from reminder.store.engine import write_transaction
@@ -52,17 +52,15 @@ class ClaimQueries:
         """
         while True:
             with write_transaction(self.engine) as connection:
-                ids = list(connection.scalars(_claimable(selection, limit)))
+                ids = list(connection.scalars(_claimable(selection, limit, now)))
                 if not ids:
                     return []
                 claimed = _mark_claimed(connection, ids, gateway, owner, now, claimed_at or now)
                 if not claimed:
                     continue
-                add_events(connection, claimed, now, Status.sending, Status.planned, "dispatch")
-                rows = connection.execute(
-                    select(MESSAGE).where(MESSAGE.c.id.in_(claimed)).order_by(MESSAGE.c.id)
-                )
-                return messages_of(rows)
+                ids = [m.id for m in claimed if m.id is not None]
+                add_events(connection, ids, now, Status.sending, Status.planned, "dispatch")
+                return claimed
 
     def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
         """Give back messages this owner claimed but never sent (`sending → planned`)."""
@@ -77,6 +75,31 @@ class ClaimQueries:
                 owner=owner,
             )
         return released
+
+    def defer(
+        self,
+        message_id: int,
+        owner: str,
+        now: datetime,
+        not_before: datetime,
+        *,
+        error_code: str | None,
+        detail: str,
+    ) -> bool:
+        """Give back a message `owner` claimed that the provider would not take yet
+        (`sending → planned`), not to be claimed before `not_before`."""
+        return bool(
+            self._back_to_planned(
+                message_id,
+                now,
+                source="gateway",
+                detail=detail,
+                only_from={Status.sending},
+                owner=owner,
+                not_before=not_before,
+                error_code=error_code,
+            )
+        )
 
     def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
         """Put a failed, unknown or abandoned message back to `planned` (operator retry, or a
@@ -130,6 +153,8 @@ class ClaimQueries:
         detail: str,
         only_from: set[Status],
         owner: str | None = None,
+        not_before: datetime | None = None,
+        error_code: str | None = None,
     ) -> int:
         conditions = [
             MESSAGE.c.id == message_id,
@@ -146,7 +171,12 @@ class ClaimQueries:
             result = connection.execute(
                 update(MESSAGE)
                 .where(*conditions, MESSAGE.c.status == previous)
-                .values(status=Status.planned.value, claimed_by=None, updated_at=now)
+                .values(
+                    status=Status.planned.value,
+                    claimed_by=None,
+                    updated_at=now,
+                    not_before=not_before,
+                )
             )
             if result.rowcount != 1:
                 return 0
@@ -157,14 +187,16 @@ class ClaimQueries:
                     status=Status.planned.value,
                     previous=previous,
                     source=source,
+                    error_code=error_code,
                     detail=detail,
                 )
             )
         return 1
 
 
-def _claimable(selection: Selection, limit: int) -> Select[Any]:
-    """The ids of the oldest `limit` planned messages of `selection`, paused campaigns left out."""
+def _claimable(selection: Selection, limit: int, now: datetime) -> Select[Any]:
+    """The ids of the oldest `limit` planned messages of `selection`, paused campaigns and
+    messages deferred past `now` left out."""
     paused = select(CAMPAIGN_STATE.c.campaign).where(CAMPAIGN_STATE.c.paused.is_(True))
     return (
         select(MESSAGE.c.id)
@@ -172,10 +204,30 @@ def _claimable(selection: Selection, limit: int) -> Select[Any]:
             *selected(selection),
             MESSAGE.c.status == Status.planned.value,
             MESSAGE.c.campaign.not_in(paused),
+            or_(MESSAGE.c.not_before.is_(None), MESSAGE.c.not_before <= now),
         )
         .order_by(MESSAGE.c.id)
         .limit(limit)
     )
+
+
+#: Claim those of a list of messages still planned, returning their rows (one statement: no
+#: second read of what was claimed; cached, whatever the list's length).
+_CLAIM = (
+    update(MESSAGE)
+    .where(
+        MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
+        MESSAGE.c.status == Status.planned.value,
+    )
+    .values(
+        status=Status.sending.value,
+        gateway=bindparam("gateway"),
+        claimed_by=bindparam("owner"),
+        claimed_at=bindparam("claimed_at"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*MESSAGE.c)
+)
 
 
 def _mark_claimed(
@@ -185,19 +237,16 @@ def _mark_claimed(
     owner: str,
     now: datetime,
     claimed_at: datetime,
-) -> list[int]:
-    """Move those of `ids` still planned to `sending` for `owner`; returns the ids that moved
+) -> list[Message]:
+    """Move those of `ids` still planned to `sending` for `owner`; returns them, oldest first
     (a message another dispatcher claimed meanwhile is not planned any more)."""
-    statement = (
-        update(MESSAGE)
-        .where(MESSAGE.c.id.in_(ids), MESSAGE.c.status == Status.planned.value)
-        .values(
-            status=Status.sending.value,
-            gateway=gateway,
-            claimed_by=owner,
-            claimed_at=claimed_at,
-            updated_at=now,
-        )
-        .returning(MESSAGE.c.id)
-    )
-    return list(connection.execute(statement).scalars())
+    parameters = {
+        "ids": list(ids),
+        "gateway": gateway,
+        "owner": owner,
+        "claimed_at": claimed_at,
+        "now": now,
+    }
+    claimed = messages_of(connection.execute(_CLAIM, parameters))
+    claimed.sort(key=lambda m: m.id or 0)
+    return claimed
