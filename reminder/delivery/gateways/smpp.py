@@ -328,7 +328,7 @@ def _message_id(answer: Answer) -> str:
         raise AmbiguousGatewayError(
             "the SMSC accepted the message without a message_id", code="no-message-id"
         )
-    return response.message_id
+    return str(response.message_id)
 
 
 def parse_receipt(deliver: DeliverSm) -> Receipt | None:

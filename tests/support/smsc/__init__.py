@@ -90,8 +90,18 @@ class Smsc:
         self.record.touch()
         env = {**os.environ, "NODE_PATH": str(modules)}
         self._process = subprocess.Popen(
-            ["node", str(SCRIPT), "--system-id", self.system_id, "--password", self.password,
-             "--delay-ms", str(self.delay_ms), "--record", str(self.record)],
+            [
+                "node",
+                str(SCRIPT),
+                "--system-id",
+                self.system_id,
+                "--password",
+                self.password,
+                "--delay-ms",
+                str(self.delay_ms),
+                "--record",
+                str(self.record),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -183,8 +193,17 @@ class Smsc:
             raw = json.loads(line)
             udh = tuple(raw["udh"]) if raw["udh"] else None
             found.append(
-                Part(raw["id"], raw["to"], raw["from"], raw["data_coding"], raw["esm_class"],
-                     raw["registered_delivery"], udh, raw["text"], raw["silent"])  # type: ignore[arg-type]
+                Part(
+                    raw["id"],
+                    raw["to"],
+                    raw["from"],
+                    raw["data_coding"],
+                    raw["esm_class"],
+                    raw["registered_delivery"],
+                    udh,
+                    raw["text"],
+                    raw["silent"],
+                )  # type: ignore[arg-type]
             )
         return found
 
@@ -206,7 +225,10 @@ class Smsc:
                 joined.append(entry)
             entry["parts"][seq] = part.text
         return [
-            {"to": e["to"], "body": "".join(e["parts"][k] for k in sorted(e["parts"])),
-             "id": e["id"]}
+            {
+                "to": e["to"],
+                "body": "".join(e["parts"][k] for k in sorted(e["parts"])),
+                "id": e["id"],
+            }
             for e in joined
         ]

@@ -17,7 +17,8 @@
 //   {"op":"receipt","id":"…","stat":"…","err":"000"}     one receipt now
 //   {"op":"mo","from":"8613…","to":"10690…","text":"退订"}  a message from a phone
 //   {"op":"drop"}                               cut every connection (no unbind)
-//   {"op":"stats"}                              counts: binds, accepted, enquire_links
+//   {"op":"stats"}                              counts: binds, accepted, enquire_links, the
+//                                               most submit_sm ever waiting for an answer
 'use strict';
 
 const fs = require('fs');
@@ -41,7 +42,10 @@ const state = {
   receiptStat: null,
   receiptErr: '000',
 };
-const counts = { binds: 0, accepted: 0, enquire_links: 0, receipts_sent: 0, mo_sent: 0 };
+const counts = {
+  binds: 0, accepted: 0, enquire_links: 0, receipts_sent: 0, mo_sent: 0, max_outstanding: 0,
+};
+let outstanding = 0; // submit_sm received and not answered yet
 const sessions = new Set();
 const pendingDeliveries = []; // receipts and MO waiting for a bound session
 let nextId = 0x5f3a0000;
@@ -99,7 +103,14 @@ function receiptFields(message, stat, err) {
 
 const accepted = new Map(); // id -> {id, to, from}
 
+function answer(session, response) {
+  outstanding -= 1;
+  if (!session.closed) session.send(response);
+}
+
 function onSubmit(session, pdu) {
+  outstanding += 1;
+  counts.max_outstanding = Math.max(counts.max_outstanding, outstanding);
   const to = pdu.destination_addr;
   let status = 0;
   let silent = false;
@@ -115,7 +126,7 @@ function onSubmit(session, pdu) {
     silent = true;
   }
   if (status !== 0) {
-    setTimeout(() => session.send(pdu.response({ command_status: status })), state.delayMs);
+    setTimeout(() => answer(session, pdu.response({ command_status: status })), state.delayMs);
     return;
   }
   const id = (nextId++).toString(16);
@@ -128,10 +139,13 @@ function onSubmit(session, pdu) {
   counts.accepted += 1;
   const message = { id, to, from: pdu.source_addr };
   accepted.set(id, message);
-  if (silent) return;
+  if (silent) {
+    outstanding -= 1;
+    return;
+  }
   setTimeout(() => {
+    answer(session, pdu.response({ message_id: id }));
     if (session.closed) return;
-    session.send(pdu.response({ message_id: id }));
     if (state.receiptStat && pdu.registered_delivery) {
       setTimeout(() => {
         counts.receipts_sent += 1;
@@ -191,8 +205,8 @@ function command(request) {
     }
     case 'mo':
       counts.mo_sent += 1;
-      deliver(null, { source_addr: request.from, destination_addr: request.to,
-        short_message: request.text, esm_class: 0 });
+      deliver(null, { source_addr: request.from, source_addr_ton: request.ton ?? 1,
+        destination_addr: request.to, short_message: request.text, esm_class: 0 });
       break;
     case 'drop': for (const session of sessions) session.destroy(); break;
     case 'stats': return { ...counts, sessions: sessions.size };
