@@ -53,6 +53,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "fault_rounds": 3,
         "receipts": 13_636,  # four callbacks each and a tenth twice: 60,000 callbacks
         "receipts_baseline": 12_000,  # callbacks of the same storm the old server takes
+        "smpp": 5_000,
     },
     "quick": {
         "planning": 2_000,
@@ -66,6 +67,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "fault_rounds": 1,
         "receipts": 250,
         "receipts_baseline": 500,
+        "smpp": 200,
     },
 }
 
@@ -565,7 +567,7 @@ def bench_receipts(sizes: dict[str, Any], folder: Path) -> list[Row]:
     return rows
 
 
-PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report", "receipts")
+PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report", "receipts", "smpp")
 
 
 def main() -> None:
@@ -605,6 +607,10 @@ def main() -> None:
             rows.append(bench_report(sizes["report"], folder))
         if "receipts" in args.only:
             rows += bench_receipts(sizes, folder)
+        if "smpp" in args.only:
+            from bench.smpp import bench_smpp  # it uses this module's helpers
+
+            rows += bench_smpp(sizes["smpp"], folder)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")
