@@ -54,6 +54,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts": 13_636,  # four callbacks each and a tenth twice: 60,000 callbacks
         "receipts_baseline": 12_000,  # callbacks of the same storm the old server takes
         "receipt_rounds": 2,
+        "smpp": 1_000,  # aiosmpplib's ESME (the baseline) stalled once at 5,000
     },
     "quick": {
         "planning": 2_000,
@@ -68,6 +69,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts": 250,
         "receipts_baseline": 500,
         "receipt_rounds": 1,
+        "smpp": 200,
     },
 }
 
@@ -633,6 +635,7 @@ PARTS = (
     "memory",
     "report",
     "receipts",
+    "smpp",
 )
 
 
@@ -675,6 +678,10 @@ def main() -> None:
             rows.append(bench_report(sizes["report"], folder))
         if "receipts" in args.only:
             rows += bench_receipts(sizes, folder)
+        if "smpp" in args.only:
+            from bench.smpp import bench_smpp  # it uses this module's helpers
+
+            rows += bench_smpp(sizes["smpp"], folder)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

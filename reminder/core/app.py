@@ -3,10 +3,7 @@ cases — survey, send an occurrence, run what is due, pause, resume, cancel, re
 report. The CLI, the daemon's triggers and the web console call its methods and present what
 they return; none of them has a policy of its own, and no use case is written twice.
 
-What it owns is loaded when first needed: `pause` needs the store but not the campaign files,
-`validate` the files but not the store. Project and gateway load together, so every problem
-with either is reported at once. Tests inject a project, a gateway or a store; the App closes
-only what it opened.
+What it owns is loaded when first needed (`reminder.core.resources`).
 
 Two policies live here because every use case that sends applies them:
 - the quiet hours (`quiet_hours_hold`): they hold for every dispatch through a gateway that
@@ -22,31 +19,26 @@ Two policies live here because every use case that sends applies them:
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from reminder.clock import Clock, today_in
+from reminder.clock import today_in
 from reminder.core import control, due, routes, sending
+from reminder.core.resources import Resources
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import Gateway
-from reminder.delivery.gateways.registry import build_gateway
-from reminder.errors import InputError, OperationalError, Problem, ReminderError, UsageError
-from reminder.inputs.config import Config
-from reminder.inputs.project import Project, load_project
+from reminder.errors import UsageError
 from reminder.planning.agenda import AgendaRow, agenda
 from reminder.planning.checks import CampaignCheck, check_project
 from reminder.planning.forecast import CaseUsage, Upcoming, case_usage, upcoming_cases
 from reminder.planning.plan import PlanResult
 from reminder.reports.figures import Report, build_report
 from reminder.status import Status
-from reminder.store import Message, Selection, Store, open_store
+from reminder.store import Message, Selection
 from reminder.store.models import Suppression
 
 T = TypeVar("T")
@@ -62,137 +54,9 @@ class QuietHoursHold:
     end: time
 
 
-class App:
-    """The application core (see the module docstring)."""
-
-    def __init__(
-        self,
-        config: Config,
-        clock: Clock,
-        *,
-        project: Project | None = None,
-        gateway: Gateway | None = None,
-        store: Store | None = None,
-    ) -> None:
-        self.config = config
-        self.clock = clock
-        self._project = project
-        self._gateway = gateway
-        #: Gateways other than the config's that pushes name (failover), built at `load`.
-        self._gateways: dict[str, Gateway] = {}
-        self._store = store
-        self._owns_store = store is None
-        #: Set to stop: dispatches finish the message in flight, runs of what is due stop.
-        self.stopping = threading.Event()
-        #: Held by a run of what is due and by a reload, so a run sees one set of files.
-        self.lock = threading.Lock()
-
-    # --- what it owns ---------------------------------------------------------------------
-
-    @property
-    def project(self) -> Project:
-        """The checked campaign files (loaded with the gateway on first use)."""
-        if self._project is None:
-            self.load()
-        assert self._project is not None
-        return self._project
-
-    @property
-    def gateway(self) -> Gateway:
-        """The configured gateway (loaded with the project on first use)."""
-        if self._gateway is None:
-            self.load()
-        assert self._gateway is not None
-        return self._gateway
-
-    @property
-    def store(self) -> Store:
-        """The store, opened (created and migrated if need be) on first use."""
-        if self._store is None:
-            self._store = open_store(self.config.database_url)
-        return self._store
-
-    def load(self) -> None:
-        """Load and check every file and the gateway settings; raise one `InputError` with every
-        problem of both."""
-        problems: list[Problem] = []
-        project, gateway = self._project, self._gateway
-        if project is None:
-            try:
-                project = load_project(self.config)
-            except InputError as exc:
-                problems.extend(exc.problems)
-        if gateway is None:
-            try:
-                gateway = build_gateway(self.config)
-            except InputError as exc:
-                problems.extend(exc.problems)
-        others: dict[str, Gateway] = {}
-        for name in project.gateway_names() if project is not None else ():
-            if gateway is None or name == gateway.name or name in self._gateways:
-                continue
-            try:
-                others[name] = build_gateway(self.config, name)
-            except InputError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise InputError(problems)
-        self._project, self._gateway = project, gateway
-        self._gateways.update(others)
-
-    def gateway_named(self, name: str) -> Gateway:
-        """A configured gateway by name (the config's `gateway`, or one a push names), built
-        once."""
-        if name == self.gateway.name:
-            return self.gateway
-        if name not in self._gateways:
-            self._gateways[name] = build_gateway(self.config, name)
-        return self._gateways[name]
-
-    def find_gateway(self, name: str) -> Gateway | None:
-        """`gateway_named`, or None when it cannot be built here (reconciliation then leaves
-        that gateway's messages alone)."""
-        try:
-            return self.gateway_named(name)
-        except ReminderError:
-            return None
-
-    def reload(self) -> Project:
-        """Read the campaign files again; on a problem raise `InputError` and keep the old ones."""
-        project = load_project(self.config)
-        with self.lock:
-            self._project = project
-        return project
-
-    @contextmanager
-    def existing_store(self) -> Iterator[Store | None]:
-        """The store if it exists already, neither created nor migrated (a dry run writes
-        nothing); None if there is none yet."""
-        if self._store is not None:
-            yield self._store
-            return
-        store = _open_existing(self.config.database_url)
-        try:
-            yield store
-        finally:
-            if store is not None:
-                store.close()
-
-    def close(self) -> None:
-        """Close the store if this App opened it."""
-        if self._owns_store and self._store is not None:
-            self._store.close()
-            self._store = None
-
-    def __enter__(self) -> App:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def request_stop(self) -> None:
-        """Stop: the messages in flight finish, nothing new is claimed (see `stopping`)."""
-        self.stopping.set()
+class App(Resources):
+    """The application core (see the module docstring); what it owns and how it is loaded are
+    in `Resources`."""
 
     # --- policies -----------------------------------------------------------------------------
 
@@ -223,6 +87,7 @@ class App:
     ) -> Dispatcher:
         """A dispatcher on this App's store, clock and gateway (or `gateway`, with `failover`
         when another follows it): the one place one is built."""
+        self.give_sinks()
         return Dispatcher(
             self.store,
             gateway or self.gateway,
@@ -405,15 +270,3 @@ class App:
     def status_counts(self, campaign: str | None = None) -> Counter[str]:
         """How many messages (of one campaign) are in each status."""
         return self.store.status_counts(campaign)
-
-
-def _open_existing(url: str) -> Store | None:
-    """The store at `url` if it exists with a schema, else None; it is neither created nor
-    migrated. (A SQLite URL names a file, which opening would create.)"""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not Path(url[len(prefix) :]).exists():
-        return None
-    try:
-        return open_store(url, migrate_schema=False)
-    except OperationalError:
-        return None

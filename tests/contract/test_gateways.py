@@ -224,11 +224,42 @@ def _tencent(tmp_path: Path) -> Iterator[Harness]:
         yield Harness(gateway, lambda: fake.texts({"1110": text}), fail, callback, signs_body=False)
 
 
+#: SMPP command_status for each kind of failure (no SMPP code means "opted out").
+SMPP_FAILURES = {"transient": 0x58, "permanent": 0x0B}  # ESME_RTHROTTLED, ESME_RINVDSTADR
+
+
+def _smpp(tmp_path: Path) -> Iterator[Harness]:
+    from reminder.delivery.gateways.smpp import SmppGateway, SmppSettings
+    from tests.support.smsc import PASSWORD, SYSTEM_ID, Smsc
+
+    with Smsc(tmp_path / "smsc.jsonl") as smsc:
+        gateway = SmppGateway(
+            SmppSettings.model_validate(
+                {
+                    "host": "127.0.0.1",
+                    "port": smsc.port,
+                    "system_id": SYSTEM_ID,
+                    "password": PASSWORD,
+                    "source_addr": "10690001",
+                }
+            )
+        )
+
+        def fail(kind: ErrorKind) -> None:
+            smsc.fail(SMPP_FAILURES[kind])
+
+        # Receipts and replies arrive on the bind, not by HTTP: no callback (tests/integration).
+        yield Harness(
+            gateway, lambda: [{"to": m["to"], "body": m["body"]} for m in smsc.messages()], fail
+        )
+
+
 HARNESSES: dict[str, Callable[[Path], Iterator[Harness]]] = {
     "acme": _acme,
     "console": _console,
     "file": _file,
     "memory": _memory,
+    "smpp": _smpp,
     "tencent": _tencent,
     "twilio": _twilio,
 }

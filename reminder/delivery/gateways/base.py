@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -156,6 +156,18 @@ class CallbackAnswer:
     content_type: str = "text/plain"
 
 
+class BindSink(Protocol):
+    """Where a gateway whose provider reports on its own connection (SMPP's deliver_sm), not
+    over HTTP, hands receipts and the messages people send. Each call returns once what it was
+    given is durable (the gateway acknowledges only then) and raises if it could not be kept."""
+
+    async def take_receipts(self, gateway: Gateway, receipts: Sequence[Receipt]) -> None:
+        """Apply `gateway`'s delivery receipts (forward only)."""
+
+    async def take_inbound(self, gateway: Gateway, messages: Sequence[Inbound]) -> None:
+        """Take messages people sent (opt-outs)."""
+
+
 class Gateway(ABC):
     """Base class of gateways; subclasses declare their metadata (the provider's facts) as
     class attributes, and override the methods their provider supports."""
@@ -188,6 +200,13 @@ class Gateway(ABC):
     def __init__(self, settings: GatewaySettings, *, base_dir: Path | None = None) -> None:
         self.settings = with_default_delivery(settings, self.default_delivery)
         self.base_dir = base_dir or Path.cwd()
+        #: Where receipts and replies arriving on the provider's connection go (`attach`).
+        self.sink: BindSink | None = None
+
+    def attach(self, sink: BindSink | None) -> None:
+        """Hand receipts and replies that arrive on the provider's own connection (not through
+        the receipt server) to `sink`; gateways whose provider calls back over HTTP ignore it."""
+        self.sink = sink
 
     #: True when `lookup` can tell whether the provider received a message (reconciliation).
     can_lookup: ClassVar[bool] = False

@@ -55,7 +55,8 @@ class ReceiptQueries:
                 events.append(_event(message_id, now, update_, status, after, moved))
                 applied.append(Applied(message_id, moved))
             _write(connection, moves, start, now)
-            connection.execute(insert(EVENT), events)
+            if events:  # none when no receipt named a message we sent
+                connection.execute(insert(EVENT), events)
         return applied
 
 

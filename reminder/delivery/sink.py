@@ -1,0 +1,68 @@
+"""The store as a gateway's `BindSink`: receipts and replies that arrive on the provider's own
+connection (SMPP's deliver_sm) go the way the receipt server sends HTTP callbacks.
+
+Receipts are applied forward only through `updates_of` and `Store.apply_receipts` (source
+`bind`); a reply that is an opt-out word suppresses its sender (`take_inbound`). A receipt can
+overtake its own acceptance: the dispatcher writes acceptances in small batches, so a receipt
+whose provider id no message has yet is tried again for a few seconds before it is given up
+(the SMSC is then told it was taken: holding it longer would stall its other receipts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from reminder.clock import Clock
+from reminder.delivery.gateways.base import Gateway, Inbound, Receipt
+from reminder.delivery.inbound import take_inbound
+from reminder.delivery.receipts import updates_of
+from reminder.store import Store
+
+log = logging.getLogger(__name__)
+
+#: How long a receipt for a provider id no message has yet is tried again, and how often.
+UNMATCHED_HOLD_SECONDS = 5.0
+UNMATCHED_RETRY_SECONDS = 0.25
+
+
+class StoreSink:
+    """Writes what a gateway receives on its connection to `store` (see the module doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        region: str = "CN",
+        *,
+        hold_seconds: float = UNMATCHED_HOLD_SECONDS,
+        retry_seconds: float = UNMATCHED_RETRY_SECONDS,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.region = region
+        self.hold_seconds = hold_seconds
+        self.retry_seconds = retry_seconds
+        self.applied = 0
+        self.unmatched = 0
+
+    async def take_receipts(self, gateway: Gateway, receipts: Sequence[Receipt]) -> None:
+        """Apply `receipts`; one for a message not yet known is tried again for a while."""
+        waiting = updates_of(gateway, receipts, "bind")
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.hold_seconds
+        while True:
+            applied = self.store.apply_receipts(waiting, self.clock.now())
+            self.applied += sum(1 for a in applied if a.message_id is not None)
+            waiting = [u for u, a in zip(waiting, applied, strict=True) if a.message_id is None]
+            if not waiting or loop.time() >= give_up:
+                break
+            await asyncio.sleep(self.retry_seconds)
+        if waiting:
+            self.unmatched += len(waiting)
+            log.info("%d receipts for unknown messages ignored", len(waiting))
+
+    async def take_inbound(self, gateway: Gateway, messages: Sequence[Inbound]) -> None:
+        """Suppress the senders of opt-out words."""
+        take_inbound(self.store, messages, self.region, self.clock.now())
