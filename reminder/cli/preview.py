@@ -32,6 +32,10 @@ def preview(
     with state(ctx).app() as app:
         app.load()
         previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
+        # What the phone shows: a template-code gateway's own template, filled.
+        texts = {
+            id(item): app.phone_text(item) for result in previewed.results for item in result.sample
+        }
     day = previewed.day
     out = stdout()
     for result in previewed.results:
@@ -50,7 +54,7 @@ def preview(
                 shown(item.contact.phone, show_numbers=show_numbers),
                 f"{item.count.segments} ({item.count.units} {item.count.encoding})",
                 item.case.id if item.case else "-",
-                item.body,
+                texts[id(item)],
             )
         out.print(table)
         if total > len(drafts):

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from reminder.clock import Clock, today_in
 from reminder.core import control, due, sending
+from reminder.core.template_codes import phone_text, template_codes
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.gateways.registry import build_gateway
@@ -42,6 +43,7 @@ from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.planning.agenda import AgendaRow, agenda
 from reminder.planning.checks import CampaignCheck, check_project
+from reminder.planning.drafts import Draft
 from reminder.planning.plan import PlanResult
 from reminder.reports.figures import Report, build_report
 from reminder.status import Status
@@ -316,7 +318,13 @@ class App:
     def check(self, sample: date | None = None) -> list[CampaignCheck]:
         """Check every campaign for this year and next and render every message of every push
         for `sample` (default: each push's first day); one `InputError` with every problem."""
-        return check_project(self.project, self.today(), sample)
+        codes = template_codes(self.config, self.gateway)
+        return check_project(self.project, self.today(), sample, codes)
+
+    def phone_text(self, draft: Draft) -> str:
+        """What the phone shows for `draft`: for a template-code gateway, its own template text
+        filled with the parameters; otherwise the rendered text."""
+        return phone_text(self.gateway, draft)
 
     def messages(
         self, campaign: str | None = None, statuses: Sequence[Status] = (), limit: int = 50

@@ -12,6 +12,7 @@ from reminder.inputs.campaigns import CampaignFile
 from reminder.inputs.project import Project
 from reminder.planning.drafts import tally_push
 from reminder.planning.occurrences import push_days
+from reminder.planning.template_checks import ParamCheck, TemplateCodes
 
 
 @dataclass
@@ -34,13 +35,19 @@ class CampaignCheck:
     pushes: list[PushCheck] = field(default_factory=list)
 
 
-def check_project(project: Project, today: date, sample: date | None = None) -> list[CampaignCheck]:
-    """Check every campaign; raise one `InputError` with every problem found."""
+def check_project(
+    project: Project,
+    today: date,
+    sample: date | None = None,
+    codes: TemplateCodes | None = None,
+) -> list[CampaignCheck]:
+    """Check every campaign (and, for a template-code gateway, its mapping `codes`); raise one
+    `InputError` with every problem found."""
     problems: list[Problem] = []
     results = []
     for campaign_id in sorted(project.campaigns):
         results.append(
-            _check_campaign(project, project.campaigns[campaign_id], today, sample, problems)
+            _check_campaign(project, project.campaigns[campaign_id], today, sample, problems, codes)
         )
     if problems:
         raise InputError(problems)
@@ -53,6 +60,7 @@ def _check_campaign(
     today: date,
     sample: date | None,
     problems: list[Problem],
+    codes: TemplateCodes | None = None,
 ) -> CampaignCheck:
     campaign = source.campaign
     result = CampaignCheck(campaign.id)
@@ -92,11 +100,17 @@ def _check_campaign(
         if window is None or day is None:
             continue
         check.sample_day = day
+        unmapped = codes.unmapped(campaign.id, push) if codes else None
+        if unmapped is not None:
+            problems.append(unmapped)
+        params = ParamCheck(codes, push) if codes and unmapped is None else None
         try:
-            tally = tally_push(project, campaign.id, push, window, day)
+            tally = tally_push(project, campaign.id, push, window, day, params)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        finally:
+            problems.extend(params.problems.values() if params else [])
         check.recipients = tally.messages
         check.max_segments = tally.largest
     return result

@@ -287,3 +287,105 @@ def _handler(fake: AliyunFake) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+#: The Aliyun templates to register for the sample templates in templates/ (the README lists
+#: them): our template → (code, Aliyun's text, Aliyun parameter → our variable). A case summary
+#: is longer than a variable may be (35 characters), so the registered texts carry its title.
+SAMPLE_TEMPLATES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "spring_daily.j2": (
+        "SMS_460001",
+        "${name}同志：今天是${festival}廉洁提醒第${day}天。请严守中央八项规定精神，不收送礼品"
+        "礼金，不违规吃喝，不公车私用。【案例警示】${case}。监督举报电话${hotline}。",
+        {
+            "name": "contact_name",
+            "festival": "festival_name",
+            "day": "day",
+            "case": "case_title",
+            "hotline": "hotline",
+        },
+    ),
+    "family_greeting.j2": (
+        "SMS_460002",
+        "${name}您好！${festival}将至，${organisation}感谢您对${cadre}同志工作的理解和支持。"
+        "请当好廉内助，守好家门，不替家人收受礼品礼金。【案例警示】${case}。祝您阖家幸福、"
+        "节日安康！",
+        {
+            "name": "contact_name",
+            "festival": "festival_name",
+            "organisation": "organisation",
+            "cadre": "cadre_name",
+            "case": "case_title",
+        },
+    ),
+    "back_to_work.j2": (
+        "SMS_460003",
+        "${name}同志：${festival}假期已结束，请尽快收心归位，严守工作纪律，持续纠治“四风”。"
+        "举报电话${hotline}。",
+        {"name": "contact_name", "festival": "festival_name", "hotline": "hotline"},
+    ),
+    "mid_autumn_daily.j2": (
+        "SMS_460004",
+        "${name}同志：${festival}前后，请自觉抵制“四风”，不收受月饼等节礼，不违规操办宴请。"
+        "【案例警示】${case}。举报电话${hotline}。",
+        {
+            "name": "contact_name",
+            "festival": "festival_name",
+            "case": "case_title",
+            "hotline": "hotline",
+        },
+    ),
+    "key_post_reminder.j2": (
+        "SMS_460005",
+        "${name}同志：您所在的${unit}属重点岗位，${festival}期间请严格执行审批、采购和财务制度，"
+        "拒绝任何形式的“节日红包”。举报电话${hotline}。",
+        {
+            "name": "contact_name",
+            "unit": "contact_unit",
+            "festival": "festival_name",
+            "hotline": "hotline",
+        },
+    ),
+}
+
+
+def sample_config(
+    url: str,
+    *,
+    templates: dict[str, tuple[str, str, dict[str, str]]] | None = None,
+    delivery: str = "{concurrency: 4}",
+    head: str = "database_url: sqlite:///reminder.db\n",
+) -> str:
+    """A config.yaml sending the sample campaigns through the fake at `url` (secrets from
+    ALIYUN_ACCESS_KEY_ID, ALIYUN_ACCESS_KEY_SECRET and ALIYUN_CALLBACK_TOKEN)."""
+    lines = [
+        head.rstrip("\n"),
+        "gateway: aliyun",
+        "gateways:",
+        "  aliyun:",
+        "    access_key_id: ${ALIYUN_ACCESS_KEY_ID}",
+        "    access_key_secret: ${ALIYUN_ACCESS_KEY_SECRET}",
+        "    callback_token: ${ALIYUN_CALLBACK_TOKEN}",
+        f"    endpoint: {url}",
+        "    sign_name: 某某市纪委监委",
+        f"    delivery: {delivery}",
+        "    templates:",
+    ]
+    for name, (code, text, params) in (templates or SAMPLE_TEMPLATES).items():
+        lines += [f"      {name}:", f"        code: {code}", f"        text: '{text}'"]
+        lines += ["        params:"] + [f"          {k}: {v}" for k, v in params.items()]
+    return "\n".join(lines) + "\n"
+
+
+def sample_env() -> dict[str, str]:
+    """The environment variables `sample_config` reads."""
+    return {
+        "ALIYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "ALIYUN_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+        "ALIYUN_CALLBACK_TOKEN": CALLBACK_TOKEN,
+    }
+
+
+def sample_fake(**kwargs: Any) -> AliyunFake:
+    """The fake with the sample templates registered."""
+    return AliyunFake({code: text for code, text, _ in SAMPLE_TEMPLATES.values()}, **kwargs)
