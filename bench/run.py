@@ -565,7 +565,7 @@ def bench_receipts(sizes: dict[str, Any], folder: Path) -> list[Row]:
     return rows
 
 
-PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report", "receipts")
+PARTS = ("planning", "dispatch", "throttle", "faults", "memory", "report", "receipts", "aliyun")
 
 
 def main() -> None:
@@ -605,6 +605,10 @@ def main() -> None:
             rows.append(bench_report(sizes["report"], folder))
         if "receipts" in args.only:
             rows += bench_receipts(sizes, folder)
+        if "aliyun" in args.only:
+            from bench.aliyun import bench_aliyun  # needs the test extra (the fake's signer)
+
+            rows += bench_aliyun(sizes, folder, args.latency)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

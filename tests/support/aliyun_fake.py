@@ -255,6 +255,8 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # many clients connect at once (the benchmark's concurrency)
+
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # lost answers break connections on purpose
 
@@ -262,6 +264,7 @@ class _Server(ThreadingHTTPServer):
 def _handler(fake: AliyunFake) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
         def do_POST(self) -> None:
             if fake.delay:
@@ -275,6 +278,12 @@ def _handler(fake: AliyunFake) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b"<html>upstream says hello</html>", "text/html")
                 return
             self._send(status, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+
+        def do_GET(self) -> None:
+            # Counts for a benchmark running the fake in a process of its own.
+            with fake._lock:
+                counts = {"accepted": len(fake.seen.accepted), "requests": len(fake.seen.actions)}
+            self._send(200, json.dumps(counts).encode(), "application/json")
 
         def _send(self, status: int, payload: bytes, kind: str) -> None:
             self.send_response(status)
@@ -389,3 +398,17 @@ def sample_env() -> dict[str, str]:
 def sample_fake(**kwargs: Any) -> AliyunFake:
     """The fake with the sample templates registered."""
     return AliyunFake({code: text for code, text, _ in SAMPLE_TEMPLATES.values()}, **kwargs)
+
+
+def main() -> None:
+    """`python -m tests.support.aliyun_fake TEMPLATES_JSON [LATENCY]`: serve until killed,
+    printing the URL on the first line (the benchmark runs the fake in a process of its own)."""
+    import sys
+
+    fake = AliyunFake(json.loads(sys.argv[1]), delay=float(sys.argv[2]) if sys.argv[2:] else 0.0)
+    print(fake.url, flush=True)
+    fake._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
