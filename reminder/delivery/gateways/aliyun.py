@@ -31,13 +31,23 @@ from datetime import date, datetime, timedelta
 from secrets import token_hex
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, field_validator
 
 from reminder.clock import Clock, SystemClock
 from reminder.delivery.gateways import aliyun_signing
-from reminder.delivery.gateways.aliyun_codes import error_of
+from reminder.delivery.gateways.aliyun_codes import checked
+from reminder.delivery.gateways.aliyun_wire import (
+    CHINA,
+    SEND_STATUS,
+    aliyun_number,
+    china_time,
+    distinct_numbers,
+    fill,
+    inbound_of,
+    receipts_of,
+    to_json,
+)
 from reminder.delivery.gateways.base import (
     Accepted,
     CallbackAnswer,
@@ -68,13 +78,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 ALIYUN_API = "https://dysmsapi.aliyuncs.com"
-#: Aliyun stamps its records (SendDate, send_time) in China Standard Time.
-CHINA = ZoneInfo("Asia/Shanghai")
 #: QuerySendDetails keeps 30 days, 50 records a page.
 QUERY_DAYS, PAGE_SIZE = 30, 50
-#: QuerySendDetails' SendStatus as our words: 1 waiting for the receipt, 2 failed, 3 delivered.
-SEND_STATUS = {"1": "waiting", "2": "failed", "3": "delivered"}
-_PARAM = re.compile(r"\$\{(\w+)\}")
 
 
 class AliyunSettings(TemplateCodeSettings):
@@ -96,16 +101,6 @@ class AliyunSettings(TemplateCodeSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
-
-
-def aliyun_number(e164: str) -> str:
-    """A number as Aliyun writes it: 11 digits in mainland China, else country code + number."""
-    return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
-
-
-def fill(text: str, params: dict[str, str]) -> str:
-    """Aliyun's template text with each `${param}` replaced by its value."""
-    return _PARAM.sub(lambda m: params.get(m.group(1), m.group(0)), text)
 
 
 class AliyunGateway(Gateway):
@@ -221,7 +216,7 @@ class AliyunGateway(Gateway):
                 "been accepted",
                 code="no-answer",
             ) from None
-        return _answer(answer)
+        return checked(answer)
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -249,7 +244,7 @@ class AliyunGateway(Gateway):
         requests = [
             (code, chunk)
             for code, group in groups.items()
-            for chunk in _distinct_numbers(group, messages)
+            for chunk in distinct_numbers(group, messages)
         ]
         for code, chunk in requests:
             try:
@@ -280,16 +275,16 @@ class AliyunGateway(Gateway):
                 "OutId": out_id,
             }
             if params[0]:
-                operation["TemplateParam"] = _json(params[0])
+                operation["TemplateParam"] = to_json(params[0])
             answer = await self.call("SendSms", operation)
         else:
             answer = await self.call(
                 "SendBatchSms",
                 {
-                    "PhoneNumberJson": _json(numbers),
-                    "SignNameJson": _json([sign] * len(numbers)),
+                    "PhoneNumberJson": to_json(numbers),
+                    "SignNameJson": to_json([sign] * len(numbers)),
                     "TemplateCode": code,
-                    "TemplateParamJson": _json(params),
+                    "TemplateParamJson": to_json(params),
                     "OutId": out_id,
                 },
             )
@@ -339,7 +334,7 @@ class AliyunGateway(Gateway):
         day = max(first, today - timedelta(days=QUERY_DAYS - 1))
         while day <= today:
             for record in await self._details(number, day):
-                sent = _china_time(record.get("SendDate"))
+                sent = china_time(record.get("SendDate"))
                 if (
                     record.get("Content") == text
                     and record.get("TemplateCode") == template.code
@@ -377,34 +372,11 @@ class AliyunGateway(Gateway):
 
     def parse_receipts(self, request: CallbackRequest) -> list[Receipt]:
         """An SmsReport push: a JSON array of {phone_number, success, err_code, out_id, …}."""
-        receipts = []
-        for item in _json_array(request.body, "SmsReport"):
-            try:
-                number = str(item["phone_number"])
-                success = item["success"]
-            except KeyError as exc:
-                raise ValueError(f"an SmsReport item needs {exc}") from None
-            out_id = item.get("out_id") or item.get("biz_id") or ""
-            word = "delivered" if success is True or success == "true" else "failed"
-            code = None if word == "delivered" else (item.get("err_code") or None)
-            receipts.append(Receipt(f"{out_id}:{number}", word, code, item.get("err_msg")))
-        return receipts
+        return receipts_of(request.body)
 
     def parse_inbound(self, request: CallbackRequest) -> list[Inbound]:
         """An SmsUp push: a JSON array of {phone_number, content, sequence_id, …}."""
-        found = []
-        for item in _json_array(request.body, "SmsUp"):
-            if not item.get("phone_number"):
-                raise ValueError("an SmsUp item needs phone_number")
-            sequence = item.get("sequence_id")
-            found.append(
-                Inbound(
-                    str(item["phone_number"]),
-                    str(item.get("content", "")),
-                    str(sequence) if sequence is not None else None,
-                )
-            )
-        return found
+        return inbound_of(request.body)
 
     def callback_answer(self, kind: CallbackKind) -> CallbackAnswer:
         """What Aliyun expects back from a push it should not send again."""
@@ -415,66 +387,3 @@ class AliyunGateway(Gateway):
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-
-
-def _answer(answer: httpx.Response) -> dict[str, Any]:
-    """Aliyun's JSON answer when its Code is OK; the typed error otherwise."""
-    try:
-        data = answer.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get("Code"), str):
-        if answer.status_code >= 500:
-            raise TransientGatewayError(f"Aliyun answered HTTP {answer.status_code}", code="http")
-        raise AmbiguousGatewayError(
-            f"Aliyun's answer (HTTP {answer.status_code}) is not its documented shape; the "
-            "message may have been accepted",
-            code="malformed-answer",
-            status=answer.status_code,
-        )
-    if data["Code"] != "OK":
-        raise error_of(data["Code"], str(data.get("Message") or ""), answer.status_code)
-    return data
-
-
-def _distinct_numbers(
-    group: list[tuple[int, dict[str, str]]], messages: Sequence[OutgoingMessage]
-) -> list[list[tuple[int, dict[str, str]]]]:
-    """`group` split so that no request carries a number twice (its id would not be unique)."""
-    chunks: list[list[tuple[int, dict[str, str]]]] = []
-    numbers: list[set[str]] = []
-    for item in group:
-        number = messages[item[0]].to
-        for chunk, seen in zip(chunks, numbers, strict=True):
-            if number not in seen:
-                chunk.append(item)
-                seen.add(number)
-                break
-        else:
-            chunks.append([item])
-            numbers.append({number})
-    return chunks
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _json_array(body: bytes, what: str) -> list[dict[str, Any]]:
-    try:
-        items = json.loads(body)
-    except ValueError:
-        raise ValueError(f"a {what} push is a JSON array") from None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ValueError(f"a {what} push is a JSON array of objects")
-    return items
-
-
-def _china_time(value: object) -> datetime | None:
-    """Aliyun's "2017-05-25 00:00:00" (China time) as an aware datetime."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except ValueError:
-        return None

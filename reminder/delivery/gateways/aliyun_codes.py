@@ -29,8 +29,12 @@ fails at the carrier, in the receipt); replies such as 退订 reach the inbound 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import httpx
 
 from reminder.errors import (
+    AmbiguousGatewayError,
     DeferredGatewayError,
     GatewayError,
     GatewayStoppedError,
@@ -117,3 +121,23 @@ def error_of(code: str, text: str, http_status: int | None = None) -> GatewayErr
         period = next((s for word, s in _LIMIT_PERIODS if word in text), 86400.0)
         return DeferredGatewayError(text, code=code, status=http_status, retry_after=period)
     return cls(text, code=code, status=http_status)
+
+
+def checked(answer: httpx.Response) -> dict[str, Any]:
+    """Aliyun's JSON answer when its Code is OK; the typed error otherwise."""
+    try:
+        data = answer.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("Code"), str):
+        if answer.status_code >= 500:
+            raise TransientGatewayError(f"Aliyun answered HTTP {answer.status_code}", code="http")
+        raise AmbiguousGatewayError(
+            f"Aliyun's answer (HTTP {answer.status_code}) is not its documented shape; the "
+            "message may have been accepted",
+            code="malformed-answer",
+            status=answer.status_code,
+        )
+    if data["Code"] != "OK":
+        raise error_of(data["Code"], str(data.get("Message") or ""), answer.status_code)
+    return data
