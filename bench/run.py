@@ -636,6 +636,7 @@ PARTS = (
     "report",
     "receipts",
     "smpp",
+    "aliyun",
 )
 
 
@@ -682,6 +683,10 @@ def main() -> None:
             from bench.smpp import bench_smpp  # it uses this module's helpers
 
             rows += bench_smpp(sizes["smpp"], folder)
+        if "aliyun" in args.only:
+            from bench.aliyun import bench_aliyun  # needs the test extra (the fake's signer)
+
+            rows += bench_aliyun(sizes, folder, args.latency)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

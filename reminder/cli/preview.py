@@ -12,6 +12,7 @@ from rich.table import Table
 
 from reminder.cli.app import command, parse_day, state, stdout
 from reminder.core.app import App
+from reminder.core.sending import Preview
 from reminder.errors import UsageError
 from reminder.phones import shown
 from reminder.planning.rotation import Choice, Why
@@ -65,6 +66,21 @@ def preview(
         if campaign is None:
             raise UsageError("name a campaign (or give --contact alone for upcoming cases)")
         previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
+        # What the phone shows: a template-code gateway's own template, filled.
+        texts = {
+            id(item): app.phone_text(item) for result in previewed.results for item in result.sample
+        }
+    _print_messages(previewed, texts, campaign, contact, show_numbers)
+
+
+def _print_messages(
+    previewed: Preview,
+    texts: dict[int, str],
+    campaign: str,
+    contact: str | None,
+    show_numbers: bool,
+) -> None:
+    """One table per push: each sample message as the phone will show it."""
     day = previewed.day
     out = stdout()
     for result in previewed.results:
@@ -83,7 +99,7 @@ def preview(
                 shown(item.contact.phone, show_numbers=show_numbers),
                 f"{item.count.segments} ({item.count.units} {item.count.encoding})",
                 f"{item.case.id}\n{why(item.choice)}" if item.case else "-",
-                item.body,
+                texts[id(item)],
             )
         out.print(table)
         if total > len(drafts):

@@ -29,11 +29,13 @@ from zoneinfo import ZoneInfo
 from reminder.clock import today_in
 from reminder.core import control, due, routes, sending
 from reminder.core.resources import Resources
+from reminder.core.template_codes import phone_text, template_codes
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import Gateway
 from reminder.errors import UsageError
 from reminder.planning.agenda import AgendaRow, agenda
 from reminder.planning.checks import CampaignCheck, check_project
+from reminder.planning.drafts import Draft
 from reminder.planning.forecast import CaseUsage, Upcoming, case_usage, upcoming_cases
 from reminder.planning.plan import PlanResult
 from reminder.reports.figures import Report, build_report
@@ -228,8 +230,9 @@ class App(Resources):
     def check(self, sample: date | None = None) -> list[CampaignCheck]:
         """Check every campaign for this year and next and render every message of every push
         for `sample` (default: each push's first day); one `InputError` with every problem."""
+        codes = template_codes(self.config, self.gateway)
         with self.existing_store() as store:
-            return check_project(self.project, self.today(), sample, store=store)
+            return check_project(self.project, self.today(), sample, codes, store=store)
 
     def upcoming_cases(
         self, contact: str, first: date, last: date, campaign: str | None = None
@@ -260,6 +263,11 @@ class App(Resources):
         case of a push's pool."""
         with self.existing_store() as store:
             return case_usage(self.project, store, year or self.today().year)
+
+    def phone_text(self, draft: Draft) -> str:
+        """What the phone shows for `draft`: for a template-code gateway, its own template text
+        filled with the parameters; otherwise the rendered text."""
+        return phone_text(self.gateway, draft)
 
     def messages(
         self, campaign: str | None = None, statuses: Sequence[Status] = (), limit: int = 50

@@ -14,6 +14,7 @@ from reminder.planning.case_checks import case_warnings
 from reminder.planning.drafts import tally_push
 from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import push_days
+from reminder.planning.template_checks import ParamCheck, TemplateCodes
 from reminder.store import Store
 
 
@@ -40,17 +41,25 @@ class CampaignCheck:
 
 
 def check_project(
-    project: Project, today: date, sample: date | None = None, *, store: Store | None = None
+    project: Project,
+    today: date,
+    sample: date | None = None,
+    codes: TemplateCodes | None = None,
+    *,
+    store: Store | None = None,
 ) -> list[CampaignCheck]:
-    """Check every campaign; raise one `InputError` with every problem found. The sample
-    messages carry the cases planning will choose (from what the store says was read, and
-    what will have been by then from `today` on)."""
+    """Check every campaign (and, for a template-code gateway, its mapping `codes`); raise one
+    `InputError` with every problem found. The sample messages carry the cases planning will
+    choose (from what the store says was read, and what will have been by then from `today`
+    on)."""
     problems: list[Problem] = []
     results = []
     cases = CaseSource(project, store, today)
     for campaign_id in sorted(project.campaigns):
         results.append(
-            _check_campaign(project, project.campaigns[campaign_id], today, sample, problems, cases)
+            _check_campaign(
+                project, project.campaigns[campaign_id], today, sample, problems, cases, codes
+            )
         )
     if problems:
         raise InputError(problems)
@@ -64,20 +73,11 @@ def _check_campaign(
     sample: date | None,
     problems: list[Problem],
     cases: CaseSource,
+    codes: TemplateCodes | None = None,
 ) -> CampaignCheck:
     campaign = source.campaign
     result = CampaignCheck(campaign.id)
-    years = (
-        [campaign.window.fixed_year] if campaign.window.fixed_year else [today.year, today.year + 1]
-    )
-    for year in years:
-        assert year is not None
-        try:
-            result.windows.append(campaign.window_for(year))
-        except ValueError as exc:
-            problems.append(
-                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
-            )
+    result.windows = _windows(source, today, problems)
     if not result.windows:
         return result
     for index, push in enumerate(campaign.pushes):
@@ -104,14 +104,38 @@ def _check_campaign(
         if window is None or day is None:
             continue
         check.sample_day = day
+        unmapped = codes.unmapped(campaign.id, push) if codes else None
+        if unmapped is not None:
+            problems.append(unmapped)
+        params = ParamCheck(codes, push) if codes and unmapped is None else None
         try:
-            tally = tally_push(project, campaign.id, push, window, day, cases)
+            tally = tally_push(project, campaign.id, push, window, day, cases, params)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        finally:
+            problems.extend(params.problems.values() if params else [])
         check.recipients = tally.messages
         check.max_segments = tally.largest
     return result
+
+
+def _windows(source: CampaignFile, today: date, problems: list[Problem]) -> list[ResolvedWindow]:
+    """The campaign's window this year and next (or its fixed year's)."""
+    campaign = source.campaign
+    years = (
+        [campaign.window.fixed_year] if campaign.window.fixed_year else [today.year, today.year + 1]
+    )
+    windows = []
+    for year in years:
+        assert year is not None
+        try:
+            windows.append(campaign.window_for(year))
+        except ValueError as exc:
+            problems.append(
+                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
+            )
+    return windows
 
 
 def _sample(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -219,14 +219,18 @@ def tally_push(
     window: ResolvedWindow,
     day: date,
     cases: CaseSource | None = None,
+    each: Callable[[Draft], None] | None = None,
 ) -> Tally:
     """Render every message of one push on one date and count them, holding one at a time (an
-    audience of millions costs no memory); raise one `InputError` with every problem."""
+    audience of millions costs no memory; `each` sees every one); raise one `InputError` with
+    every problem."""
     problems: dict[str, Problem] = {}
     contacts = project.audience(campaign_id, push.id)
     tally = Tally()
     for draft in iter_drafts(project, campaign_id, push, window, day, contacts, problems, cases):
         tally.add(draft)
+        if each is not None:
+            each(draft)
     if problems:
         raise InputError(list(problems.values()))
     return tally

@@ -59,8 +59,10 @@ class Harness:
     received: Callable[[], list[dict[str, str]]]
     fail: Callable[[ErrorKind], None] | None = None
     callback: Callable[[CallbackKind, dict[str, str]], CallbackRequest] | None = None
-    #: False for a provider that signs no callback (Tencent): the secret is in the URL it
-    #: calls, so only a URL without it must fail.
+    #: A provider id of the shape the gateway gives (receipts must parse back into it).
+    sample_id: str = "P-1"
+    #: False for a provider that signs no callback (Tencent, Aliyun): the secret is in the URL
+    #: it calls, so only a URL without it must fail.
     signs_body: bool = True
 
 
@@ -254,8 +256,74 @@ def _smpp(tmp_path: Path) -> Iterator[Harness]:
         )
 
 
+#: Aliyun's codes for each kind of failure (no opted-out code: see aliyun_codes).
+ALIYUN_FAILURES = {"transient": "isp.SYSTEM_ERROR", "permanent": "isv.MOBILE_NUMBER_ILLEGAL"}
+
+
+def _aliyun(tmp_path: Path) -> Iterator[Harness]:
+    from reminder.delivery.gateways.aliyun import AliyunGateway, AliyunSettings
+    from tests.support.aliyun_fake import (
+        ACCESS_KEY_ID,
+        ACCESS_KEY_SECRET,
+        CALLBACK_TOKEN,
+        AliyunFake,
+        AliyunReply,
+    )
+
+    text = "${name}同志：节日将至，请廉洁过节。"
+    with AliyunFake({"SMS_100001": text}) as fake:
+        gateway = AliyunGateway(
+            AliyunSettings.model_validate(
+                {
+                    "access_key_id": ACCESS_KEY_ID,
+                    "access_key_secret": ACCESS_KEY_SECRET,
+                    "callback_token": CALLBACK_TOKEN,
+                    "endpoint": fake.url,
+                    "sign_name": "测试",
+                    "templates": {
+                        "daily.j2": {
+                            "code": "SMS_100001",
+                            "text": text,
+                            "params": {"name": "contact_name"},
+                        }
+                    },
+                }
+            )
+        )
+
+        def fail(kind: ErrorKind) -> None:
+            fake.script.append(AliyunReply(code=ALIYUN_FAILURES[kind], message=f"scripted {kind}"))
+
+        def callback(kind: CallbackKind, fields: dict[str, str]) -> CallbackRequest:
+            if kind == "receipts":
+                out_id, _, number = fields["id"].rpartition(":")
+                items: list[dict[str, Any]] = [
+                    {
+                        "phone_number": number,
+                        "success": fields["word"] == "delivered",
+                        "err_code": "DELIVERED" if fields["word"] == "delivered" else "MN:0001",
+                        "biz_id": "900001^1",
+                        "out_id": out_id,
+                    }
+                ]
+            else:
+                items = [{"phone_number": fields["from"], "content": fields["text"]}]
+            url = f"{PUBLIC}/{kind}/aliyun?token={CALLBACK_TOKEN}"
+            return CallbackRequest("POST", url, {}, json.dumps(items).encode())
+
+        yield Harness(
+            gateway,
+            lambda: [{"to": "+86" + a.phone, "body": a.content} for a in fake.seen.accepted],
+            fail,
+            callback,
+            sample_id="m1-0a1b2c3d:13800138000",
+            signs_body=False,
+        )
+
+
 HARNESSES: dict[str, Callable[[Path], Iterator[Harness]]] = {
     "acme": _acme,
+    "aliyun": _aliyun,
     "console": _console,
     "file": _file,
     "memory": _memory,
@@ -439,10 +507,10 @@ def test_a_signed_receipt_verifies_and_parses_into_our_statuses(harness: Harness
         assert gateway.parse_receipts(forged) == [] and gateway.parse_inbound(forged) == []
         return
     for word, status in gateway.status_words.items():
-        request = harness.callback("receipts", {"id": "P-1", "word": word})
+        request = harness.callback("receipts", {"id": harness.sample_id, "word": word})
         assert gateway.verify_callback(request)
         (receipt,) = gateway.parse_receipts(request)
-        assert receipt.provider_id == "P-1"
+        assert receipt.provider_id == harness.sample_id
         assert gateway.status_of(receipt.status) is status
     answer = gateway.callback_answer("receipts")
     assert 200 <= answer.status < 300
@@ -453,9 +521,9 @@ def test_a_tampered_or_unsigned_callback_does_not_verify(harness: Harness) -> No
         return
     gateway = harness.gateway
     word = next(iter(gateway.status_words))
-    genuine = harness.callback("receipts", {"id": "P-1", "word": word})
+    genuine = harness.callback("receipts", {"id": harness.sample_id, "word": word})
     tampered = CallbackRequest(
-        genuine.method, genuine.url, genuine.headers, genuine.body.replace(b"P-1", b"P-2")
+        genuine.method, genuine.url, genuine.headers, genuine.body.replace(b"1", b"2")
     )
     unsigned = CallbackRequest(genuine.method, genuine.url, {}, genuine.body)
     elsewhere = CallbackRequest(genuine.method, genuine.url + "x", genuine.headers, genuine.body)

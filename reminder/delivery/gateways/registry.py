@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reminder.delivery.gateways.base import Gateway
+from reminder.delivery.gateways.base import Gateway, TemplateCodeSettings
 from reminder.errors import InputError, MissingExtraError, Problem
 from reminder.inputs.config import Config
 from reminder.inputs.yaml_source import SECRET_REFERENCE, LineDict, interpolate, validation_problems
@@ -70,7 +70,11 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
                     line,
                 )
             )
-    values = interpolate(raw, file, problems, f"gateways.{name}", line)
+    values = interpolate(_without_templates(cls, raw), file, problems, f"gateways.{name}", line)
+    if values is not raw and "templates" in raw:
+        # A provider's template text is written as registered, `${param}` and all (Aliyun's
+        # placeholders): taken verbatim, never read from the environment.
+        values["templates"] = raw["templates"]
     if problems:
         raise InputError(problems)
     try:
@@ -86,6 +90,17 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
             ]
         ) from None
     return cls(settings, base_dir=config.base_dir)
+
+
+def _without_templates(cls: type[Gateway], raw: Any) -> Any:
+    """`raw` without `templates` for a template-code gateway (interpolated apart: not at all)."""
+    if not (issubclass(cls.Settings, TemplateCodeSettings) and isinstance(raw, LineDict)):
+        return raw
+    if "templates" not in raw:
+        return raw
+    trimmed = LineDict((key, value) for key, value in raw.items() if key != "templates")
+    trimmed.line, trimmed.key_lines = raw.line, raw.key_lines
+    return trimmed
 
 
 def _problem(file: str, field: str, message: str, raw: Any, key: str, line: int | None) -> Problem:
