@@ -7,18 +7,30 @@
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
 from reminder.store.sql import SqlStore, open_store
-from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
+from reminder.store.values import (
+    ContactReach,
+    GatewayReceipts,
+    NewMessage,
+    OutcomeCount,
+    ReachState,
+    Selection,
+    SkipReason,
+    UnreachedRow,
+)
 
 __all__ = [
+    "ContactReach",
     "DeliveryEvent",
+    "GatewayReceipts",
     "Message",
     "NewMessage",
     "OutcomeCount",
-    "Reach",
+    "ReachState",
     "Selection",
     "SkipReason",
     "SqlStore",
     "Store",
     "Suppression",
+    "UnreachedRow",
     "open_store",
 ]
