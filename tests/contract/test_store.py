@@ -563,7 +563,7 @@ def test_contact_reach_streams_each_contacts_best_state(store: Store) -> None:
 
 
 def test_unreached_streams_the_last_message_of_each_contact_never_reached(store: Store) -> None:
-    first, second = reach_setup(store)
+    reach_setup(store)
     rows = list(store.unreached(Selection("spring"), ["console"]))
     assert [(r.contact_id, r.status, r.occurrence) for r in rows] == [
         ("c002", Status.unknown, date(2027, 2, 2)),
