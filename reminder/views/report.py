@@ -140,14 +140,18 @@ def gateway_lines(report: Report) -> list[str]:
                 ).format(gateway=g.gateway)
             )
             continue
-        last = moment(g.last_receipt, report.zone) if g.last_receipt else _("no receipt yet")
-        lines.append(
-            ngettext(
-                "Gateway {gateway}: {count} receipt outstanding; last receipt {last}",
-                "Gateway {gateway}: {count} receipts outstanding; last receipt {last}",
-                g.awaiting,
-            ).format(gateway=g.gateway, count=g.awaiting, last=last)
-        )
+        outstanding = ngettext(
+            "Gateway {gateway}: {count} receipt outstanding",
+            "Gateway {gateway}: {count} receipts outstanding",
+            g.awaiting,
+        ).format(gateway=g.gateway, count=g.awaiting)
+        if g.last_receipt is None:
+            lines.append(_("{outstanding}; no receipt yet").format(outstanding=outstanding))
+        else:
+            last = moment(g.last_receipt, report.zone)
+            lines.append(
+                _("{outstanding}; last receipt {last}").format(outstanding=outstanding, last=last)
+            )
     return lines
 
 
@@ -185,7 +189,7 @@ def group_rows(report: Report) -> list[dict[str, Any]]:
             "targeted": g.targeted,
             "reached": g.reached,
             "awaiting": g.awaiting,
-            "coverage": round(g.coverage, 4),
+            "coverage": round(g.coverage, 4) if g.targeted else None,
         }
         for g in report.groups
     ]
@@ -209,7 +213,7 @@ def unreached_rows(
 def shown_cell(key: str, value: Any) -> str:
     """A cell of a table as text: dates as ISO, shares as percent, statuses in words."""
     if key == "coverage":
-        return percent(value)
+        return percent(value) if value is not None else "—"
     if key == "last_status":
         return word(value)
     if key == "skipped_by_reason":

@@ -86,10 +86,11 @@ def chart(report: Report) -> str:
     axis_top = step * math.ceil(peak / step)
     scale = (height - bottom - top_margin) / axis_top
     base = height - bottom
+    label = html.escape(_("Messages per day"))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{html.escape(_("Messages per day"))}">'
+        f'aria-label="{label}">'
     ]
     for value in range(0, axis_top + 1, step):
         y = base - value * scale
@@ -172,6 +173,10 @@ def as_html(report: Report, show_numbers: bool) -> str:
             + "</p>"
         )
     title = _("Report on {name}").format(name=report.name)
+    campaign = _("Campaign: {name} ({campaign})").format(name=report.name, campaign=report.campaign)
+    generated = _("Generated {moment}").format(moment=moment(report.generated_at, report.zone))
+    per_day, per_occurrence, per_group = _("Per day"), _("Per occurrence"), _("Per group")
+    not_reached = _("Not reached ({count})").format(count=report.unreached_count)
     return f"""<!DOCTYPE html>
 <html lang="{current_language()}"><head><meta charset="utf-8">
 <title>{e(title)}</title>
@@ -180,21 +185,21 @@ def as_html(report: Report, show_numbers: bool) -> str:
 <header>
 <p class="organisation">{e(report.organisation)}</p>
 <h1 id="title">{e(title)}</h1>
-<p>{e(_("Campaign"))}: {e(report.name)} ({e(report.campaign)})</p>
+<p>{e(campaign)}</p>
 <p id="period">{e(period_text(report))}</p>
-<p>{e(_("Generated {moment}").format(moment=moment(report.generated_at, report.zone)))}</p>
+<p>{e(generated)}</p>
 </header>
 <p class="coverage">{coverage}</p>
 <p>{e(counts)}</p>
 {notes}
-<h2>{e(_("Per day"))}</h2>
+<h2>{e(per_day)}</h2>
 <div id="chart">{chart(report)}</div>
 <p class="legend">{legend}</p>
-<h2>{e(_("Per occurrence"))}</h2>
+<h2>{e(per_occurrence)}</h2>
 {_table(OCCURRENCE_COLUMNS, occurrence_rows(report))}
-<h2>{e(_("Per group"))}</h2>
+<h2>{e(per_group)}</h2>
 {_table(GROUP_COLUMNS, group_rows(report))}
-<h2>{e(_("Not reached ({count})").format(count=report.unreached_count))}</h2>
+<h2>{e(not_reached)}</h2>
 <div id="unreached">{_table(UNREACHED_COLUMNS, rows)}</div>
 {more}
 </body></html>

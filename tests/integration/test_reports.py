@@ -208,19 +208,22 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER) and not __import__("os").environ.get("CI"),
-    reason="Debian's chromium and chromium-driver are not installed",
-)
-def test_html_renders_in_headless_chromium(cli: Any, sample: Path, tmp_path: Path) -> None:
-    from PIL import Image
+#: The families the page names for Chinese text (`reminder.views.report_html.FONTS`).
+CJK_FAMILIES = {
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimSun",
+    "PingFang SC",
+}
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "report-zh-CN.png"
+
+
+def chromium(tmp_path: Path) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
 
-    seed(sample)
-    target = tmp_path / "report.html"
-    report(cli, sample, "--format", "html", "--output", str(target))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM or "/usr/bin/chromium"
     for flag in (
@@ -233,28 +236,100 @@ def test_html_renders_in_headless_chromium(cli: Any, sample: Path, tmp_path: Pat
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1000,1400",
+        "--hide-scrollbars",
         f"--user-data-dir={tmp_path / 'chrome'}",
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
+    return webdriver.Chrome(
         service=Service(CHROMEDRIVER or "/usr/bin/chromedriver"), options=options
     )
+
+
+def fonts_of_chinese_text(driver: Any) -> dict[str, set[str]]:
+    """For every element whose own text holds Chinese, the fonts Chromium drew it with (the
+    DevTools protocol's `CSS.getPlatformFontsForNode`): a character no named font covers is
+    drawn with some other font, or as a box."""
+    driver.execute_cdp_cmd("DOM.enable", {})
+    driver.execute_cdp_cmd("CSS.enable", {})
+    root = driver.execute_cdp_cmd("DOM.getDocument", {"depth": -1})["root"]
+    found: dict[str, set[str]] = {}
+
+    def walk(node: dict[str, Any]) -> None:
+        value = node.get("nodeValue", "")
+        if node.get("nodeType") == 3 and any("\u4e00" <= ch <= "\u9fff" for ch in value):
+            fonts = driver.execute_cdp_cmd(
+                "CSS.getPlatformFontsForNode", {"nodeId": node["parentId"]}
+            )["fonts"]
+            found[value.strip()[:40]] = {f["familyName"] for f in fonts}
+        for child in node.get("children", []):
+            child.setdefault("parentId", node["nodeId"])
+            walk(child)
+
+    walk(root)
+    return found
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER) and not __import__("os").environ.get("CI"),
+    reason="Debian's chromium and chromium-driver are not installed",
+)
+def test_html_renders_in_headless_chromium_with_every_chinese_glyph(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
+    """The zh-CN report in Debian's Chromium (with fonts-noto-cjk): bars, rows, no errors, and
+    every Chinese character drawn by a font the page names — none falls back to a box. The
+    screenshot is the one in the README."""
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    seed(sample)
+    config = sample / "config.yaml"
+    config.write_text("language: zh-CN\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    target = tmp_path / "report.html"
+    report(cli, sample, "--format", "html", "--output", str(target))
+    driver = chromium(tmp_path)
     try:
         driver.get(target.as_uri())
         bars = driver.find_elements(By.CSS_SELECTOR, "#chart svg rect")
         assert len(bars) == 4 and all(bar.size["height"] > 0 for bar in bars)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#chart svg line.grid")) >= 3
         rows = driver.find_elements(By.CSS_SELECTOR, "#unreached tbody tr")
         assert len(rows) == 5
+        drawn = fonts_of_chinese_text(driver)
         shot = tmp_path / "report.png"
         assert driver.save_screenshot(str(shot))
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     finally:
         driver.quit()
     assert errors == []
+    assert len(drawn) > 10, drawn
+    boxes = {text: fonts for text, fonts in drawn.items() if not fonts <= CJK_FAMILIES}
+    assert not boxes, f"Chinese text drawn with fonts the page does not name: {boxes}"
     image = Image.open(shot).convert("L")
     low, high = image.getextrema()
     assert image.size[0] >= 800 and high - low > 100, "the screenshot is not blank"
+    if __import__("os").environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        Image.open(shot).save(SCREENSHOT, optimize=True)
+
+
+def test_a_page_without_the_cjk_fonts_is_caught(tmp_path: Path) -> None:
+    """The check above fails on a page that names only a font without Chinese."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    page = tmp_path / "latin.html"
+    page.write_text(
+        "<html><body style=\"font-family: 'DejaVu Sans'\"><p>统计区间</p></body></html>",
+        encoding="utf-8",
+    )
+    driver = chromium(tmp_path)
+    try:
+        driver.get(page.as_uri())
+        drawn = fonts_of_chinese_text(driver)
+    finally:
+        driver.quit()
+    assert not drawn["统计区间"] <= CJK_FAMILIES, f"drawn by a font the page never named: {drawn}"
 
 
 def test_unknown_is_counted_apart_from_pending_in_every_format(
