@@ -143,13 +143,17 @@ def _table(columns: dict[str, str], rows: Any, table_id: str = "") -> str:
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _legend() -> str:
+    return "".join(
+        f'<span><i class="swatch" style="background:{colour}"></i>{html.escape(_(label))}</span>'
+        for colour, label in COLOURS.values()
+    )
+
+
 def as_html(report: Report, show_numbers: bool) -> str:
     """One self-contained page (no scripts, no network): heading, summary, chart, tables."""
     e = html.escape
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{colour}"></i>{e(_(label))}</span>'
-        for colour, label in COLOURS.values()
-    )
+    legend = _legend()
     coverage = _("Coverage {coverage}: {reached} of {targeted} contacts reached").format(
         coverage=f'<strong id="coverage">{percent(report.coverage)}</strong>',
         reached=report.reached,
