@@ -63,8 +63,10 @@ def report(
     ] = False,
 ) -> None:
     """Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, skipped;
-    coverage over the occurrences due, and the period; the contacts not reached, with their
-    last error."""
+    coverage; and the contacts never reached, with their last error.
+
+    The figures cover the occurrences due (up to today in the campaign's zone, or --date), and
+    the report names that period."""
     with state(ctx).app() as app:
         app.load()
         app.project.campaign(campaign)
