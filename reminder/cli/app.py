@@ -86,6 +86,8 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
         try:
             function(*args, **kwargs)
         except ReminderError as exc:
+            if kwargs.get("as_json"):  # a script reads the error as it reads the output
+                _json_error(str(exc), exc.exit_code, getattr(exc, "problems", ()))
             _report(exc, ctx)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -98,6 +100,8 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
             if debug:
                 stderr().print_exception()
             message = f"internal error: {type(exc).__name__}: {exc}"
+            if kwargs.get("as_json"):
+                _json_error(message, 1, ())
             stderr().print(message, style="red", markup=False, highlight=False)
             if not debug:
                 stderr().print("(run with --debug to see the traceback)", markup=False)
@@ -115,6 +119,17 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
         return function
 
     return register
+
+
+def _json_error(message: str, exit_code: int, problems: Any) -> None:
+    """Under `--json`, an error is one JSON object on standard output: `error`, `exit_code`,
+    and each input problem (the line on standard error stays for a person)."""
+    import json
+
+    found = {"error": message, "exit_code": exit_code}
+    if problems:
+        found["problems"] = [str(p) for p in problems]
+    sys.stdout.write(json.dumps(found, ensure_ascii=False) + "\n")
 
 
 def _debug(ctx: Any) -> bool:

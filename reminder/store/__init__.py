@@ -9,24 +9,30 @@ from reminder.store.models import DeliveryEvent, Message, Suppression
 from reminder.store.sql import SqlStore, open_store
 from reminder.store.values import (
     CaseReading,
+    ContactReach,
+    GatewayReceipts,
     NewMessage,
     OutcomeCount,
-    Reach,
+    ReachState,
     Selection,
     SkipReason,
+    UnreachedRow,
 )
 
 __all__ = [
     "CaseReading",
+    "ContactReach",
     "DeliveryEvent",
+    "GatewayReceipts",
     "Message",
     "NewMessage",
     "OutcomeCount",
-    "Reach",
+    "ReachState",
     "Selection",
     "SkipReason",
     "SqlStore",
     "Store",
     "Suppression",
+    "UnreachedRow",
     "open_store",
 ]

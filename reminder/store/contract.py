@@ -17,7 +17,7 @@ of ARCHITECTURE.md:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, Self
 
@@ -26,12 +26,14 @@ from reminder.store.models import Message, Suppression
 from reminder.store.values import (
     Applied,
     CaseReading,
+    ContactReach,
+    GatewayReceipts,
     NewMessage,
     OutcomeCount,
-    Reach,
     ReceiptUpdate,
     Selection,
     SkipReason,
+    UnreachedRow,
 )
 
 
@@ -219,6 +221,23 @@ class Store(Protocol):
         """How many messages of each push and date of `selection` are in each status and skip
         reason, in no particular order."""
 
-    def reach(self, selection: Selection, unconfirmed_gateways: Collection[str]) -> Reach:
-        """Who of `selection` was reached: a message `delivered`, or `sent` through one of
-        `unconfirmed_gateways` (those never confirm delivery: acceptance is all there is)."""
+    def contact_reach(
+        self, selection: Selection, unconfirmed_gateways: Collection[str]
+    ) -> Iterator[ContactReach]:
+        """Each contact's best `ReachState` per push of `selection` (delivered, or `sent`
+        through one of `unconfirmed_gateways`, which never confirm delivery: reached; `sent`
+        through another: awaiting a receipt), by contact id then push, streamed."""
+
+    def unreached(
+        self,
+        selection: Selection,
+        unconfirmed_gateways: Collection[str],
+        limit: int | None = None,
+    ) -> Iterator[UnreachedRow]:
+        """The last message (highest id) of each contact of `selection` whose best state is
+        `not_reached`, by contact id, streamed (the first `limit` only, when given)."""
+
+    def receipt_summary(self, selection: Selection) -> list[GatewayReceipts]:
+        """Per gateway that accepted messages of `selection`, by name: how many it accepted
+        (sent, delivered, undelivered), how many still await a receipt (`sent`), and when the
+        last receipt (an event from a callback or a poll) arrived."""

@@ -8,11 +8,10 @@ them, and so does every caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from enum import StrEnum
+from datetime import date, datetime
+from enum import IntEnum, StrEnum
 
 from reminder.status import Status
-from reminder.store.models import Message
 
 #: The statuses a message counts against the per-number cap in: on its way, or arrived.
 COUNTED_AGAINST_CAP = (
@@ -28,6 +27,9 @@ COUNTED_AGAINST_CAP = (
 NEVER_READ = (Status.skipped, Status.expired, Status.canceled)
 #: The statuses of a message a gateway accepted: its case counts as sent (`Store.case_counts`).
 ACCEPTED = (Status.sent, Status.delivered, Status.undelivered)
+#: The event sources that are receipts: a provider's callback, a status poll, or a receipt on
+#: the provider's own connection (SMPP's bind).
+RECEIPT_SOURCES = ("callback", "poll", "bind")
 
 
 class SkipReason(StrEnum):
@@ -45,11 +47,14 @@ class SkipReason(StrEnum):
 @dataclass(frozen=True)
 class Selection:
     """Which messages an operation works on: a campaign, optionally one push and one date
-    (every campaign when `campaign` is None)."""
+    (every campaign when `campaign` is None), optionally only dates from `since` to `until`
+    (a report covers one window's occurrences that are due, not those planned ahead)."""
 
     campaign: str | None = None
     push: str | None = None
     occurrence: date | None = None
+    since: date | None = None
+    until: date | None = None
 
     def matches(self, campaign: str, push: str, occurrence: date) -> bool:
         """Whether a message of this campaign, push and date is selected."""
@@ -57,6 +62,8 @@ class Selection:
             self.campaign in (None, campaign)
             and self.push in (None, push)
             and self.occurrence in (None, occurrence)
+            and (self.since is None or occurrence >= self.since)
+            and (self.until is None or occurrence <= self.until)
         )
 
 
@@ -92,19 +99,47 @@ class OutcomeCount:
     count: int
 
 
-@dataclass(frozen=True)
-class Reach:
-    """Which contacts of a selection were reached at least once (a message delivered, or
-    accepted by a gateway that never confirms delivery), and for every other contact with a
-    message, its last one (highest id), ordered by contact id."""
+class ReachState(IntEnum):
+    """How far a contact's messages got, best first wins: reached (delivered, or accepted by a
+    gateway that never confirms delivery), accepted and awaiting a receipt, or not reached."""
 
-    reached: frozenset[str]
-    unreached: list[Message]
+    not_reached = 0
+    awaiting = 1
+    reached = 2
 
-    @property
-    def targeted(self) -> frozenset[str]:
-        """Every contact with a message in the selection."""
-        return self.reached | {m.contact_id for m in self.unreached}
+
+@dataclass(frozen=True, slots=True)
+class ContactReach:
+    """The best state of one contact's messages of one push in a selection."""
+
+    contact_id: str
+    push: str
+    state: ReachState
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachedRow:
+    """The last message (highest id) of a contact none of whose messages reached them or
+    awaits a receipt: only the columns a report shows."""
+
+    contact_id: str
+    recipient: str
+    status: Status
+    error_code: str | None
+    error_text: str | None
+    occurrence: date
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayReceipts:
+    """What one gateway did with a selection's messages: how many it accepted (sent, delivered
+    or undelivered), how many of those still await a receipt (`sent`), and when the last
+    receipt (a callback or a poll) arrived."""
+
+    gateway: str
+    accepted: int
+    awaiting: int
+    last_receipt: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

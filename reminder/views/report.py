@@ -1,50 +1,165 @@
-"""Writing a `Report` as a table, CSV, JSON, an Excel workbook or one self-contained HTML page."""
+"""Writing a `Report` for a person: the words (in the config's language), the terminal table,
+CSV and JSON. The workbook is `report_xlsx`, the HTML page `report_html`.
+
+The list of contacts not reached is streamed from the store row by row: CSV and JSON write
+each row as it comes; the terminal shows the first rows, the count, and where the whole list is.
+"""
 
 from __future__ import annotations
 
 import csv
-import html
-import io
 import json
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, TextIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from reminder.i18n import N_, _, ngettext
 from reminder.phones import shown
 from reminder.reports.figures import Report
 from reminder.store import SkipReason
 
-OCCURRENCE_COLUMNS = (
-    "date",
-    "push",
-    "targeted",
-    "delivered",
-    "sent",
-    "failed",
-    "pending",
-    "unknown",
-    "skipped",
-    "skipped_by_reason",
-)
-GROUP_COLUMNS = ("group", "description", "targeted", "reached", "coverage")
-UNREACHED_COLUMNS = ("contact_id", "name", "number", "last_status", "last_error", "last_date")
-#: How a skip reason reads where it is not the word itself (`OccurrenceFigures.skipped`).
-SKIP_LABELS = {SkipReason.per_number_cap.value: "per-number cap"}
+#: Columns by JSON key, with the heading a person reads.
+OCCURRENCE_COLUMNS = {
+    "date": N_("Date"),
+    "push": N_("Push"),
+    "targeted": N_("Targeted"),
+    "delivered": N_("Delivered"),
+    "sent": N_("Sent, no receipt"),
+    "failed": N_("Failed"),
+    "pending": N_("Pending"),
+    "unknown": N_("Unknown"),
+    "skipped": N_("Skipped"),
+    "skipped_by_reason": N_("Skipped by reason"),
+}
+GROUP_COLUMNS = {
+    "group": N_("Group"),
+    "description": N_("Description"),
+    "members": N_("Members"),
+    "targeted": N_("Targeted"),
+    "reached": N_("Reached"),
+    "awaiting": N_("Awaiting receipt"),
+    "coverage": N_("Coverage"),
+}
+UNREACHED_COLUMNS = {
+    "contact_id": N_("Contact id"),
+    "name": N_("Name"),
+    "number": N_("Phone number"),
+    "last_status": N_("Last status"),
+    "last_error": N_("Last error"),
+    "last_date": N_("Last date"),
+}
+#: How a status or skip reason reads.
+STATUS_WORDS = {
+    "planned": N_("planned"),
+    "sending": N_("sending"),
+    "sent": N_("sent, awaiting receipt"),
+    "delivered": N_("delivered"),
+    "failed": N_("failed"),
+    "undelivered": N_("not delivered"),
+    "unknown": N_("unknown"),
+    "skipped": N_("skipped"),
+    "expired": N_("expired"),
+    "canceled": N_("canceled"),
+    SkipReason.suppressed.value: N_("suppressed"),
+    SkipReason.per_number_cap.value: N_("per-number cap"),
+}
+#: Rows of the list of contacts not reached shown in the terminal (and on the HTML page).
+FIRST_ROWS = 20
 
 
-def _percent(value: float) -> str:
+def word(value: str) -> str:
+    """A status or skip reason as a person reads it."""
+    return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value
+
+
+def headings(columns: dict[str, str]) -> list[str]:
+    """The translated headings of a table's columns."""
+    return [_(label) for label in columns.values()]
+
+
+def percent(value: float) -> str:
+    """A share as a person reads it: 92.3%."""
     return f"{value * 100:.1f}%"
 
 
+def moment(value: datetime, zone: str) -> str:
+    """A time as a person reads it, in the campaign's zone, with the zone shown."""
+    from zoneinfo import ZoneInfo
+
+    return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+
+def period_text(report: Report) -> str:
+    """统计区间 2027-01-30 至 2027-02-20（截至 …）."""
+    period = report.period
+    if period.first is None or period.last is None:
+        text = _("Report period: no window near this date")
+    else:
+        text = _("Report period: {first} to {last}").format(first=period.first, last=period.last)
+    if period.as_of is not None:
+        text += _(" (as of {moment})").format(moment=moment(period.as_of, period.zone))
+    return text
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The report's head: who, what, which period, coverage, and the receipts' state."""
+    lines = [
+        _("{organisation} · {name} ({campaign})").format(
+            organisation=report.organisation, name=report.name, campaign=report.campaign
+        ),
+        period_text(report),
+        _(
+            "Coverage {coverage}: {reached} of {targeted} contacts reached; "
+            "{awaiting} sent, awaiting receipt; {unreached} not reached"
+        ).format(
+            coverage=percent(report.coverage),
+            reached=report.reached,
+            targeted=report.targeted,
+            awaiting=report.awaiting,
+            unreached=report.unreached_count,
+        ),
+    ]
+    lines += gateway_lines(report)
+    lines.append(_("Generated {moment}").format(moment=moment(report.generated_at, report.zone)))
+    return lines
+
+
+def gateway_lines(report: Report) -> list[str]:
+    """One line per gateway: receipts outstanding and the last one, or that it never reports
+    delivery (so an accepted message counts as reached)."""
+    lines = []
+    for g in report.gateways:
+        if not g.confirms_delivery:
+            lines.append(
+                _(
+                    "Gateway {gateway} does not report delivery: "
+                    "a message it accepted counts as delivered"
+                ).format(gateway=g.gateway)
+            )
+            continue
+        outstanding = ngettext(
+            "Gateway {gateway}: {count} receipt outstanding",
+            "Gateway {gateway}: {count} receipts outstanding",
+            g.awaiting,
+        ).format(gateway=g.gateway, count=g.awaiting)
+        if g.last_receipt is None:
+            lines.append(_("{outstanding}; no receipt yet").format(outstanding=outstanding))
+        else:
+            last = moment(g.last_receipt, report.zone)
+            lines.append(
+                _("{outstanding}; last receipt {last}").format(outstanding=outstanding, last=last)
+            )
+    return lines
+
+
 def occurrence_rows(report: Report) -> list[dict[str, Any]]:
-    """One dict per occurrence."""
+    """One dict per occurrence (JSON keys; statuses and reasons as their codes)."""
     return [
         {
-            "date": o.occurrence.isoformat(),
+            "date": o.occurrence,
             "push": o.push,
             "targeted": o.targeted,
             "delivered": o.delivered,
@@ -53,12 +168,15 @@ def occurrence_rows(report: Report) -> list[dict[str, Any]]:
             "pending": o.pending,
             "unknown": o.unknown,
             "skipped": o.skipped_total,
-            "skipped_by_reason": "; ".join(
-                f"{SKIP_LABELS.get(k, k)} {v}" for k, v in sorted(o.skipped.items())
-            ),
+            "skipped_by_reason": dict(sorted(o.skipped.items())),
         }
         for o in report.occurrences
     ]
+
+
+def reasons_text(reasons: dict[str, int]) -> str:
+    """`{"per_number_cap": 1, "suppressed": 2}` → "per-number cap 1; suppressed 2"."""
+    return "; ".join(f"{word(k)} {v}" for k, v in reasons.items())
 
 
 def group_rows(report: Report) -> list[dict[str, Any]]:
@@ -67,219 +185,133 @@ def group_rows(report: Report) -> list[dict[str, Any]]:
         {
             "group": g.group,
             "description": g.description,
+            "members": g.members,
             "targeted": g.targeted,
             "reached": g.reached,
-            "coverage": round(g.coverage, 4),
+            "awaiting": g.awaiting,
+            "coverage": round(g.coverage, 4) if g.targeted else None,
         }
         for g in report.groups
     ]
 
 
-def unreached_rows(report: Report, show_numbers: bool) -> list[dict[str, Any]]:
-    """One dict per contact never reached (numbers masked unless asked)."""
-    return [
-        {
+def unreached_rows(
+    report: Report, show_numbers: bool, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """One dict per contact not reached (numbers masked unless asked), streamed."""
+    for u in report.unreached(limit):
+        yield {
             "contact_id": u.contact_id,
             "name": u.name,
             "number": shown(u.number, show_numbers=show_numbers),
             "last_status": u.last_status,
             "last_error": u.last_error,
-            "last_date": u.last_date.isoformat(),
+            "last_date": u.last_date,
         }
-        for u in report.unreached
-    ]
 
 
-def _title(report: Report) -> str:
-    scope = f" on {report.day}" if report.day else ""
-    return (
-        f"{report.name} ({report.campaign}){scope}: coverage {_percent(report.coverage)} — "
-        f"{report.reached} of {report.targeted} contacts reached"
-    )
+def shown_cell(key: str, value: Any) -> str:
+    """A cell of a table as text: dates as ISO, shares as percent, statuses in words."""
+    if key == "coverage":
+        return percent(value) if value is not None else "—"
+    if key == "last_status":
+        return word(value)
+    if key == "skipped_by_reason":
+        return reasons_text(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _table(title: str, columns: dict[str, str], rows: Any) -> Table:
+    table = Table(title=title, title_justify="left")
+    for heading in headings(columns):
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*(shown_cell(key, row[key]) for key in columns))
+    return table
 
 
 def as_table(report: Report, show_numbers: bool) -> RenderableType:
-    """Rich tables for the terminal."""
-    parts: list[RenderableType] = [_title(report)]
+    """The summary, the occurrences and groups, and the first contacts not reached, with the
+    count and where the whole list is (CSV or xlsx)."""
+    parts: list[RenderableType] = list(summary_lines(report))
+    parts.append(_table(_("Per occurrence"), OCCURRENCE_COLUMNS, occurrence_rows(report)))
+    parts.append(_table(_("Per group"), GROUP_COLUMNS, group_rows(report)))
+    title = _("Not reached ({count})").format(count=report.unreached_count)
+    rows = unreached_rows(report, show_numbers, FIRST_ROWS)
+    parts.append(_table(title, UNREACHED_COLUMNS, rows))
+    if report.unreached_count > FIRST_ROWS:
+        parts.append(
+            _(
+                "The first {shown} of {count} shown; the whole list: "
+                "reminder report {campaign} --format xlsx --output FILE.xlsx (or --format csv)"
+            ).format(shown=FIRST_ROWS, count=report.unreached_count, campaign=report.campaign)
+        )
+    return Group(*parts)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def write_json(report: Report, show_numbers: bool, out: TextIO) -> None:
+    """The whole report as one JSON object; the list of contacts not reached streamed."""
+    period = report.period
+    head = {
+        "campaign": report.campaign,
+        "name": report.name,
+        "organisation": report.organisation,
+        "date": _plain(report.day),
+        "timezone": report.zone,
+        "generated_at": report.generated_at.isoformat(timespec="seconds"),
+        "period": {
+            "first": _plain(period.first),
+            "last": _plain(period.last),
+            "as_of": period.as_of.isoformat(timespec="seconds") if period.as_of else None,
+        },
+        "targeted": report.targeted,
+        "reached": report.reached,
+        "awaiting_receipt": report.awaiting,
+        "not_reached": report.unreached_count,
+        "coverage": round(report.coverage, 4),
+        "gateways": [
+            {
+                "gateway": g.gateway,
+                "confirms_delivery": g.confirms_delivery,
+                "accepted": g.accepted,
+                "awaiting_receipt": g.awaiting if g.confirms_delivery else 0,
+                "last_receipt": g.last_receipt.isoformat() if g.last_receipt else None,
+            }
+            for g in report.gateways
+        ],
+        "occurrences": [{k: _plain(v) for k, v in r.items()} for r in occurrence_rows(report)],
+        "groups": group_rows(report),
+    }
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "unreached": [')
+    for index, row in enumerate(unreached_rows(report, show_numbers)):
+        out.write(
+            ("," if index else "")
+            + json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False)
+        )
+    out.write("]}\n")
+
+
+def write_csv(report: Report, show_numbers: bool, out: TextIO) -> None:
+    """The summary lines, then three sections (occurrences, groups, contacts not reached),
+    each with its own heading row; the last streamed."""
+    writer = csv.writer(out)
+    for line in summary_lines(report):
+        writer.writerow(["# " + line])
     for title, columns, rows in (
-        ("per occurrence", OCCURRENCE_COLUMNS, occurrence_rows(report)),
-        ("per group", GROUP_COLUMNS, group_rows(report)),
+        (_("Per occurrence"), OCCURRENCE_COLUMNS, occurrence_rows(report)),
+        (_("Per group"), GROUP_COLUMNS, group_rows(report)),
         (
-            f"never reached ({len(report.unreached)})",
+            _("Not reached ({count})").format(count=report.unreached_count),
             UNREACHED_COLUMNS,
             unreached_rows(report, show_numbers),
         ),
     ):
-        table = Table(title=title, title_justify="left")
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            if "coverage" in row:
-                row = {**row, "coverage": _percent(row["coverage"])}
-            table.add_row(*(str(row[c]) for c in columns))
-        parts.append(table)
-    return Group(*parts)
-
-
-def as_json(report: Report, show_numbers: bool) -> str:
-    """The whole report as one JSON object."""
-    return json.dumps(
-        {
-            "campaign": report.campaign,
-            "name": report.name,
-            "date": report.day.isoformat() if report.day else None,
-            "generated_at": report.generated_at.isoformat(timespec="seconds"),
-            "targeted": report.targeted,
-            "reached": report.reached,
-            "coverage": round(report.coverage, 4),
-            "occurrences": occurrence_rows(report),
-            "groups": group_rows(report),
-            "unreached": unreached_rows(report, show_numbers),
-        },
-        ensure_ascii=False,
-    )
-
-
-def as_csv(report: Report, show_numbers: bool) -> str:
-    """Three sections (occurrences, groups, unreached), each with its own header row."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["# " + _title(report)])
-    for name, columns, rows in (
-        ("occurrences", OCCURRENCE_COLUMNS, occurrence_rows(report)),
-        ("groups", GROUP_COLUMNS, group_rows(report)),
-        ("unreached", UNREACHED_COLUMNS, unreached_rows(report, show_numbers)),
-    ):
         writer.writerow([])
-        writer.writerow([f"# {name}"])
-        writer.writerow(columns)
-        writer.writerows([[row[c] for c in columns] for row in rows])
-    return out.getvalue()
-
-
-def write_xlsx(report: Report, path: Path, show_numbers: bool) -> None:
-    """A workbook with a summary sheet and one sheet per table."""
-    book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = "summary"
-    summary.append(["campaign", report.campaign])
-    summary.append(["name", report.name])
-    summary.append(["date", report.day.isoformat() if report.day else "all"])
-    summary.append(["targeted", report.targeted])
-    summary.append(["reached", report.reached])
-    summary.append(["coverage", round(report.coverage, 4)])
-    for title, columns, rows in (
-        ("occurrences", OCCURRENCE_COLUMNS, occurrence_rows(report)),
-        ("groups", GROUP_COLUMNS, group_rows(report)),
-        ("unreached", UNREACHED_COLUMNS, unreached_rows(report, show_numbers)),
-    ):
-        sheet = book.create_sheet(title)
-        sheet.append(list(columns))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        writer.writerow([f"# {title}"])
+        writer.writerow(headings(columns))
         for row in rows:
-            sheet.append([row[c] for c in columns])
-    book.save(path)
-
-
-_CSS = """
-@page { size: A4; margin: 15mm; }
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #222; margin: 2em; }
-h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.6em; }
-.coverage { font-size: 1.2em; }
-table { border-collapse: collapse; width: 100%; font-size: 0.85em; page-break-inside: auto; }
-th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; }
-th { background: #eee; } tr { page-break-inside: avoid; }
-svg { max-width: 100%; height: auto; }
-.legend span { display: inline-block; margin-right: 1.5em; }
-.swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em; }
-@media print { body { margin: 0; } }
-"""
-_COLOURS = {
-    "reached": "#2e7d32",
-    "failed": "#c62828",
-    "unknown": "#ef6c00",
-    "pending": "#9e9e9e",
-}  # reached: delivered or accepted; unknown: may have reached the provider, no answer
-
-
-def _chart(report: Report) -> str:
-    days = report.daily()
-    width, height, left, bottom = 720, 260, 50, 40
-    if not days:
-        return "<p>No messages yet.</p>"
-    top = max(sum(d[1:]) for d in days) or 1
-    slot = (width - left - 10) / len(days)
-    bar = max(slot * 0.7, 2)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="reached, failed, unknown and pending messages per day">',
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" '
-        'stroke="#444"/>',
-        f'<text x="{left - 6}" y="{15}" font-size="11" text-anchor="end">{top}</text>',
-        f'<text x="{left - 6}" y="{height - bottom}" font-size="11" text-anchor="end">0</text>',
-    ]
-    scale = (height - bottom - 15) / top
-    for index, (day, reached, failed, unknown, pending) in enumerate(days):
-        x = left + index * slot + (slot - bar) / 2
-        y: float = height - bottom
-        for kind, value in (
-            ("reached", reached),
-            ("failed", failed),
-            ("unknown", unknown),
-            ("pending", pending),
-        ):
-            if value:
-                h = value * scale
-                y -= h
-                parts.append(
-                    f'<rect class="{kind}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                    f'height="{h:.1f}" fill="{_COLOURS[kind]}"><title>{day} {kind}: '
-                    f"{value}</title></rect>"
-                )
-        if len(days) <= 31 or index % max(len(days) // 15, 1) == 0:
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" font-size="10" '
-                f'text-anchor="middle">{day:%m-%d}</text>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _html_table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in columns) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def as_html(report: Report, show_numbers: bool) -> str:
-    """One self-contained page (no scripts, no network): summary, chart, tables."""
-    groups = [{**g, "coverage": _percent(g["coverage"])} for g in group_rows(report)]
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{colour}"></i>{kind}</span>'
-        for kind, colour in _COLOURS.items()
-    )
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>{html.escape(report.name)} — report</title>
-<style>{_CSS}</style></head>
-<body>
-<h1>{html.escape(report.name)} <small>({html.escape(report.campaign)})</small></h1>
-<p class="coverage">Coverage <strong id="coverage">{_percent(report.coverage)}</strong>:
-{report.reached} of {report.targeted} contacts reached at least once.
-Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>
-<h2>Per day</h2>
-<div id="chart">{_chart(report)}</div>
-<p class="legend">{legend}</p>
-<h2>Per occurrence</h2>
-{_html_table(OCCURRENCE_COLUMNS, occurrence_rows(report))}
-<h2>Per group</h2>
-{_html_table(GROUP_COLUMNS, groups)}
-<h2>Never reached ({len(report.unreached)})</h2>
-<div id="unreached">{_html_table(UNREACHED_COLUMNS, unreached_rows(report, show_numbers))}</div>
-</body></html>
-"""
+            writer.writerow([shown_cell(key, row[key]) for key in columns])

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from reminder.status import Status
-from reminder.store import NewMessage, OutcomeCount, Selection, SkipReason, Store, open_store
+from reminder.store import (
+    NewMessage,
+    OutcomeCount,
+    ReachState,
+    Selection,
+    SkipReason,
+    Store,
+    open_store,
+)
 from reminder.store.values import Applied, ReceiptUpdate
 from reminder.testing import InMemoryStore
 from tests.support.databases import database_kinds, fresh_database
@@ -541,7 +549,10 @@ def test_outcome_counts_by_status_and_skip_reason(store: Store) -> None:
     assert store.outcome_counts(Selection("autumn")) == []
 
 
-def test_reach_counts_contacts_reached_at_least_once(store: Store) -> None:
+def reach_setup(store: Store) -> tuple[list[int], list[int]]:
+    """Four contacts on two days. Day 1: c000 sent through console (reached), c001 failed,
+    c002 failed, c003 being sent. Day 2: c000 sent through console, c001 delivered, c002
+    unknown, c003 planned then claimed; and c004 on day 2 through twilio, awaiting a receipt."""
     day2 = date(2027, 2, 2)
     first = planned(store, 4)
     second = add_planned(store, [message(f"c{i:03d}", day=day2) for i in range(4)], NOW)
@@ -552,13 +563,61 @@ def test_reach_counts_contacts_reached_at_least_once(store: Store) -> None:
     store.transition(second[1], Status.delivered, NOW, source="callback")  # reached on day 2
     store.transition(first[2], Status.failed, NOW, source="gateway", detail="bad number")
     store.transition(second[2], Status.unknown, NOW, source="gateway", detail="timeout")
-    reach = store.reach(Selection("spring"), ["console"])
-    assert reach.reached == {"c000", "c001"}
-    assert [(m.contact_id, m.id, m.status) for m in reach.unreached] == [
-        ("c002", second[2], "unknown"),
-        ("c003", second[3], "sending"),
-    ], "the last message of each contact never reached, by contact id"
-    assert reach.targeted == {"c000", "c001", "c002", "c003"}
-    assert store.reach(Selection("spring"), []).reached == {"c001"}, "sent is not delivered"
-    one_day = store.reach(Selection("spring", None, DAY), ["console"])
-    assert one_day.reached == {"c000"} and [m.id for m in one_day.unreached] == first[1:]
+    (waiting,) = add_planned(store, [message("c004", day=day2)], NOW)
+    store.claim_batch(Selection("spring", None, day2), "twilio", "me", NOW, 1)
+    store.record_sent([(waiting, "SM4", "ok")], NOW)
+    return first, second
+
+
+def test_contact_reach_streams_each_contacts_best_state(store: Store) -> None:
+    reach_setup(store)
+    found = [
+        (r.contact_id, r.push, r.state)
+        for r in store.contact_reach(Selection("spring"), ["console"])
+    ]
+    assert found == [
+        ("c000", "daily", ReachState.reached),
+        ("c001", "daily", ReachState.reached),
+        ("c002", "daily", ReachState.not_reached),
+        ("c003", "daily", ReachState.not_reached),
+        ("c004", "daily", ReachState.awaiting),
+    ]
+    unconfirmed = {r.contact_id: r.state for r in store.contact_reach(Selection("spring"), [])}
+    assert unconfirmed["c000"] is ReachState.awaiting, "console sent without a receipt"
+    day1 = store.contact_reach(Selection("spring", until=DAY), ["console"])
+    assert [r.contact_id for r in day1 if r.state is ReachState.reached] == ["c000"]
+
+
+def test_unreached_streams_the_last_message_of_each_contact_never_reached(store: Store) -> None:
+    reach_setup(store)
+    rows = list(store.unreached(Selection("spring"), ["console"]))
+    assert [(r.contact_id, r.status, r.occurrence) for r in rows] == [
+        ("c002", Status.unknown, date(2027, 2, 2)),
+        ("c003", Status.sending, date(2027, 2, 2)),
+    ], "by contact id; c004 awaits a receipt and is not in the list"
+    assert rows[0].recipient == "+8613800100002" and rows[0].error_text == "timeout"
+    assert [r.contact_id for r in store.unreached(Selection("spring"), ["console"], limit=1)] == [
+        "c002"
+    ]
+    day1 = list(store.unreached(Selection("spring", None, DAY), ["console"]))
+    assert [(r.contact_id, r.error_code) for r in day1] == [
+        ("c001", "30003"),
+        ("c002", None),
+        ("c003", None),
+    ]
+    assert list(store.unreached(Selection("autumn"), [])) == []
+
+
+def test_receipt_summary_per_gateway(store: Store) -> None:
+    reach_setup(store)
+    later = NOW + timedelta(hours=2)
+    store.apply_receipts([ReceiptUpdate("SM4", None, "queued", "callback")], later)
+    summary = store.receipt_summary(Selection("spring"))
+    assert [(g.gateway, g.accepted, g.awaiting) for g in summary] == [  # by status alone
+        ("console", 3, 2),
+        ("twilio", 1, 1),
+    ]
+    console, twilio = summary
+    assert console.last_receipt == NOW, "c001's delivery came by callback"
+    assert twilio.last_receipt == later
+    assert store.receipt_summary(Selection("autumn")) == []

@@ -4,14 +4,24 @@ and the report queries."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
 
 from reminder.status import Status
-from reminder.store.memory.rows import MemoryRows, locked, message_of
+from reminder.store.memory.rows import MemoryRows, Row, locked, message_of
 from reminder.store.models import Message, Suppression
-from reminder.store.values import COUNTED_AGAINST_CAP, OutcomeCount, Reach, Selection, SkipReason
+from reminder.store.values import (
+    ACCEPTED,
+    COUNTED_AGAINST_CAP,
+    RECEIPT_SOURCES,
+    ContactReach,
+    GatewayReceipts,
+    OutcomeCount,
+    ReachState,
+    Selection,
+    SkipReason,
+    UnreachedRow,
+)
 
 
 class MemoryReads(MemoryRows):
@@ -116,16 +126,77 @@ class MemoryReads(MemoryRows):
         ]
 
     @locked
-    def reach(self, selection: Selection, unconfirmed_gateways: Collection[str]) -> Reach:
-        """Who of `selection` was reached, and the last message of each contact who was not."""
-        reached: set[str] = set()
-        last: dict[str, dict[str, Any]] = {}
+    def contact_reach(
+        self, selection: Selection, unconfirmed_gateways: Collection[str]
+    ) -> Iterator[ContactReach]:
+        """Each contact's best state per push of `selection`, by contact id then push."""
+        best: dict[tuple[str, str], ReachState] = {}
         for row in self.selected(selection):
-            status = row["status"]
-            if status == Status.delivered.value or (
-                status == Status.sent.value and row["gateway"] in unconfirmed_gateways
-            ):
-                reached.add(row["contact_id"])
-            last[row["contact_id"]] = row  # the rows come oldest first: the last one stays
-        unreached = [message_of(last[c]) for c in sorted(last) if c not in reached]
-        return Reach(frozenset(reached), unreached)
+            key = (row["contact_id"], row["push"])
+            best[key] = max(
+                best.get(key, ReachState.not_reached), _state(row, unconfirmed_gateways)
+            )
+        return iter([ContactReach(c, p, best[c, p]) for c, p in sorted(best)])
+
+    @locked
+    def unreached(
+        self,
+        selection: Selection,
+        unconfirmed_gateways: Collection[str],
+        limit: int | None = None,
+    ) -> Iterator[UnreachedRow]:
+        """The last message of each contact not reached and awaiting no receipt."""
+        best: dict[str, ReachState] = {}
+        last: dict[str, Row] = {}
+        for row in self.selected(selection):
+            contact = row["contact_id"]
+            best[contact] = max(
+                best.get(contact, ReachState.not_reached), _state(row, unconfirmed_gateways)
+            )
+            last[contact] = row  # the rows come oldest first: the last one stays
+        found = [
+            UnreachedRow(
+                c,
+                last[c]["recipient"],
+                Status(last[c]["status"]),
+                last[c]["error_code"],
+                last[c]["error_text"],
+                last[c]["occurrence"],
+            )
+            for c in sorted(last)
+            if best[c] is ReachState.not_reached
+        ]
+        return iter(found[:limit])
+
+    @locked
+    def receipt_summary(self, selection: Selection) -> list[GatewayReceipts]:
+        """Per gateway: accepted, awaiting a receipt, and the last receipt's time."""
+        accepted: Counter[str] = Counter()
+        awaiting: Counter[str] = Counter()
+        gateway_of: dict[int, str] = {}
+        for row in self.selected(selection):
+            if Status(row["status"]) in ACCEPTED and row["gateway"] is not None:
+                accepted[row["gateway"]] += 1
+                awaiting[row["gateway"]] += row["status"] == Status.sent.value
+            if row["gateway"] is not None:
+                gateway_of[row["id"]] = row["gateway"]
+        last: dict[str, datetime] = {}
+        for event in self.event_rows:
+            gateway = gateway_of.get(event["message_id"])
+            if gateway and event["source"] in RECEIPT_SOURCES:
+                last[gateway] = max(last.get(gateway, event["at"]), event["at"])
+        return [
+            GatewayReceipts(name, accepted[name], awaiting[name], last.get(name))
+            for name in sorted(accepted)
+        ]
+
+
+def _state(row: Row, unconfirmed_gateways: Collection[str]) -> ReachState:
+    status = row["status"]
+    if status == Status.delivered.value:
+        return ReachState.reached
+    if status == Status.sent.value:
+        if row["gateway"] in unconfirmed_gateways:
+            return ReachState.reached
+        return ReachState.awaiting
+    return ReachState.not_reached

@@ -31,6 +31,10 @@ def selected(selection: Selection) -> list[ColumnElement[bool]]:
         conditions.append(MESSAGE.c.push == selection.push)
     if selection.occurrence is not None:
         conditions.append(MESSAGE.c.occurrence == selection.occurrence)
+    if selection.since is not None:
+        conditions.append(MESSAGE.c.occurrence >= selection.since)
+    if selection.until is not None:
+        conditions.append(MESSAGE.c.occurrence <= selection.until)
     return conditions
 
 
