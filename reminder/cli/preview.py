@@ -8,27 +8,34 @@ import typer
 from rich.table import Table
 
 from reminder.cli.app import command, parse_day, state, stdout
+from reminder.i18n import N_, _, ngettext
 from reminder.phones import shown
 
 
-@command()
+@command(
+    help=N_(
+        "Show the rendered messages with recipient (masked), segment count and case. Sends nothing."
+    )
+)
 def preview(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
-    push: Annotated[str | None, typer.Option(help="Only this push.")] = None,
+    campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))],
+    push: Annotated[str | None, typer.Option(help=N_("Only this push."))] = None,
     date: Annotated[
         str | None,
         typer.Option(
-            help="Occurrence date (YYYY-MM-DD; default today, else the window's first day)."
+            help=N_("Occurrence date (YYYY-MM-DD; default today, else the window's first day).")
         ),
     ] = None,
-    contact: Annotated[str | None, typer.Option(help="Only this contact id.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many messages per push.")] = 10,
+    contact: Annotated[str | None, typer.Option(help=N_("Only this contact id."))] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, help=N_("At most this many messages per push."))
+    ] = 10,
     show_numbers: Annotated[
-        bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
+        bool, typer.Option("--show-numbers", help=N_("Show phone numbers in full."))
     ] = False,
 ) -> None:
-    """Show the rendered messages with recipient (masked), segment count and case. Sends nothing."""
+    """The command `preview`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         app.load()
         previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
@@ -38,11 +45,15 @@ def preview(
         drafts = result.sample
         total = len(drafts) if contact is not None else result.audience
         table = Table(
-            title=f"{campaign} / {result.push} on {day}: {total} messages",
+            title=ngettext(
+                "{campaign} / {push} on {day}: {count} message",
+                "{campaign} / {push} on {day}: {count} messages",
+                total,
+            ).format(campaign=campaign, push=result.push, day=day, count=total),
             show_lines=True,
             title_justify="left",
         )
-        for column in ("contact", "to", "segments", "case", "message"):
+        for column in (_("contact"), _("to"), _("segments"), _("case"), _("message")):
             table.add_column(column, overflow="fold")
         for item in drafts:
             table.add_row(
@@ -54,4 +65,7 @@ def preview(
             )
         out.print(table)
         if total > len(drafts):
-            out.print(f"… and {total - len(drafts)} more (use --limit)", markup=False)
+            out.print(
+                _("… and {count} more (use --limit)").format(count=total - len(drafts)),
+                markup=False,
+            )

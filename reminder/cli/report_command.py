@@ -12,6 +12,7 @@ from rich.console import Console
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.errors import UsageError, display_path
+from reminder.i18n import N_, _
 from reminder.reports.figures import Report
 from reminder.views.report import as_csv, as_html, as_json, as_table, write_xlsx
 
@@ -26,26 +27,32 @@ class Format(StrEnum):
     html = "html"
 
 
-@command("report")
+@command(
+    "report",
+    help=N_(
+        "Per occurrence and group: targeted, delivered, sent, failed, pending, "
+        "unknown, skipped; coverage; and the contacts never reached, with their "
+        "last error."
+    ),
+)
 def report(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
-    date: Annotated[str | None, typer.Option(help="Only this occurrence date.")] = None,
-    format_: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))],
+    date: Annotated[str | None, typer.Option(help=N_("Only this occurrence date."))] = None,
+    format_: Annotated[Format, typer.Option("--format", help=N_("Output format."))] = Format.table,
     output: Annotated[
-        Path | None, typer.Option(help="Write to this file (needed for xlsx).", dir_okay=False)
+        Path | None, typer.Option(help=N_("Write to this file (needed for xlsx)."), dir_okay=False)
     ] = None,
     show_numbers: Annotated[
-        bool, typer.Option("--show-numbers", help="Show phone numbers in full (for follow-up).")
+        bool, typer.Option("--show-numbers", help=N_("Show phone numbers in full (for follow-up)."))
     ] = False,
 ) -> None:
-    """Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, skipped;
-    coverage; and the contacts never reached, with their last error."""
+    """The command `report`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         app.load()
         app.project.campaign(campaign)
         if format_ is Format.xlsx and output is None:
-            raise UsageError("--format xlsx needs --output FILE.xlsx")
+            raise UsageError(_("--format xlsx needs --output FILE.xlsx"))
         built = app.report(campaign, parse_day(date))
     if format_ is Format.xlsx:
         assert output is not None
@@ -65,7 +72,9 @@ def report(
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             return
         output.write_text(text, encoding="utf-8")
-    stderr().print(f"wrote {display_path(output)}", markup=False, highlight=False)
+    stderr().print(
+        _("wrote {output}").format(output=display_path(output)), markup=False, highlight=False
+    )
 
 
 def _plain_table(built: Report, show_numbers: bool) -> str:

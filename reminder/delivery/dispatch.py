@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from reminder import i18n
 from reminder.clock import Clock
 from reminder.delivery import owner
 from reminder.delivery.gateways.base import Accepted, DeliveryPolicy, Gateway
@@ -340,7 +341,7 @@ class Dispatcher:
         else:
             self.result.failed += 1
         log.warning(
-            "message %s to %s %s: %s %s",
+            i18n._("message %s to %s %s: %s %s"),
             message.id,
             mask(message.recipient),
             status.value,

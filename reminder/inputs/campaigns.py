@@ -25,6 +25,7 @@ from pydantic import (
 from reminder.calendar.festivals import FIRST_YEAR, LAST_YEAR, Festival
 from reminder.calendar.windows import DateExpr, ResolvedWindow, parse_date_expr, resolve_window
 from reminder.errors import Problem, display_path
+from reminder.i18n import _
 from reminder.inputs.cases import Case
 from reminder.inputs.yaml_source import LineDict, line_of, parse_model, yaml_files
 
@@ -217,11 +218,11 @@ def load_campaigns(folder: Path, problems: list[Problem]) -> dict[str, CampaignF
     """Every campaign file of `folder`, by campaign id; problems are appended, not raised."""
     campaigns: dict[str, CampaignFile] = {}
     if not folder.is_dir():
-        problems.append(Problem(display_path(folder), "campaigns folder does not exist"))
+        problems.append(Problem(display_path(folder), _("campaigns folder does not exist")))
         return campaigns
     for name, data in yaml_files(folder, problems):
         if not isinstance(data, LineDict):
-            problems.append(Problem(name, "a campaign file is a mapping", line=1))
+            problems.append(Problem(name, _("a campaign file is a mapping"), line=1))
             continue
         campaign = parse_model(Campaign, data, name, problems)
         if campaign is None:
@@ -231,7 +232,9 @@ def load_campaigns(folder: Path, problems: list[Problem]) -> dict[str, CampaignF
             problems.append(
                 Problem(
                     name,
-                    f"campaign id {campaign.id!r} is also used by {other}",
+                    _("campaign id {id!r} is also used by {other}").format(
+                        id=campaign.id, other=other
+                    ),
                     line=data.key_lines.get("id"),
                 )
             )

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reminder.errors import InputError, Problem, display_path
+from reminder.i18n import _
 
 
 class LineDict(dict[Any, Any]):
@@ -74,18 +75,22 @@ def load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError([Problem(name, "file is not UTF-8 text")]) from None
+        raise InputError([Problem(name, _("file is not UTF-8 text"))]) from None
     except OSError as exc:
-        raise InputError([Problem(name, f"cannot read file: {exc.strerror}")]) from None
+        raise InputError(
+            [Problem(name, _("cannot read file: {strerror}").format(strerror=exc.strerror))]
+        ) from None
     try:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or str(exc)
-        raise InputError([Problem(name, f"invalid YAML: {what}", line=line)]) from None
+        raise InputError(
+            [Problem(name, _("invalid YAML: {what}").format(what=what), line=line)]
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(name, f"invalid YAML: {exc}")]) from None
+        raise InputError([Problem(name, _("invalid YAML: {exc}").format(exc=exc))]) from None
 
 
 def yaml_files(folder: Path, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
