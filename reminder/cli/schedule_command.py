@@ -14,6 +14,18 @@ from reminder.cli.app import command, parse_day, state, stdout
 from reminder.errors import UsageError
 from reminder.i18n import N_, _, ngettext
 
+#: The table's headings, translated where shown.
+COLUMNS = (
+    N_("date"),
+    N_("time"),
+    N_("zone"),
+    N_("campaign"),
+    N_("push"),
+    N_("audience"),
+    N_("segments"),
+    N_("note"),
+)
+
 
 @command(
     "schedule",
@@ -55,16 +67,7 @@ def schedule(
         ).format(count=len(rows), first=first, last=last),
         title_justify="left",
     )
-    for column in (
-        N_("date"),
-        N_("time"),
-        N_("zone"),
-        N_("campaign"),
-        N_("push"),
-        N_("audience"),
-        N_("segments"),
-        N_("note"),
-    ):
+    for column in COLUMNS:
         table.add_column(_(column))
     for row in rows:
         o = row.occurrence

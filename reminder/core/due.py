@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reminder.delivery.dispatch import DispatchResult
-from reminder.i18n import _
+from reminder.i18n import _, ngettext
 from reminder.planning.occurrences import Occurrence, occurrences
 from reminder.planning.plan import plan_streaming
 from reminder.status import Status
@@ -128,10 +128,12 @@ def _log(outcome: Outcome) -> None:
     )
     if outcome.unfinished:
         log.warning(
-            _(
-                "%s/%s %s: %d messages not finished (sending elsewhere, or "
-                "of unknown fate: see `reminder log --status unknown`); "
-                "checked again at the next sweep"
+            ngettext(
+                "%s/%s %s: %d message not finished (sending elsewhere, or of unknown fate: "
+                "see `reminder log --status unknown`); checked again at the next sweep",
+                "%s/%s %s: %d messages not finished (sending elsewhere, or of unknown fate: "
+                "see `reminder log --status unknown`); checked again at the next sweep",
+                outcome.unfinished,
             ),
             occurrence.campaign,
             occurrence.push,

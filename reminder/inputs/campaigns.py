@@ -34,7 +34,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 def _slug(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError("use lower-case letters, digits, '-' and '_'")
+        raise ValueError(_("use lower-case letters, digits, '-' and '_'"))
     return value
 
 
@@ -55,7 +55,7 @@ class CaseSelection(_Strict):
     @model_validator(mode="after")
     def _one(self) -> CaseSelection:
         if (self.tags is None) == (self.ids is None):
-            raise ValueError("give either tags or ids (or write 'cases: all')")
+            raise ValueError(_("give either tags or ids (or write 'cases: all')"))
         return self
 
     def pick(self, cases: dict[str, Case]) -> list[Case]:
@@ -83,7 +83,7 @@ class TimeRange(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> TimeRange:
         if self.between[1] <= self.between[0]:
-            raise ValueError("the end of the time range must be after its start")
+            raise ValueError(_("the end of the time range must be after its start"))
         return self
 
 
@@ -109,7 +109,7 @@ class Push(_Strict):
     def _days(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
             if not value:
-                raise ValueError("list at least one day, or write 'daily'")
+                raise ValueError(_("list at least one day, or write 'daily'"))
             return tuple(parse_date_expr(item) for item in value)
         return value
 
@@ -165,7 +165,7 @@ class Campaign(_Strict):
         seen: set[str] = set()
         for push in pushes:
             if push.id in seen:
-                raise ValueError(f"two pushes have the id {push.id!r}")
+                raise ValueError(_("two pushes have the id {id!r}").format(id=push.id))
             seen.add(push.id)
         return pushes
 

@@ -27,7 +27,7 @@ class Case(BaseModel):
     def _text(cls, value: object) -> str:
         text = str(value).strip() if value is not None else ""
         if not text:
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return text
 
 
@@ -57,8 +57,8 @@ def load_cases(folder: Path, problems: list[Problem]) -> dict[str, Case]:
                 problems.append(
                     Problem(
                         name,
-                        _("duplicate case id {id!r} (first at {value})").format(
-                            id=case.id, value=where[case.id]
+                        _("duplicate case id {id!r} (first at {first})").format(
+                            id=case.id, first=where[case.id]
                         ),
                         line=line,
                     )

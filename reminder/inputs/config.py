@@ -111,7 +111,7 @@ class Settings(_Strict):
             return None
         known = normalise_language(value)
         if known is None or known.lower() != value.replace("_", "-").lower():
-            raise ValueError(f"unknown language {value!r}: use zh-CN or en")
+            raise ValueError(_("unknown language {value!r}: use zh-CN or en").format(value=value))
         return known
 
     @field_validator("timezone")
@@ -120,14 +120,14 @@ class Settings(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise ValueError(_("unknown time zone {value!r}").format(value=value)) from None
         return value
 
     @field_validator("signature")
     @classmethod
     def _signature_present(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("carriers require a signature such as 【某某市纪委监委】")
+            raise ValueError(_("carriers require a signature such as 【某某市纪委监委】"))
         return value.strip()
 
 

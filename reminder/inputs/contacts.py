@@ -50,7 +50,7 @@ class Contact(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not str(value).strip():
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return str(value).strip()
 
     @field_validator("rank", mode="before")
@@ -289,13 +289,8 @@ def _records(
         if isinstance(groups, LineDict):
             book.group_sources.append((name, groups))
         else:
-            problems.append(
-                Problem(
-                    name,
-                    _("groups: expected a mapping of group names"),
-                    line=data.key_lines["groups"],
-                )
-            )
+            text = _("groups: expected a mapping of group names")
+            problems.append(Problem(name, text, line=data.key_lines["groups"]))
     contacts = data.get("contacts")
     if contacts is None:
         return
@@ -386,20 +381,8 @@ def _check_families(book: ContactBook, problems: list[Problem]) -> None:
             if relation:
                 problems.append(Problem(file, _("relation is set but family_of is not"), line=line))
         elif not cadre_exists:
-            problems.append(
-                Problem(
-                    file,
-                    _("family_of: no contact has id {family_of!r}").format(family_of=family_of),
-                    line=line,
-                )
-            )
+            text = _("family_of: no contact has id {family_of!r}").format(family_of=family_of)
+            problems.append(Problem(file, text, line=line))
         elif cadre_is_family:
-            problems.append(
-                Problem(
-                    file,
-                    _("family_of: {family_of!r} is itself a family member").format(
-                        family_of=family_of
-                    ),
-                    line=line,
-                )
-            )
+            text = _("family_of: {family_of!r} is itself a family member")
+            problems.append(Problem(file, text.format(family_of=family_of), line=line))

@@ -64,7 +64,7 @@ class GroupSpec(BaseModel):
                 + (f"; this one mixes {', '.join(kinds)}" if kinds else "")
             )
         if self.relations is not None and self.family_of is None:
-            raise ValueError("relations only goes with family_of")
+            raise ValueError(_("relations only goes with family_of"))
         return self
 
     def references(self) -> tuple[str, ...]:

@@ -65,13 +65,8 @@ def _check_campaign(
         try:
             result.windows.append(campaign.window_for(year))
         except ValueError as exc:
-            problems.append(
-                Problem(
-                    source.file,
-                    _("window ({year}): {exc}").format(year=year, exc=exc),
-                    line=source.line("window"),
-                )
-            )
+            text = _("window ({year}): {exc}").format(year=year, exc=exc)
+            problems.append(Problem(source.file, text, line=source.line("window")))
     if not result.windows:
         return result
     for index, push in enumerate(campaign.pushes):

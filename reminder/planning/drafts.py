@@ -185,12 +185,12 @@ def iter_drafts(
             problem = Problem(
                 source.file,
                 _(
-                    "push {id!r}: the message for {id2} on {day} is {segments} "
+                    "push {id!r}: the message for {contact} on {day} is {segments} "
                     "segments ({units} {encoding} units), over max_segments "
                     "{max_segments}"
                 ).format(
                     id=push.id,
-                    id2=contact.id,
+                    contact=contact.id,
                     day=day,
                     segments=message.count.segments,
                     units=message.count.units,

@@ -95,9 +95,7 @@ def read_arguments(call: ast.Call, errors: set[str], logs: bool) -> Iterator[ast
         yield call.args[0]
     elif name == "Table":
         yield from [v for k, v in keywords.items() if k in ("title", "caption")]
-    elif name == "add_column" and call.args:
-        yield call.args[0]
-    elif (
+    elif (name == "add_column" and call.args) or (
         logs
         and name in LOG_METHODS
         and isinstance(call.func, ast.Attribute)
@@ -112,8 +110,7 @@ def read_arguments(call: ast.Call, errors: set[str], logs: bool) -> Iterator[ast
 def unmarked() -> list[str]:
     """`file:line: text` of every user-facing English literal not marked for translation."""
     trees = {
-        path: ast.parse(path.read_text(encoding="utf-8"))
-        for path in sorted(PACKAGE.rglob("*.py"))
+        path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(PACKAGE.rglob("*.py"))
     }
     errors = error_classes(trees)
     found = []
@@ -136,7 +133,7 @@ def test_every_user_facing_string_is_marked_for_translation() -> None:
 def test_the_scan_sees_what_it_must() -> None:
     """The scan itself: it flags an unmarked message, an f-string and a help text, and passes
     marked ones, in each of the places it watches."""
-    source = '''
+    source = """
 raise UsageError(f"no campaign {name!r}")
 console.print("wrote it")
 stderr().print(_("wrote {path}").format(path=p))
@@ -148,7 +145,7 @@ log.info("stopped")
 Table(title="{} messages".format(n))
 out.print("{a}/{b}")
 TextColumn("{task.description}")
-'''
+"""
     tree = ast.parse(source)
     errors = {"UsageError"}
     flagged = [

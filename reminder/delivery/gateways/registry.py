@@ -33,8 +33,8 @@ def gateway_class(name: str) -> type[Gateway]:
             raise MissingExtraError(
                 _(
                     "gateway {name!r} needs a package that is not installed "
-                    "({name2}); install it with: pip install 'reminder[{name}]'"
-                ).format(name=name, name2=exc.name)
+                    "({package}); install it with: pip install 'reminder[{name}]'"
+                ).format(name=name, package=exc.name)
             ) from None
         if not (isinstance(cls, type) and issubclass(cls, Gateway)):
             raise TypeError(f"entry point {ep.value} is not a Gateway subclass")

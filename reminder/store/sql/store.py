@@ -64,10 +64,10 @@ def open_store(url: str, *, migrate_schema: bool = True) -> SqlStore:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise OperationalError(
-            _("cannot open the store at {url}: {name__}: {getattr}").format(
+            _("cannot open the store at {url}: {kind}: {error}").format(
                 url=without_password(url),
-                name__=exc.__class__.__name__,
-                getattr=getattr(exc, "orig", exc),
+                kind=exc.__class__.__name__,
+                error=getattr(exc, "orig", exc),
             )
         ) from None
     return SqlStore(engine)
