@@ -22,6 +22,13 @@ suppress_app = typer.Typer(
 )
 main_app.add_typer(suppress_app, name="suppress")
 
+#: Who put a number on the list, as a person reads it (`--json` keeps the code).
+SOURCES = {
+    "operator": N_("operator"),
+    "gateway": N_("provider (unsubscribed)"),
+    "inbound": N_("reply (opted out)"),
+}
+
 
 @suppress_app.command(
     "add", help=N_("Add a number to the suppression list."), cls=TranslatedCommand
@@ -100,5 +107,7 @@ def list_(
     for column in (_("number"), _("reason"), _("source"), _("since")):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["number"], row["reason"], row["source"], row["since"])
+        source = SOURCES.get(row["source"])
+        shown_source = _(source) if source else row["source"]
+        table.add_row(row["number"], row["reason"], shown_source, row["since"])
     stdout().print(table)

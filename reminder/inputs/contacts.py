@@ -97,9 +97,12 @@ class Located:
         """A problem with one field of this record, naming sheet and column where known."""
         label = field_name or ""
         if field_name and self.columns and field_name in self.columns:
-            label = f"column {self.columns[field_name]} ({field_name})"
+            label = _("column {letter} ({field})").format(
+                letter=self.columns[field_name], field=field_name
+            )
         if self.sheet:
-            label = f"sheet {self.sheet}, {label}" if label else f"sheet {self.sheet}"
+            sheet = _("sheet {sheet}").format(sheet=self.sheet)
+            label = _("{sheet}, {column}").format(sheet=sheet, column=label) if label else sheet
         return Problem(self.file, f"{label}: {reason}" if label else reason, line=self.line)
 
 
