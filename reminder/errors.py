@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
+from reminder.i18n import _
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -82,8 +84,10 @@ class QuietHoursError(UsageError):
     def __init__(self, local: datetime, zone: str, start: time, end: time) -> None:
         self.local, self.zone, self.start, self.end = local, zone, start, end
         super().__init__(
-            f"it is {local:%H:%M} in {zone}, inside the quiet hours {start:%H:%M}–{end:%H:%M}: "
-            "no reminder may arrive now"
+            _(
+                "it is {local:%H:%M} in {zone}, inside the quiet hours {start:%H:%M}–{end:%H:%M}: "
+                "no reminder may arrive now"
+            ).format(local=local, zone=zone, start=start, end=end)
         )
 
 

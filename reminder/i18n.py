@@ -2,8 +2,10 @@
 
 Messages are written in English in the code, marked `_("…")` (or `ngettext` for counts) and
 looked up in `reminder/locale/<lang>/LC_MESSAGES/reminder.po`, read with Babel when first
-needed (no compiled `.mo` file to forget). The language is the config's `language:`, else the
-locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), else English; `use_language` sets it for the process.
+needed (no compiled `.mo` file to forget). The language is the config's `language:`, else
+`REMINDER_LANGUAGE`, else the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), else English;
+`use_language` sets it for the process. `--help` is translated when shown, so it follows the
+same rule (the config is read for a sub-command's help; `reminder --help` alone reads none).
 Placeholders are named (`_("{count} sent").format(count=n)`), so a translation may reorder
 them; a test fails when a translation drops or renames one, or when a marked message has no
 zh-CN translation. Command names, options and JSON keys stay English: scripts depend on them.
@@ -43,8 +45,8 @@ def normalise_language(code: str | None) -> str | None:
 
 
 def from_environment() -> str | None:
-    """The language the locale variables name, if any we have."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    """The language `REMINDER_LANGUAGE` or else the locale variables name, if any we have."""
+    for name in ("REMINDER_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         found = normalise_language(os.environ.get(name))
         if found:
             return found

@@ -6,6 +6,8 @@ import re
 
 import phonenumbers
 
+from reminder.i18n import _
+
 #: A number in text, also as a URL writes it (`To=%2B86…` in a request line a library logs).
 _E164_IN_TEXT = re.compile(r"(?:\+|%2[Bb])(\d{8,15})")
 
@@ -28,7 +30,7 @@ def normalise(raw: str, region: str = "CN") -> str:
     """Return `raw` as E.164 (`+8613812345678`); raise ValueError saying why it is not valid."""
     text = str(raw).strip()
     if not text:
-        raise ValueError("phone number is empty")
+        raise ValueError(_("phone number is empty"))
     return _mainland_mobile(text, region) or _parsed(text, region)
 
 
@@ -51,9 +53,15 @@ def _parsed(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{text!r} is not a phone number ({exc})") from None
+        raise ValueError(
+            _("{text!r} is not a phone number ({exc})").format(text=text, exc=exc)
+        ) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"{text!r} is not a valid phone number for region {region}")
+        raise ValueError(
+            _("{text!r} is not a valid phone number for region {region}").format(
+                text=text, region=region
+            )
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

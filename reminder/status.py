@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from reminder.i18n import N_, _
+
 
 class Status(StrEnum):
     """Where one message is in its life."""
@@ -34,6 +36,29 @@ class Status(StrEnum):
     expired = "expired"
     canceled = "canceled"
     unknown = "unknown"
+
+
+#: The word a person reads for each status (the glossary's), translated where shown (`label`).
+LABELS: dict[Status, str] = {
+    Status.planned: N_("planned"),
+    Status.sending: N_("sending"),
+    Status.sent: N_("sent"),
+    Status.delivered: N_("delivered"),
+    Status.undelivered: N_("undelivered"),
+    Status.failed: N_("failed"),
+    Status.skipped: N_("skipped"),
+    Status.expired: N_("expired"),
+    Status.canceled: N_("canceled"),
+    Status.unknown: N_("unknown"),
+}
+
+
+def label(status: str) -> str:
+    """A status as a person reads it, in the current language (an unknown name as it is)."""
+    try:
+        return _(LABELS[Status(status)])
+    except ValueError:
+        return status
 
 
 _STAGE: dict[Status, int] = {

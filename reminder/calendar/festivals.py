@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from lunar_python import Lunar, Solar
 
+from reminder.i18n import _
+
 FIRST_YEAR = 1901
 LAST_YEAR = 2099
 
@@ -69,7 +71,11 @@ _FIXED: dict[Festival, tuple[int, int]] = {
 def festival_date(festival: Festival, year: int) -> date:
     """The Gregorian date of `festival` in Gregorian year `year` (1901–2099)."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValueError(f"festival dates are known for {FIRST_YEAR}–{LAST_YEAR}, not {year}")
+        raise ValueError(
+            _("festival dates are known for {first}–{last}, not {year}").format(
+                first=FIRST_YEAR, last=LAST_YEAR, year=year
+            )
+        )
     if festival in _FIXED:
         month, day = _FIXED[festival]
         return date(year, month, day)

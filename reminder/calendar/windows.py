@@ -21,6 +21,7 @@ from reminder.calendar.holiday_periods import (
     holiday_period,
     is_workday,
 )
+from reminder.i18n import _
 
 HOLIDAY_ANCHORS = ("holiday_start", "holiday_end")
 WORKDAY_ANCHORS = ("first_workday_after_holiday", "last_workday_before_holiday")
@@ -54,13 +55,20 @@ def parse_date_expr(value: object) -> DateExpr:
     match = _EXPRESSION.match(text)
     if not text or not match or (match.group("anchor") is None and match.group("sign") is None):
         raise ValueError(
-            f"cannot read date {text!r}; write a date (2027-01-30), an offset from "
-            "the festival (-3d, +2d) or an anchor such as holiday_end+1d"
+            _(
+                "cannot read date {text!r}; write a date (2027-01-30), an "
+                "offset from the festival (-3d, +2d) or an anchor such as "
+                "holiday_end+1d"
+            ).format(text=text)
         )
     anchor = match.group("anchor") or "festival"
     known = ("festival", *Festival.__members__, *HOLIDAY_ANCHORS, *WORKDAY_ANCHORS)
     if anchor not in known:
-        raise ValueError(f"unknown anchor {anchor!r} in {text!r}; anchors: {', '.join(known)}")
+        raise ValueError(
+            _("unknown anchor {anchor!r} in {text!r}; anchors: {anchors}").format(
+                anchor=anchor, text=text, anchors=", ".join(known)
+            )
+        )
     offset = int(match.group("days") or 0) * (-1 if match.group("sign") == "-" else 1)
     return DateExpr(anchor=anchor, offset=offset)
 
@@ -85,7 +93,9 @@ def resolve(expr: DateExpr, festival: Festival, year: int) -> Resolved:
     period = holiday_period(festival, year)
     if period is None:
         raise ValueError(
-            f"{festival.value} is not a public holiday, so {expr.anchor} has no meaning for it"
+            _("{festival} is not a public holiday, so {anchor} has no meaning for it").format(
+                festival=festival.value, anchor=expr.anchor
+            )
         )
     if expr.anchor == "holiday_start":
         return Resolved(period.start + delta, period.provisional)
@@ -143,7 +153,11 @@ def resolve_window(start: DateExpr, end: DateExpr, festival: Festival, year: int
     first = resolve(start, festival, year)
     last = resolve(end, festival, year)
     if last.day < first.day:
-        raise ValueError(f"window end {last.day} ({end}) is before its start {first.day} ({start})")
+        raise ValueError(
+            _("window end {last} ({end}) is before its start {first} ({start})").format(
+                last=last.day, end=end, first=first.day, start=start
+            )
+        )
     festival_day = nearest_festival_date(festival, first.day, last.day)
     holiday = holiday_period(festival, festival_day.year)
     return ResolvedWindow(

@@ -24,11 +24,12 @@ import typer
 from rich.console import Console
 
 from reminder import __version__
+from reminder.cli.helptext import TranslatedCommand, TranslatedGroup
 from reminder.cli.lazy import LazyCommand, LazyGroup
 from reminder.clock import Clock, SystemClock
 from reminder.errors import InputError, ReminderError, UsageError
-from reminder.i18n import use_language
-from reminder.inputs.config import Config, load_config
+from reminder.i18n import N_, _, ngettext, use_language
+from reminder.inputs.config import Config, configured_language, load_config
 from reminder.logsetup import configure_logging
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
             _report(exc, ctx)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            stderr().print("interrupted", style="yellow", markup=False)
+            stderr().print(_("interrupted"), style="yellow", markup=False)
             raise typer.Exit(130) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")):
@@ -99,23 +100,26 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
             debug = _debug(ctx)
             if debug:
                 stderr().print_exception()
-            message = f"internal error: {type(exc).__name__}: {exc}"
+            message = _("internal error: {kind}: {exc}").format(kind=type(exc).__name__, exc=exc)
             if kwargs.get("as_json"):
                 _json_error(message, 1, ())
             stderr().print(message, style="red", markup=False, highlight=False)
             if not debug:
-                stderr().print("(run with --debug to see the traceback)", markup=False)
+                stderr().print(_("(run with --debug to see the traceback)"), markup=False)
             raise typer.Exit(1) from None
 
     return wrapper
 
 
-def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def command(
+    name: str | None = None, *, help: str
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a function as a `reminder` sub-command (named `name`, else as the function)
-    behind the error boundary; it must also be listed in `COMMANDS`."""
+    behind the error boundary; it must also be listed in `COMMANDS`. `help` is its help in
+    English, marked `N_()`: it is translated when shown."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
-        app.command(name or function.__name__)(boundary(function))
+        app.command(name or function.__name__, help=help, cls=TranslatedCommand)(boundary(function))
         return function
 
     return register
@@ -148,12 +152,16 @@ def _report(exc: ReminderError, ctx: Any) -> None:
             console.print(str(problem), markup=False, highlight=False)
         count = len(exc.problems)
         console.print(
-            f"{count} problem{'s' if count != 1 else ''} found; nothing was sent",
+            ngettext(
+                "{count} problem found; nothing was sent",
+                "{count} problems found; nothing was sent",
+                count,
+            ).format(count=count),
             style="red",
             markup=False,
         )
     else:
-        console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+        console.print(_("error: {exc}").format(exc=exc), style="red", markup=False, highlight=False)
 
 
 #: Every command, in the order `--help` lists them: name, module, and the first paragraph of its
@@ -162,80 +170,94 @@ COMMANDS = (
     LazyCommand(
         "init",
         "reminder.cli.init_command",
-        "Write a working starter folder: config, a campaign, templates, cases, a contacts sheet.",
+        N_(
+            "Write a working starter folder: config, a campaign, templates, cases, "
+            "a contacts sheet."
+        ),
     ),
     LazyCommand(
         "validate",
         "reminder.cli.validate",
-        "Check config, contacts, groups, cases, templates and campaigns; render every message.",
+        N_("Check config, contacts, groups, cases, templates and campaigns; render every message."),
     ),
     LazyCommand(
         "preview",
         "reminder.cli.preview",
-        "Show the rendered messages with recipient (masked), segment count and case. "
-        "Sends nothing.",
+        N_(
+            "Show the rendered messages with recipient (masked), segment count and case. "
+            "Sends nothing."
+        ),
     ),
     LazyCommand(
         "send",
         "reminder.cli.send",
-        "Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice.",
+        N_(
+            "Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice."
+        ),
     ),
     LazyCommand(
         "log",
         "reminder.cli.log_command",
-        "List messages with their status, attempts and last error, and how many are in each "
-        "status.",
+        N_(
+            "List messages with their status, attempts and last error, and how many are in each "
+            "status."
+        ),
     ),
     LazyCommand(
         "report",
         "reminder.cli.report_command",
-        "Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, "
-        "skipped; coverage; and the contacts never reached, with their last error.",
+        N_(
+            "Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, "
+            "skipped; coverage; and the contacts never reached, with their last error."
+        ),
     ),
     LazyCommand(
         "schedule",
         "reminder.cli.schedule_command",
-        "List every upcoming occurrence: date, time, zone, campaign, push, audience, segments.",
+        N_("List every upcoming occurrence: date, time, zone, campaign, push, audience, segments."),
     ),
     LazyCommand(
         "serve",
         "reminder.cli.serve",
-        "Receive delivery receipts and replies from the providers (behind a reverse proxy).",
+        N_("Receive delivery receipts and replies from the providers (behind a reverse proxy)."),
     ),
     LazyCommand(
         "sync",
         "reminder.cli.serve",
-        "Ask the gateway for the status of messages sent but not yet final (no callbacks).",
+        N_("Ask the gateway for the status of messages sent but not yet final (no callbacks)."),
     ),
     LazyCommand(
         "run",
         "reminder.cli.run_command",
-        "Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads).",
+        N_(
+            "Run every push of every campaign on time until stopped "
+            "(SIGTERM/SIGINT; SIGHUP reloads)."
+        ),
     ),
     LazyCommand(
         "pause",
         "reminder.cli.control",
-        "Stop dispatching a campaign: running dispatches stop claiming its messages.",
+        N_("Stop dispatching a campaign: running dispatches stop claiming its messages."),
     ),
     LazyCommand(
         "resume",
         "reminder.cli.control",
-        "Resume a paused campaign and send exactly the messages not sent yet.",
+        N_("Resume a paused campaign and send exactly the messages not sent yet."),
     ),
     LazyCommand(
         "cancel",
         "reminder.cli.control",
-        "Cancel the messages of an occurrence that are still waiting to be sent.",
+        N_("Cancel the messages of an occurrence that are still waiting to be sent."),
     ),
     LazyCommand(
         "retry",
         "reminder.cli.control",
-        "Send failed or unknown messages again (at least one of --failed, --unknown).",
+        N_("Send failed or unknown messages again (at least one of --failed, --unknown)."),
     ),
     LazyCommand(
         "suppress",
         "reminder.cli.suppress",
-        "The suppression list: numbers that must not be messaged.",
+        N_("The suppression list: numbers that must not be messaged."),
     ),
     LazyCommand(
         "cases",
@@ -245,19 +267,19 @@ COMMANDS = (
     LazyCommand(
         "contacts",
         "reminder.cli.contacts_command",
-        "Contact files: check them, or start a spreadsheet.",
+        N_("Contact files: check them, or start a spreadsheet."),
     ),
 )
 
 
-class _Commands(LazyGroup):
+class _Commands(TranslatedGroup, LazyGroup):
     registry = COMMANDS
 
 
 app = typer.Typer(
     name="reminder",
     cls=_Commands,
-    help="Reviewed, scheduled, logged SMS integrity-reminder campaigns.",
+    help=N_("Reviewed, scheduled, logged SMS integrity-reminder campaigns."),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -282,20 +304,29 @@ def _global(
         typer.Option(
             "--config",
             "-c",
-            help="Config file (default: $REMINDER_CONFIG, "
-            "else ./config.yaml, else built-in defaults).",
+            help=N_(
+                "Config file (default: $REMINDER_CONFIG, else ./config.yaml, "
+                "else built-in defaults)."
+            ),
             dir_okay=False,
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=N_("Show tracebacks and debug logs."))
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=N_("Log each step."))] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help=N_("Show the version.")),
     ] = False,
 ) -> None:
     """Reviewed, scheduled, logged SMS integrity-reminder campaigns."""
     preset = ctx.obj if isinstance(ctx.obj, State) else State()
     ctx.obj = State(config_path=config, debug=debug, clock=preset.clock)
+    # Known before any sub-command's help or the config's own problems are shown.
+    language = configured_language(config)
+    if language:
+        use_language(language)
     configure_logging(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
 
 
@@ -312,7 +343,9 @@ def parse_day(text: str | None, option: str = "--date") -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a date; write YYYY-MM-DD") from None
+        raise UsageError(
+            _("{option}: {text!r} is not a date; write YYYY-MM-DD").format(option=option, text=text)
+        ) from None
 
 
 def main() -> None:

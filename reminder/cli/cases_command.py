@@ -12,8 +12,11 @@ from rich.table import Table
 
 from reminder.cli.app import app as main_app
 from reminder.cli.app import boundary, state, stdout
+from reminder.i18n import N_, _
 
-cases_app = typer.Typer(help="Warning-education cases: how they are used.", no_args_is_help=True)
+cases_app = typer.Typer(
+    help=N_("Warning-education cases: how they are used."), no_args_is_help=True
+)
 main_app.add_typer(cases_app, name="cases")
 
 
@@ -21,8 +24,10 @@ main_app.add_typer(cases_app, name="cases")
 @boundary
 def usage(
     ctx: typer.Context,
-    year: Annotated[int | None, typer.Option(help="Occurrence year (default: this year).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    year: Annotated[
+        int | None, typer.Option(help=N_("Occurrence year (default: this year)."))
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print one JSON object."))] = False,
 ) -> None:
     """How many messages sent each case this year, and per push the people who have read every
     case it may send them."""
@@ -49,14 +54,14 @@ def usage(
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         return
     out = stdout()
-    table = Table(title=f"cases sent in {found.year}", title_justify="left")
-    for column in ("case", "title", "subject surname", "sent"):
+    table = Table(title=_("cases sent in {year}").format(year=found.year), title_justify="left")
+    for column in (_("case"), _("title"), _("subject surname"), _("sent")):
         table.add_column(column)
     for use in found.cases:
         case = use.case
         table.add_row(
             use.case_id,
-            case.title if case else "(no longer in the case files)",
+            case.title if case else _("(no longer in the case files)"),
             "、".join(sorted(case.surnames)) if case else "",
             str(use.sent),
         )
@@ -64,8 +69,13 @@ def usage(
     for pool in found.exhausted:
         names = ", ".join(f"{c.id} {c.name}" for c in pool.readers)
         out.print(
-            f"{pool.campaign} / {pool.push} ({pool.pool} cases): {len(pool.readers)} people "
-            f"have read every case it may send them" + (f": {names}" if names else ""),
+            _(
+                "{campaign} / {push} ({pool} cases): {count} people have read every case it "
+                "may send them"
+            ).format(
+                campaign=pool.campaign, push=pool.push, pool=pool.pool, count=len(pool.readers)
+            )
+            + (f": {names}" if names else ""),
             markup=False,
             highlight=False,
         )

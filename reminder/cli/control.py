@@ -9,6 +9,7 @@ import typer
 from reminder.cli.app import command, parse_day, state, stdout
 from reminder.delivery.dispatch import DispatchResult
 from reminder.errors import UsageError
+from reminder.i18n import N_, _, ngettext
 
 
 def _say(text: str) -> None:
@@ -17,68 +18,96 @@ def _say(text: str) -> None:
 
 def _report(result: DispatchResult) -> None:
     _say(
-        f"sent {result.sent}, failed {result.failed}, skipped {result.skipped}, "
-        f"unknown {result.unknown}, reconciled {result.reconciled}"
+        _(
+            "sent {sent}, failed {failed}, skipped {skipped}, unknown "
+            "{unknown}, reconciled {reconciled}"
+        ).format(
+            sent=result.sent,
+            failed=result.failed,
+            skipped=result.skipped,
+            unknown=result.unknown,
+            reconciled=result.reconciled,
+        )
     )
 
 
-def _messages(count: int) -> str:
-    return f"{count} message{'s' if count != 1 else ''}"
-
-
-@command("pause")
+@command(
+    "pause", help=N_("Stop dispatching a campaign: running dispatches stop claiming its messages.")
+)
 def pause(
-    ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign id.")]
+    ctx: typer.Context, campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))]
 ) -> None:
-    """Stop dispatching a campaign: running dispatches stop claiming its messages."""
+    """The command `pause`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         app.pause(campaign)
-    _say(f"{campaign} paused; `reminder resume {campaign}` sends what is left")
+    _say(
+        _("{campaign} paused; `reminder resume {campaign}` sends what is left").format(
+            campaign=campaign
+        )
+    )
 
 
-@command("resume")
+@command("resume", help=N_("Resume a paused campaign and send exactly the messages not sent yet."))
 def resume(
-    ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign id.")]
+    ctx: typer.Context, campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))]
 ) -> None:
-    """Resume a paused campaign and send exactly the messages not sent yet."""
+    """The command `resume`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         result = app.resume(campaign)
-    _say(f"{campaign} resumed")
+    _say(_("{campaign} resumed").format(campaign=campaign))
     _report(result)
 
 
-@command("cancel")
+@command(
+    "cancel", help=N_("Cancel the messages of an occurrence that are still waiting to be sent.")
+)
 def cancel(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
-    date: Annotated[str, typer.Option(help="Occurrence date (YYYY-MM-DD).")],
-    push: Annotated[str | None, typer.Option(help="Only this push.")] = None,
+    campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))],
+    date: Annotated[str, typer.Option(help=N_("Occurrence date (YYYY-MM-DD)."))],
+    push: Annotated[str | None, typer.Option(help=N_("Only this push."))] = None,
 ) -> None:
-    """Cancel the messages of an occurrence that are still waiting to be sent."""
+    """The command `cancel`: its help, shown translated, is given where it is registered."""
     day = parse_day(date)
     assert day is not None
     with state(ctx).app() as app:
         canceled = app.cancel(campaign, day, push)
-    _say(f"{_messages(canceled)} of {campaign} on {day} canceled")
+    _say(
+        ngettext(
+            "{count} message of {campaign} on {day} canceled",
+            "{count} messages of {campaign} on {day} canceled",
+            canceled,
+        ).format(count=canceled, campaign=campaign, day=day)
+    )
 
 
-@command("retry")
+@command(
+    "retry",
+    help=N_(
+        "Send failed or unknown messages again (at least one of --failed, "
+        "--unknown).\n\n"
+        "Messages the provider can be asked about are reconciled first, so a "
+        "message it already accepted is not sent twice; for other gateways "
+        "--unknown may duplicate, by your decision."
+    ),
+)
 def retry(
     ctx: typer.Context,
-    failed: Annotated[bool, typer.Option("--failed", help="Retry failed messages.")] = False,
+    failed: Annotated[bool, typer.Option("--failed", help=N_("Retry failed messages."))] = False,
     unknown: Annotated[
-        bool, typer.Option("--unknown", help="Resend messages whose fate is unknown.")
+        bool, typer.Option("--unknown", help=N_("Resend messages whose fate is unknown."))
     ] = False,
-    campaign: Annotated[str | None, typer.Option(help="Only this campaign.")] = None,
+    campaign: Annotated[str | None, typer.Option(help=N_("Only this campaign."))] = None,
 ) -> None:
-    """Send failed or unknown messages again (at least one of --failed, --unknown).
-
-    Messages the provider can be asked about are reconciled first, so a message it already
-    accepted is not sent twice; for other gateways --unknown may duplicate, by your decision.
-    """
+    """The command `retry`: its help, shown translated, is given where it is registered."""
     if not (failed or unknown):
-        raise UsageError("say what to retry: --failed, --unknown, or both")
+        raise UsageError(_("say what to retry: --failed, --unknown, or both"))
     with state(ctx).app() as app:
         retried = app.retry(failed=failed, unknown=unknown, campaign=campaign)
-    _say(f"{_messages(retried.requeued)} put back in the queue")
+    count = retried.requeued
+    _say(
+        ngettext(
+            "{count} message put back in the queue", "{count} messages put back in the queue", count
+        ).format(count=count)
+    )
     _report(retried.dispatched)

@@ -17,6 +17,8 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
+from reminder.i18n import _
+
 # Contexts, commands and help formatters are typed `Any`: Typer vendors click in some versions
 # and uses the click package in others, and this module works with either.
 
@@ -63,7 +65,7 @@ class LazyGroup(TyperGroup):
             entry = self._entry(name)
             command = self.commands.get(name)
             if command is None and entry is not None:
-                command = TyperCommand(name, help=entry.summary)
+                command = TyperCommand(name, help=_(entry.summary))
             if command is not None and not command.hidden:
                 listed.append((name, command))
         if not listed:

@@ -13,28 +13,43 @@ from rich.table import Table
 
 from reminder.cli.app import command, state, stdout
 from reminder.errors import UsageError
+from reminder.i18n import N_, _, ngettext
 from reminder.phones import shown
-from reminder.status import Status
+from reminder.status import Status, label
 from reminder.store import Message
 
-COLUMNS = ("id", "campaign/push", "date", "contact", "to", "status", "tries", "error", "updated")
+COLUMNS = (
+    N_("id"),
+    N_("campaign/push"),
+    N_("date"),
+    N_("contact"),
+    N_("to"),
+    N_("status"),
+    N_("tries"),
+    N_("error"),
+    N_("updated"),
+)
 
 
-@command("log")
+@command(
+    "log",
+    help=N_(
+        "List messages with their status, attempts and last error, and how many are in each status."
+    ),
+)
 def log_messages(
     ctx: typer.Context,
-    campaign: Annotated[str | None, typer.Argument(help="Only this campaign.")] = None,
+    campaign: Annotated[str | None, typer.Argument(help=N_("Only this campaign."))] = None,
     status: Annotated[
-        list[str] | None, typer.Option(help="Only messages in this status (repeatable).")
+        list[str] | None, typer.Option(help=N_("Only messages in this status (repeatable)."))
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help=N_("At most this many, newest first."))] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print a JSON list."))] = False,
     show_numbers: Annotated[
-        bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
+        bool, typer.Option("--show-numbers", help=N_("Show phone numbers in full."))
     ] = False,
 ) -> None:
-    """List messages with their status, attempts and last error, and how many are in each
-    status."""
+    """The command `log`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         wanted = _statuses(status or [])
         messages = app.messages(campaign, wanted, limit)
@@ -57,7 +72,11 @@ def _statuses(names: list[str]) -> list[Status]:
             wanted.append(Status(name))
         except ValueError:
             known = ", ".join(s.value for s in Status)
-            raise UsageError(f"--status: unknown status {name!r}; statuses: {known}") from None
+            raise UsageError(
+                _("--status: unknown status {name!r}; statuses: {known}").format(
+                    name=name, known=known
+                )
+            ) from None
     return wanted
 
 
@@ -83,17 +102,26 @@ def _row(m: Message, zone: ZoneInfo, show_numbers: bool) -> dict[str, Any]:
 def _table(rows: list[dict[str, Any]], counts: Counter[str], wanted: list[Status]) -> Table:
     by_status = [(s, counts[s.value]) for s in dict.fromkeys(wanted or Status) if counts[s.value]]
     total = sum(n for _, n in by_status)
-    shown_of = f"{len(rows)}" if len(rows) == total else f"{len(rows)} of {total}"
+    if len(rows) == total:
+        title = ngettext("{count} message (newest first)", "{count} messages (newest first)", total)
+    else:
+        title = ngettext(
+            "{count} of {total} message (newest first)",
+            "{count} of {total} messages (newest first)",
+            total,
+        )
     table = Table(
-        title=f"{shown_of} message{'s' if total != 1 else ''} (newest first)",
+        title=title.format(count=len(rows), total=total),
         title_justify="left",
-        caption="by status: " + ", ".join(f"{s.value} {n}" for s, n in by_status)
+        caption=_("by status: {counts}").format(
+            counts=_(", ").join(f"{label(s)} {n}" for s, n in by_status)
+        )
         if by_status
         else None,
         caption_justify="left",
     )
     for column in COLUMNS:
-        table.add_column(column, overflow="fold")
+        table.add_column(_(column), overflow="fold")
     for row in rows:
         error = f"{row['error_code'] or ''} {row['error_text'] or ''}".strip()
         table.add_row(
@@ -102,7 +130,7 @@ def _table(rows: list[dict[str, Any]], counts: Counter[str], wanted: list[Status
             row["occurrence"],
             row["contact_id"],
             row["to"],
-            row["status"],
+            label(row["status"]),
             str(row["attempts"]),
             error or "-",
             row["updated_at"][:16].replace("T", " "),

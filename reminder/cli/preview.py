@@ -14,6 +14,7 @@ from reminder.cli.app import command, parse_day, state, stdout
 from reminder.core.app import App
 from reminder.core.sending import Preview
 from reminder.errors import UsageError
+from reminder.i18n import N_, _, ngettext
 from reminder.phones import shown
 from reminder.planning.rotation import Choice, Why
 
@@ -23,48 +24,57 @@ def why(choice: Choice | None) -> str:
     if choice is None:
         return "-"
     if choice.why is Why.fresh:
-        return "fresh: never read"
+        return _("fresh: never read")
     assert choice.last_read is not None
-    return f"least recently read (last on {choice.last_read[0]})"
+    return _("least recently read (last on {day})").format(day=choice.last_read[0])
 
 
-@command()
+@command(
+    help=N_(
+        "Show the rendered messages with recipient (masked), segment count and case. Sends nothing."
+    )
+)
 def preview(
     ctx: typer.Context,
     campaign: Annotated[
-        str | None, typer.Argument(help="Campaign id (with --contact alone: every campaign).")
+        str | None,
+        typer.Argument(help=N_("Campaign id (with --contact alone: every campaign).")),
     ] = None,
-    push: Annotated[str | None, typer.Option(help="Only this push.")] = None,
+    push: Annotated[str | None, typer.Option(help=N_("Only this push."))] = None,
     date: Annotated[
         str | None,
         typer.Option(
-            help="Occurrence date (YYYY-MM-DD; default today, else the window's first day)."
+            help=N_("Occurrence date (YYYY-MM-DD; default today, else the window's first day).")
         ),
     ] = None,
     contact: Annotated[
         str | None,
         typer.Option(
-            help="Only this contact id; without --date, the case each upcoming occurrence "
-            "will carry, and why."
+            help=N_(
+                "Only this contact id; without --date, the case each upcoming occurrence "
+                "will carry, and why."
+            )
         ),
     ] = None,
     to: Annotated[
         str | None,
-        typer.Option(help="With --contact alone: the last date (default a year from today)."),
+        typer.Option(help=N_("With --contact alone: the last date (default a year from today).")),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many messages per push.")] = 10,
+    limit: Annotated[
+        int, typer.Option(min=1, help=N_("At most this many messages per push."))
+    ] = 10,
     show_numbers: Annotated[
-        bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
+        bool, typer.Option("--show-numbers", help=N_("Show phone numbers in full."))
     ] = False,
 ) -> None:
-    """Show the rendered messages with recipient (masked), segment count and case. Sends nothing."""
+    """The command `preview`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         app.load()
         if contact is not None and date is None:
             _upcoming(app, contact, campaign, parse_day(to, "--to"))
             return
         if campaign is None:
-            raise UsageError("name a campaign (or give --contact alone for upcoming cases)")
+            raise UsageError(_("name a campaign (or give --contact alone for upcoming cases)"))
         previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
         # What the phone shows: a template-code gateway's own template, filled.
         texts = {
@@ -87,11 +97,15 @@ def _print_messages(
         drafts = result.sample
         total = len(drafts) if contact is not None else result.audience
         table = Table(
-            title=f"{campaign} / {result.push} on {day}: {total} messages",
+            title=ngettext(
+                "{campaign} / {push} on {day}: {count} message",
+                "{campaign} / {push} on {day}: {count} messages",
+                total,
+            ).format(campaign=campaign, push=result.push, day=day, count=total),
             show_lines=True,
             title_justify="left",
         )
-        for column in ("contact", "to", "segments", "case", "message"):
+        for column in (_("contact"), _("to"), _("segments"), _("case"), _("message")):
             table.add_column(column, overflow="fold")
         for item in drafts:
             table.add_row(
@@ -103,7 +117,10 @@ def _print_messages(
             )
         out.print(table)
         if total > len(drafts):
-            out.print(f"… and {total - len(drafts)} more (use --limit)", markup=False)
+            out.print(
+                _("… and {count} more (use --limit)").format(count=total - len(drafts)),
+                markup=False,
+            )
 
 
 def _upcoming(app: App, contact: str, campaign: str | None, last: dt.date | None) -> None:
@@ -111,14 +128,20 @@ def _upcoming(app: App, contact: str, campaign: str | None, last: dt.date | None
     first = app.today()
     until = last if last is not None else first + dt.timedelta(days=365)
     if until < first:
-        raise UsageError(f"--to {until} is before today ({first})")
+        raise UsageError(
+            _("--to {until} is before today ({first})").format(until=until, first=first)
+        )
     rows = app.upcoming_cases(contact, first, until, campaign)
     person = app.project.book.contacts[contact]
     table = Table(
-        title=f"{person.id} {person.name}: {len(rows)} occurrences from {first} to {until}",
+        title=ngettext(
+            "{id} {name}: {count} occurrence from {first} to {until}",
+            "{id} {name}: {count} occurrences from {first} to {until}",
+            len(rows),
+        ).format(id=person.id, name=person.name, count=len(rows), first=first, until=until),
         title_justify="left",
     )
-    for column in ("date", "time", "campaign", "push", "case", "why"):
+    for column in (_("date"), _("time"), _("campaign"), _("push"), _("case"), _("why")):
         table.add_column(column, overflow="fold")
     for row in rows:
         o = row.occurrence

@@ -16,6 +16,7 @@ from rich.progress import (
 
 from reminder.cli.app import stderr
 from reminder.clock import Clock
+from reminder.i18n import _
 from reminder.status import Status
 from reminder.store import Message
 
@@ -46,8 +47,10 @@ class DispatchProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn(
-                    "sent {task.fields[sent]} failed {task.fields[failed]} "
-                    "unknown {task.fields[unknown]} {task.fields[rate]}/s"
+                    _(
+                        "sent {task.fields[sent]} failed {task.fields[failed]} "
+                        "unknown {task.fields[unknown]} {task.fields[rate]}/s"
+                    )
                 ),
                 TimeElapsedColumn(),
                 console=stderr(),
@@ -87,8 +90,18 @@ class DispatchProgress:
 
     def _line(self) -> None:
         stderr().print(
-            f"{self.label}: {self.done}/{self.total} done, sent {self.sent}, "
-            f"failed {self.failed}, unknown {self.unknown}, {self.rate():.1f}/s",
+            _(
+                "{label}: {done}/{total} done, sent {sent}, failed {failed}, "
+                "unknown {unknown}, {rate:.1f}/s"
+            ).format(
+                label=self.label,
+                done=self.done,
+                total=self.total,
+                sent=self.sent,
+                failed=self.failed,
+                unknown=self.unknown,
+                rate=self.rate(),
+            ),
             markup=False,
             highlight=False,
         )

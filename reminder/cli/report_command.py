@@ -17,7 +17,7 @@ from rich.console import Console
 
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.errors import UsageError, display_path
-from reminder.i18n import _
+from reminder.i18n import N_, _
 from reminder.reports.figures import Report
 from reminder.views.report import as_table, write_csv, write_json
 from reminder.views.report_html import as_html
@@ -46,27 +46,31 @@ class Encoding(StrEnum):
 CODECS = {Encoding.utf8_bom: "utf-8-sig", Encoding.utf8: "utf-8", Encoding.gb18030: "gb18030"}
 
 
-@command("report")
+@command(
+    "report",
+    help=N_(
+        "Per occurrence and group: targeted, delivered, sent, failed, pending, "
+        "unknown, skipped; coverage; and the contacts never reached, with their "
+        "last error.\n\nThe figures cover the occurrences due (up to today in the "
+        "campaign's zone, or --date), and the report names that period."
+    ),
+)
 def report(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
-    date: Annotated[str | None, typer.Option(help="Only this occurrence date.")] = None,
-    format_: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))],
+    date: Annotated[str | None, typer.Option(help=N_("Only this occurrence date."))] = None,
+    format_: Annotated[Format, typer.Option("--format", help=N_("Output format."))] = Format.table,
     output: Annotated[
-        Path | None, typer.Option(help="Write to this file (needed for xlsx).", dir_okay=False)
+        Path | None, typer.Option(help=N_("Write to this file (needed for xlsx)."), dir_okay=False)
     ] = None,
     encoding: Annotated[
-        Encoding, typer.Option(help="Encoding of a CSV report (Excel on Windows: the default).")
+        Encoding, typer.Option(help=N_("Encoding of a CSV report (Excel on Windows: the default)."))
     ] = Encoding.utf8_bom,
     show_numbers: Annotated[
-        bool, typer.Option("--show-numbers", help="Show phone numbers in full (for follow-up).")
+        bool, typer.Option("--show-numbers", help=N_("Show phone numbers in full (for follow-up)."))
     ] = False,
 ) -> None:
-    """Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, skipped;
-    coverage; and the contacts never reached, with their last error.
-
-    The figures cover the occurrences due (up to today in the campaign's zone, or --date), and
-    the report names that period."""
+    """The command `report`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         app.load()
         app.project.campaign(campaign)

@@ -15,30 +15,41 @@ from reminder.cli.serve import receipt_server
 from reminder.clock import Clock, ScaledClock
 from reminder.daemon.scheduler import Daemon
 from reminder.errors import UsageError
+from reminder.i18n import N_, _
 from reminder.inputs.config import Config
 from reminder.logsetup import configure_logging
 from reminder.store import Store
 
 
-@command("run")
+@command(
+    "run",
+    help=N_(
+        "Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads)."
+    ),
+)
 def run(
     ctx: typer.Context,
     clock_start: Annotated[
         str | None,
         typer.Option(
-            help="Simulate: start the clock at this time (ISO 8601 with offset, e.g. "
-            "2027-01-30T08:00+08:00). Use with the file or console gateway."
+            help=N_(
+                "Simulate: start the clock at this time (ISO 8601 with "
+                "offset, e.g. 2027-01-30T08:00+08:00). Use with the file or "
+                "console gateway."
+            )
         ),
     ] = None,
     clock_speed: Annotated[
-        float, typer.Option(min=0.001, help="Simulate: how many times faster than real time.")
+        float, typer.Option(min=0.001, help=N_("Simulate: how many times faster than real time."))
     ] = 1.0,
     serve: Annotated[
         bool,
-        typer.Option("--serve", help="Also receive receipts and replies (as `reminder serve`)."),
+        typer.Option(
+            "--serve", help=N_("Also receive receipts and replies (as `reminder serve`).")
+        ),
     ] = False,
 ) -> None:
-    """Run every push of every campaign on time until stopped (SIGTERM/SIGINT; SIGHUP reloads)."""
+    """The command `run`: its help, shown translated, is given where it is registered."""
     current = state(ctx)
     if not current.debug and logging.getLogger().level > logging.INFO:
         configure_logging(logging.INFO)
@@ -62,9 +73,11 @@ def _simulated(clock: Clock, start_text: str | None, speed: float) -> Clock:
     try:
         start = datetime.fromisoformat(start_text)
     except ValueError:
-        raise UsageError(f"--clock-start: {start_text!r} is not an ISO 8601 time") from None
+        raise UsageError(
+            _("--clock-start: {start_text!r} is not an ISO 8601 time").format(start_text=start_text)
+        ) from None
     if start.tzinfo is None:
-        raise UsageError("--clock-start needs a UTC offset, e.g. 2027-01-30T08:00+08:00")
+        raise UsageError(_("--clock-start needs a UTC offset, e.g. 2027-01-30T08:00+08:00"))
     return ScaledClock(start, speed, real=clock)
 
 

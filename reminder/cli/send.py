@@ -14,12 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
+from reminder.cli import words
 from reminder.cli.app import command, parse_day, state, stderr, stdout
 from reminder.cli.progress import DispatchProgress
 from reminder.clock import Clock
 from reminder.core.sending import Confirm, OnResult, Progress, PushSent, SendResult
 from reminder.delivery.gateways.base import Gateway
 from reminder.errors import QuietHoursError, UsageError
+from reminder.i18n import N_, _, ngettext
 from reminder.planning.plan import PlanResult
 from reminder.status import Status
 
@@ -27,28 +29,39 @@ from reminder.status import Status
 TOTALS = ("planned", "already_planned", "sent", "failed", "unknown", "sending", "skipped")
 
 
-@command()
+@command(
+    help=N_(
+        "Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice."
+    )
+)
 def send(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Argument(help="Campaign id.")],
-    push: Annotated[str | None, typer.Option(help="Only this push (default: every push).")] = None,
+    campaign: Annotated[str, typer.Argument(help=N_("Campaign id."))],
+    push: Annotated[
+        str | None, typer.Option(help=N_("Only this push (default: every push)."))
+    ] = None,
     date: Annotated[
         str | None,
-        typer.Option(help="Occurrence date, YYYY-MM-DD (default: today in the campaign's zone)."),
+        typer.Option(
+            help=N_("Occurrence date, YYYY-MM-DD (default: today in the campaign's zone).")
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Plan and render only; send and write nothing.")
+        bool, typer.Option("--dry-run", help=N_("Plan and render only; send and write nothing."))
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help=N_("Do not ask for confirmation."))
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print one JSON object."))] = False,
     ignore_quiet_hours: Annotated[
         bool,
         typer.Option(
-            "--ignore-quiet-hours", help="Send through a real gateway even inside the quiet hours."
+            "--ignore-quiet-hours",
+            help=N_("Send through a real gateway even inside the quiet hours."),
         ),
     ] = False,
 ) -> None:
-    """Plan the occurrence of DATE and dispatch it; re-running it never sends anything twice."""
+    """The command `send`: its help, shown translated, is given where it is registered."""
     current = state(ctx)
     with current.app() as app:
         app.load()  # every problem with the files is reported before any with the options
@@ -63,7 +76,9 @@ def send(
                 progress=_progress(current.clock, as_json),
             )
         except QuietHoursError as exc:
-            raise UsageError(f"{exc}; send later, or pass --ignore-quiet-hours") from None
+            raise UsageError(
+                _("{exc}; send later, or pass --ignore-quiet-hours").format(exc=exc)
+            ) from None
         if result.declined:
             raise typer.Exit(1)
         rows = [_row(p) for p in result.pushes]
@@ -80,14 +95,23 @@ def _confirm(gateway: Gateway) -> Confirm:
         segments = sum(r.to_send_segments for r in results)
         if not sys.stdin.isatty():
             raise UsageError(
-                f"the {gateway.name} gateway sends to real phones: {to_send} messages would "
-                "be sent; run in a terminal to confirm, or pass --yes"
+                ngettext(
+                    "the {name} gateway sends to real phones: {count} message would be sent; "
+                    "run in a terminal to confirm, or pass --yes",
+                    "the {name} gateway sends to real phones: {count} messages would be sent; "
+                    "run in a terminal to confirm, or pass --yes",
+                    to_send,
+                ).format(name=gateway.name, count=to_send)
             )
         stderr().print(
-            f"About to send {to_send} messages ({segments} segments) through {gateway.name}.",
+            _("About to send {messages} ({segments}) through {name}.").format(
+                messages=words.messages(to_send),
+                segments=words.segments(segments),
+                name=gateway.name,
+            ),
             markup=False,
         )
-        return typer.confirm("Send them now?", default=False)
+        return typer.confirm(_("Send them now?"), default=False)
 
     return ask
 
@@ -156,54 +180,85 @@ def _print_text(
         if result.dry_run:
             new = max(p["audience"] - p["already_planned"], 0)
             say(
-                f"{where}: {p['audience']} messages ({p['segments']} segments); would plan "
-                f"{new} new, {p['already_planned']} already planned; dry run, nothing sent or "
-                "written"
-            )
-        else:
-            say(
-                f"{where}: planned {p['planned']} new, {p['already_planned']} already planned; "
-                f"sent {p['sent']}, failed {p['failed']}, unknown {p['unknown']}, skipped "
-                f"{p['skipped']}"
-                + (
-                    " (" + ", ".join(f"{n} {g}" for g, n in p["by_gateway"].items()) + ")"
-                    if len(p["by_gateway"]) > 1
-                    else ""
+                _(
+                    "{where}: {messages} ({segments}); would plan {new} new, "
+                    "{already_planned} already planned; dry run, nothing sent or written"
+                ).format(
+                    where=where,
+                    messages=words.messages(p["audience"]),
+                    segments=words.segments(p["segments"]),
+                    new=new,
+                    already_planned=p["already_planned"],
                 )
             )
+        else:
+            say(_sent_line(where, p))
             for warning in p["warnings"]:
                 say(f"{where}: {warning}")
     if result.dry_run:
         return
     if totals["sending"]:
         say(
-            f"{totals['sending']} messages of this occurrence are being sent by another process "
-            "that is still running (`reminder log --status sending`); this run left them alone"
+            ngettext(
+                "{count} message of this occurrence is being sent by another process that is "
+                "still running (`reminder log --status sending`); this run left it alone",
+                "{count} messages of this occurrence are being sent by another process that is "
+                "still running (`reminder log --status sending`); this run left them alone",
+                totals["sending"],
+            ).format(count=totals["sending"])
         )
     elif not (totals["planned"] or totals["sent"] or totals["failed"]):
         out.print(
-            "nothing new to send: this occurrence was already planned and dispatched", markup=False
+            _("nothing new to send: this occurrence was already planned and dispatched"),
+            markup=False,
         )
     if totals["unknown"]:
         say(_unknown_hint(totals["unknown"], result, gateway))
 
 
+def _sent_line(where: str, p: dict[str, Any]) -> str:
+    """What one push's send did, with the gateways that carried it when more than one did."""
+    line = _(
+        "{where}: planned {planned} new, {already_planned} already "
+        "planned; sent {sent}, failed {failed}, unknown {unknown}, "
+        "skipped {skipped}"
+    ).format(
+        where=where,
+        planned=p["planned"],
+        already_planned=p["already_planned"],
+        sent=p["sent"],
+        failed=p["failed"],
+        unknown=p["unknown"],
+        skipped=p["skipped"],
+    )
+    if len(p["by_gateway"]) > 1:
+        line += " (" + ", ".join(f"{n} {g}" for g, n in p["by_gateway"].items()) + ")"
+    return line
+
+
 def _unknown_hint(count: int, result: SendResult, gateway: Gateway) -> str:
     """What becomes of messages whose fate is unknown, and what the operator can do."""
-    campaign, day = result.campaign, result.day
-    these, them = (
-        ("1 message's fate is", "it") if count == 1 else (f"{count} messages' fate is", "them")
-    )
+    values = {"count": count, "gateway": gateway.name, "campaign": result.campaign}
     if gateway.can_lookup:
-        return (
-            f"{these} unknown: {gateway.name} may have received {them}, but no answer said so. "
-            f"Nothing is sent again blindly: the next `reminder send {campaign} --date {day}` "
-            f"(or `reminder retry --unknown --campaign {campaign}` now) first asks "
-            f"{gateway.name}, marks sent what it has and sends the rest; `reminder log --status "
-            "unknown` lists them"
-        )
-    return (
-        f"{these} unknown and the {gateway.name} gateway cannot be asked whether it received "
-        f"{them}: `reminder log --status unknown` lists them; `reminder retry --unknown "
-        f"--campaign {campaign}` sends {them} again (anyone who did get one gets it twice)"
-    )
+        return ngettext(
+            "{count} message's fate is unknown: {gateway} may have received it, but no answer "
+            "said so. Nothing is sent again blindly: the next `reminder send {campaign} --date "
+            "{day}` (or `reminder retry --unknown --campaign {campaign}` now) first asks "
+            "{gateway}, marks sent what it has and sends the rest; `reminder log --status "
+            "unknown` lists them",
+            "{count} messages' fate is unknown: {gateway} may have received them, but no answer "
+            "said so. Nothing is sent again blindly: the next `reminder send {campaign} --date "
+            "{day}` (or `reminder retry --unknown --campaign {campaign}` now) first asks "
+            "{gateway}, marks sent what it has and sends the rest; `reminder log --status "
+            "unknown` lists them",
+            count,
+        ).format(day=result.day, **values)
+    return ngettext(
+        "{count} message's fate is unknown and the {gateway} gateway cannot be asked whether "
+        "it received it: `reminder log --status unknown` lists them; `reminder retry --unknown "
+        "--campaign {campaign}` sends it again (anyone who did get one gets it twice)",
+        "{count} messages' fate is unknown and the {gateway} gateway cannot be asked whether "
+        "it received them: `reminder log --status unknown` lists them; `reminder retry "
+        "--unknown --campaign {campaign}` sends them again (anyone who did get one gets it twice)",
+        count,
+    ).format(**values)

@@ -17,6 +17,7 @@ from reminder.delivery.receipt_server import ReceiptServer
 from reminder.delivery.receipts import SyncResult
 from reminder.delivery.receipts import sync as poll
 from reminder.errors import UsageError
+from reminder.i18n import N_, _
 from reminder.inputs.config import Config
 from reminder.store import Store, open_store
 
@@ -29,14 +30,19 @@ def receipt_server(config: Config, store: Store, clock: Clock) -> ReceiptServer:
     gateways = callback_gateways(config)
     if not gateways:
         raise UsageError(
-            "no configured gateway sends receipts or replies to a server "
-            f"(gateway: {config.settings.gateway}); nothing to serve"
+            _(
+                "no configured gateway sends receipts or replies to a server "
+                "(gateway: {gateway}); nothing to serve"
+            ).format(gateway=config.settings.gateway)
         )
     public_url = config.settings.receipts.public_url
     if not public_url:
         raise UsageError(
-            "set receipts.public_url in the config: providers sign their callbacks "
-            "for the address they call, e.g. https://sms.example.org"
+            _(
+                "set receipts.public_url in the config: providers sign their "
+                "callbacks for the address they call, e.g. "
+                "https://sms.example.org"
+            )
         )
     writers = 1 if config.database_url.startswith("sqlite") else SERVER_DATABASE_WRITERS
     return ReceiptServer(
@@ -49,13 +55,16 @@ def receipt_server(config: Config, store: Store, clock: Clock) -> ReceiptServer:
     )
 
 
-@command("serve")
+@command(
+    "serve",
+    help=N_("Receive delivery receipts and replies from the providers (behind a reverse proxy)."),
+)
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Listen address (default: config).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: config).")] = None,
+    host: Annotated[str | None, typer.Option(help=N_("Listen address (default: config)."))] = None,
+    port: Annotated[int | None, typer.Option(help=N_("Port (default: config)."))] = None,
 ) -> None:
-    """Receive delivery receipts and replies from the providers (behind a reverse proxy)."""
+    """The command `serve`: its help, shown translated, is given where it is registered."""
     current = state(ctx)
     config = current.config()
     with open_store(config.database_url) as store:
@@ -70,18 +79,21 @@ def serve(
         )
 
 
-@command("sync")
+@command(
+    "sync",
+    help=N_("Ask the gateway for the status of messages sent but not yet final (no callbacks)."),
+)
 def sync(
     ctx: typer.Context,
     older_than: Annotated[
-        int, typer.Option(min=0, help="Poll messages sent more than this many minutes ago.")
+        int, typer.Option(min=0, help=N_("Poll messages sent more than this many minutes ago."))
     ] = 30,
 ) -> None:
-    """Ask the gateway for the status of messages sent but not yet final (no callbacks)."""
+    """The command `sync`: its help, shown translated, is given where it is registered."""
     current = state(ctx)
     loaded = load_everything(current)
     if not loaded.gateway.can_poll:
-        raise UsageError(f"the {loaded.gateway.name} gateway cannot be polled")
+        raise UsageError(_("the {name} gateway cannot be polled").format(name=loaded.gateway.name))
 
     async def run(store: Store) -> SyncResult:
         try:
@@ -92,5 +104,8 @@ def sync(
     with open_store(loaded.config.database_url) as store:
         result = asyncio.run(run(store))
     stdout().print(
-        f"checked {result.checked}, updated {result.moved}, errors {result.errors}", markup=False
+        _("checked {checked}, updated {moved}, errors {errors}").format(
+            checked=result.checked, moved=result.moved, errors=result.errors
+        ),
+        markup=False,
     )

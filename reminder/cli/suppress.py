@@ -11,56 +11,79 @@ from rich.table import Table
 
 from reminder.cli.app import app as main_app
 from reminder.cli.app import boundary, state, stdout
+from reminder.cli.helptext import TranslatedCommand, TranslatedGroup
+from reminder.i18n import N_, _, ngettext
 from reminder.phones import shown
 
 suppress_app = typer.Typer(
-    help="The suppression list: numbers that must not be messaged.", no_args_is_help=True
+    cls=TranslatedGroup,
+    help=N_("The suppression list: numbers that must not be messaged."),
+    no_args_is_help=True,
 )
 main_app.add_typer(suppress_app, name="suppress")
 
+#: Who put a number on the list, as a person reads it (`--json` keeps the code).
+SOURCES = {
+    "operator": N_("operator"),
+    "gateway": N_("provider (unsubscribed)"),
+    "inbound": N_("reply (opted out)"),
+}
 
-@suppress_app.command("add")
+
+@suppress_app.command(
+    "add", help=N_("Add a number to the suppression list."), cls=TranslatedCommand
+)
 @boundary
 def add(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Phone number.")],
-    reason: Annotated[str, typer.Option(help="Why.")] = "added by an operator",
+    number: Annotated[str, typer.Argument(help=N_("Phone number."))],
+    reason: Annotated[
+        str | None, typer.Option(help=N_("Why (default: added by an operator)."))
+    ] = None,
 ) -> None:
-    """Add a number to the suppression list."""
+    """The command `add`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
-        added = app.suppress(number, reason)
+        added = app.suppress(number, reason or _("added by an operator"))
     stdout().print(
-        f"{shown(added.number, show_numbers=False)} "
-        f"{'suppressed' if added.changed else 'was already suppressed'}",
+        (
+            _("{number} suppressed") if added.changed else _("{number} was already suppressed")
+        ).format(number=shown(added.number, show_numbers=False)),
         markup=False,
     )
 
 
-@suppress_app.command("remove")
+@suppress_app.command(
+    "remove", help=N_("Remove a number from the suppression list."), cls=TranslatedCommand
+)
 @boundary
 def remove(
-    ctx: typer.Context, number: Annotated[str, typer.Argument(help="Phone number.")]
+    ctx: typer.Context, number: Annotated[str, typer.Argument(help=N_("Phone number."))]
 ) -> None:
-    """Remove a number from the suppression list."""
+    """The command `remove`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         removed = app.unsuppress(number)
     stdout().print(
-        f"{shown(removed.number, show_numbers=False)} "
-        f"{'removed' if removed.changed else 'was not suppressed'}",
+        (_("{number} removed") if removed.changed else _("{number} was not suppressed")).format(
+            number=shown(removed.number, show_numbers=False)
+        ),
         markup=False,
     )
 
 
-@suppress_app.command("list")
+@suppress_app.command(
+    "list",
+    help=N_("List the suppressed numbers (masked unless --show-numbers)."),
+    cls=TranslatedCommand,
+)
 @boundary
 def list_(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print a JSON list."))] = False,
     show_numbers: Annotated[
-        bool, typer.Option("--show-numbers", help="Show phone numbers in full.")
+        bool, typer.Option("--show-numbers", help=N_("Show phone numbers in full."))
     ] = False,
 ) -> None:
-    """List the suppressed numbers (masked unless --show-numbers)."""
+    """The command `list`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         entries = app.suppressions()
     rows = [
@@ -76,10 +99,15 @@ def list_(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return
     table = Table(
-        title=f"{len(rows)} suppressed number{'s' if len(rows) != 1 else ''}", title_justify="left"
+        title=ngettext("{count} suppressed number", "{count} suppressed numbers", len(rows)).format(
+            count=len(rows)
+        ),
+        title_justify="left",
     )
-    for column in ("number", "reason", "source", "since"):
+    for column in (_("number"), _("reason"), _("source"), _("since")):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["number"], row["reason"], row["source"], row["since"])
+        source = SOURCES.get(row["source"])
+        shown_source = _(source) if source else row["source"]
+        table.add_row(row["number"], row["reason"], shown_source, row["since"])
     stdout().print(table)

@@ -33,6 +33,7 @@ from reminder.core.template_codes import phone_text, template_codes
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
 from reminder.delivery.gateways.base import Gateway
 from reminder.errors import UsageError
+from reminder.i18n import _
 from reminder.planning.agenda import AgendaRow, agenda
 from reminder.planning.checks import CampaignCheck, check_project
 from reminder.planning.drafts import Draft
@@ -244,7 +245,7 @@ class App(Resources):
             self.project.campaign(campaign)
         person = self.project.book.contacts.get(contact)
         if person is None:
-            raise UsageError(f"no contact has id {contact!r}")
+            raise UsageError(_("no contact has id {contact!r}").format(contact=contact))
         with self.existing_store() as store:
             return list(
                 upcoming_cases(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from reminder.delivery.dispatch import DispatchResult
 from reminder.errors import UsageError
+from reminder.i18n import _
 from reminder.phones import normalise
 from reminder.status import Status
 from reminder.store import Selection
@@ -69,7 +70,7 @@ def retry(app: App, *, failed: bool, unknown: bool, campaign: str | None = None)
     them back in the queue (anyone who did get one gets it twice).
     """
     if not (failed or unknown):
-        raise UsageError("nothing to retry: ask for failed or unknown messages, or both")
+        raise UsageError(_("nothing to retry: ask for failed or unknown messages, or both"))
     wanted = [Status.failed] if failed else []
     if unknown and not app.gateway.can_lookup:
         wanted.append(Status.unknown)

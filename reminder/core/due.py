@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reminder.delivery.dispatch import DispatchResult
+from reminder.i18n import _, ngettext
 from reminder.planning.occurrences import Occurrence, occurrences
 from reminder.planning.plan import plan_streaming
 from reminder.status import Status
@@ -106,14 +107,14 @@ def sweep(app: App) -> list[Outcome]:
             try:
                 outcomes += run_due(app, campaign_id, push.id)
             except Exception:
-                log.exception("%s/%s: the occurrence could not be run", campaign_id, push.id)
+                log.exception(_("%s/%s: the occurrence could not be run"), campaign_id, push.id)
     return outcomes
 
 
 def _log(outcome: Outcome) -> None:
     occurrence = outcome.occurrence
     log.info(
-        "%s/%s %s: %s (planned %d, sent %d, failed %d, unknown %d, expired %d, reconciled %d)",
+        _("%s/%s %s: %s (planned %d, sent %d, failed %d, unknown %d, expired %d, reconciled %d)"),
         occurrence.campaign,
         occurrence.push,
         occurrence.day,
@@ -127,8 +128,13 @@ def _log(outcome: Outcome) -> None:
     )
     if outcome.unfinished:
         log.warning(
-            "%s/%s %s: %d messages not finished (sending elsewhere, or of unknown fate: see "
-            "`reminder log --status unknown`); checked again at the next sweep",
+            ngettext(
+                "%s/%s %s: %d message not finished (sending elsewhere, or of unknown fate: "
+                "see `reminder log --status unknown`); checked again at the next sweep",
+                "%s/%s %s: %d messages not finished (sending elsewhere, or of unknown fate: "
+                "see `reminder log --status unknown`); checked again at the next sweep",
+                outcome.unfinished,
+            ),
             occurrence.campaign,
             occurrence.push,
             occurrence.day,

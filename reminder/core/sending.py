@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from reminder.core import routes
 from reminder.delivery.dispatch import DispatchResult
 from reminder.errors import QuietHoursError, UsageError
+from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign
 from reminder.planning.plan import PlanResult, count_existing, plan_streaming, survey_occurrence
 from reminder.status import Status
@@ -80,7 +81,9 @@ def pick_pushes(campaign: Campaign, push: str | None) -> list[str]:
         return known
     if push not in known:
         raise UsageError(
-            f"campaign {campaign.id!r} has no push {push!r}; pushes: " + ", ".join(known)
+            _("campaign {campaign!r} has no push {push!r}; pushes: {known}").format(
+                campaign=campaign.id, push=push, known=", ".join(known)
+            )
         )
     return [push]
 
@@ -140,7 +143,7 @@ def preview(
     campaign = app.project.campaign(campaign_id)
     day = day or first_day_from(campaign, app.today(campaign_id))
     if contact is not None and contact not in app.project.book.contacts:
-        raise UsageError(f"no contact has id {contact!r}")
+        raise UsageError(_("no contact has id {contact!r}").format(contact=contact))
     with app.existing_store() as store:
         results = survey(
             app, campaign_id, day, push, store=store, sample=limit, contact=contact, look_ahead=True

@@ -25,6 +25,7 @@ from apscheduler.triggers.base import BaseTrigger
 from reminder.clock import Clock
 from reminder.core.app import App
 from reminder.errors import InputError
+from reminder.i18n import _
 from reminder.planning.occurrences import next_occurrence
 
 log = logging.getLogger("reminder.run")
@@ -135,7 +136,7 @@ class Daemon:
         try:
             self.app.run_due(campaign_id, push_id)
         except Exception:
-            log.exception("%s/%s: the occurrence could not be run", campaign_id, push_id)
+            log.exception(_("%s/%s: the occurrence could not be run"), campaign_id, push_id)
 
     def catch_up(self) -> None:
         """Run every push once now: recovers what a dead process left unfinished, sends what
@@ -148,10 +149,10 @@ class Daemon:
             self.app.reload()
         except InputError as exc:
             for problem in exc.problems:
-                log.error("reload refused: %s", problem)
+                log.error(_("reload refused: %s"), problem)
             return
         self.schedule_jobs()
-        log.info("campaign files reloaded: %d jobs", self.push_jobs())
+        log.info(_("campaign files reloaded: %d jobs"), self.push_jobs())
 
     def request_stop(self, *_: Any) -> None:
         """Finish the message in flight, then stop (SIGTERM, SIGINT)."""
@@ -168,7 +169,7 @@ class Daemon:
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             log.info(
-                "signal %s: finishing the message in flight, then stopping",
+                _("signal %s: finishing the message in flight, then stopping"),
                 signal.Signals(signum).name,
             )
             self.request_stop()
@@ -184,7 +185,7 @@ class Daemon:
             self.schedule_jobs()
             self.scheduler.start()
             log.info(
-                "running: %d jobs; unfinished messages swept every %g min",
+                _("running: %d jobs; unfinished messages swept every %g min"),
                 self.push_jobs(),
                 self.app.config.settings.scheduler.sweep_minutes,
             )
@@ -192,7 +193,7 @@ class Daemon:
                 if not isinstance(job.trigger, OccurrenceTrigger):
                     continue
                 upcoming = job.trigger.next_occurrence_after(self.app.clock.now())
-                log.info("next %s: %s", job.name, upcoming.isoformat() if upcoming else "none")
+                log.info(_("next %s: %s"), job.name, upcoming.isoformat() if upcoming else "none")
             while not self.app.stopping.is_set():
                 self._wake.wait()
                 self._wake.clear()
@@ -202,5 +203,5 @@ class Daemon:
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
-        log.info("stopped")
+        log.info(_("stopped"))
         return 0

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from reminder.delivery.dispatch import Dispatcher
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.outcomes import DispatchResult
+from reminder.i18n import _
 from reminder.store import Selection
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ async def dispatch_through(
         if result.stopped or gateway.name not in result.gateways_down or following is None:
             break
         log.warning(
-            "the %s gateway is down (%s): the rest goes through %s",
+            _("the %s gateway is down (%s): the rest goes through %s"),
             gateway.name,
             result.gateways_down[gateway.name],
             following.name,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from reminder.delivery.gateways.base import Inbound
+from reminder.i18n import _
 from reminder.phones import mask, normalise
 from reminder.store import Store
 
@@ -32,10 +33,10 @@ def take_inbound(store: Store, messages: Iterable[Inbound], region: str, now: da
         try:
             number = normalise(message.sender, region)
         except ValueError:
-            log.info("an opt-out from an unreadable number was ignored")
+            log.info(_("an opt-out from an unreadable number was ignored"))
             continue
         reason = f"opted out by reply {message.text.strip()!r}"
         if store.suppress(number, reason, "inbound", now):
             added += 1
-            log.info("%s opted out", mask(number))
+            log.info(_("%s opted out"), mask(number))
     return added

@@ -18,6 +18,7 @@ from reminder.clock import Clock
 from reminder.delivery import owner
 from reminder.delivery.gateways.base import Accepted, Gateway
 from reminder.errors import GatewayError
+from reminder.i18n import _
 from reminder.phones import mask
 from reminder.status import Status
 from reminder.store import Message, Selection, SkipReason, Store
@@ -153,7 +154,7 @@ class Outcomes:
         else:
             self.result.failed += 1
         log.warning(
-            "message %s to %s through %s %s: %s %s",
+            _("message %s to %s through %s %s: %s %s"),
             message.id,
             mask(message.recipient),
             self.gateway.name,
@@ -180,7 +181,7 @@ class Outcomes:
         )
         self.result.deferred += 1
         log.info(
-            "message %s to %s deferred until %s: %s",
+            _("message %s to %s deferred until %s: %s"),
             message.id,
             mask(message.recipient),
             not_before.isoformat(timespec="seconds"),
@@ -210,9 +211,11 @@ class Outcomes:
         what = f"{push_day[0]}/{push_day[1]} {push_day[2]}: [{exc.code}] {exc.text}"
         self.result.templates_rejected.append(what)
         log.error(
-            "%s: the %s gateway rejected the template; the rest of this push's occurrence is not "
-            "sent (%d messages failed unsent). Fix the template, then `reminder retry --failed "
-            "--campaign %s`",
+            _(
+                "%s: the %s gateway rejected the template; the rest of this push's occurrence "
+                "is not sent (%d messages failed unsent). Fix the template, then `reminder "
+                "retry --failed --campaign %s`"
+            ),
             what,
             self.gateway.name,
             held,

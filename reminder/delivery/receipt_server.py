@@ -29,6 +29,7 @@ from reminder.delivery.gateways.base import CallbackKind, CallbackRequest, Gatew
 from reminder.delivery.inbound import take_inbound
 from reminder.delivery.receipt_writer import ReceiptWriter
 from reminder.delivery.receipts import updates_of
+from reminder.i18n import _
 from reminder.store import Store
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class ReceiptServer:
             return PlainTextResponse("too large", 413)
         callback = self._callback_request(request, body)
         if not gateway.verify_callback(callback):
-            log.warning("rejected an unsigned or forged request to %s", request.url.path)
+            log.warning(_("rejected an unsigned or forged request to %s"), request.url.path)
             return PlainTextResponse("forbidden", 403)
         try:
             if kind == "receipts":
@@ -113,10 +114,10 @@ class ReceiptServer:
                     take_inbound, self.store, messages, self.region, self.clock.now()
                 )
         except ValueError as exc:
-            log.warning("rejected a malformed request to %s: %s", request.url.path, exc)
+            log.warning(_("rejected a malformed request to %s: %s"), request.url.path, exc)
             return PlainTextResponse("bad request", 400)
         except Exception as exc:  # the database: the provider should try again later
-            log.warning("cannot take a callback to %s: %s", request.url.path, type(exc).__name__)
+            log.warning(_("cannot take a callback to %s: %s"), request.url.path, type(exc).__name__)
             return PlainTextResponse("try again", 503)
         answer = gateway.callback_answer(kind)
         return Response(answer.body, answer.status, media_type=answer.content_type)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from reminder.clock import Clock
+from reminder.i18n import _
 from reminder.store import Store
 from reminder.store.values import Applied, ReceiptUpdate
 
@@ -92,11 +93,11 @@ class ReceiptWriter:
                     self._executor, self.store.apply_receipts, updates, self.clock.now()
                 )
             except Exception as exc:
-                log.warning("cannot write %d receipts: %s", len(updates), type(exc).__name__)
+                log.warning(_("cannot write %d receipts: %s"), len(updates), type(exc).__name__)
                 _settle(batch, exc)
             else:
                 _settle(batch, applied)
-            for _ in batch:
+            for _item in batch:
                 self._queue.task_done()
 
 

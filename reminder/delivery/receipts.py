@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway, Receipt
 from reminder.errors import GatewayError
+from reminder.i18n import _
 from reminder.store import Message, Store
 from reminder.store.values import Applied, ReceiptUpdate
 
@@ -44,7 +45,7 @@ def apply_receipt(
     """Record one receipt; move the message forward if the receipt says it is further along."""
     (applied,) = store.apply_receipts(updates_of(gateway, [receipt], source), now)
     if applied.message_id is None:
-        log.info("receipt for an unknown message %s ignored", receipt.provider_id)
+        log.info(_("receipt for an unknown message %s ignored"), receipt.provider_id)
     return applied
 
 
@@ -92,7 +93,7 @@ async def _poll(
         receipt = await gateway.fetch_status(message.provider_id)
     except GatewayError as exc:
         result.errors += 1
-        log.warning("cannot poll message %s: %s", message.id, exc)
+        log.warning(_("cannot poll message %s: %s"), message.id, exc)
         return
     if receipt is not None and apply_receipt(store, gateway, receipt, clock.now(), "poll").moved:
         result.moved += 1

@@ -27,6 +27,7 @@ from reminder.errors import (
     GatewayStoppedError,
     TemplateRejectedError,
 )
+from reminder.i18n import _
 from reminder.status import Status
 from reminder.store import Message, SkipReason, Store
 
@@ -77,10 +78,10 @@ class GroupSending:
             self.result.gateways_down[self.gateway.name] = reason
             self.outcomes.flush()
             log.error(
-                "the %s gateway is down: %s; nothing more goes through it in this run%s",
+                _("the %s gateway is down: %s; nothing more goes through it in this run%s"),
                 self.gateway.name,
                 reason,
-                " (the next gateway of the push takes the rest)" if self.failover else "",
+                _(" (the next gateway of the push takes the rest)") if self.failover else "",
             )
         self._halt.set()
 

@@ -18,6 +18,7 @@ from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway, Inbound, Receipt
 from reminder.delivery.inbound import take_inbound
 from reminder.delivery.receipts import updates_of
+from reminder.i18n import _
 from reminder.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class StoreSink:
             await asyncio.sleep(self.retry_seconds)
         if waiting:
             self.unmatched += len(waiting)
-            log.info("%d receipts for unknown messages ignored", len(waiting))
+            log.info(_("%d receipts for unknown messages ignored"), len(waiting))
 
     async def take_inbound(self, gateway: Gateway, messages: Sequence[Inbound]) -> None:
         """Suppress the senders of opt-out words."""

@@ -25,6 +25,7 @@ from pydantic import (
 from reminder.calendar.festivals import FIRST_YEAR, LAST_YEAR, Festival
 from reminder.calendar.windows import DateExpr, ResolvedWindow, parse_date_expr, resolve_window
 from reminder.errors import Problem, display_path
+from reminder.i18n import _
 from reminder.inputs.cases import Case
 from reminder.inputs.yaml_source import LineDict, line_of, parse_model, yaml_files
 
@@ -33,7 +34,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 def _slug(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError("use lower-case letters, digits, '-' and '_'")
+        raise ValueError(_("use lower-case letters, digits, '-' and '_'"))
     return value
 
 
@@ -54,7 +55,7 @@ class CaseSelection(_Strict):
     @model_validator(mode="after")
     def _one(self) -> CaseSelection:
         if (self.tags is None) == (self.ids is None):
-            raise ValueError("give either tags or ids (or write 'cases: all')")
+            raise ValueError(_("give either tags or ids (or write 'cases: all')"))
         return self
 
     def pick(self, cases: dict[str, Case]) -> list[Case]:
@@ -82,7 +83,7 @@ class TimeRange(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> TimeRange:
         if self.between[1] <= self.between[0]:
-            raise ValueError("the end of the time range must be after its start")
+            raise ValueError(_("the end of the time range must be after its start"))
         return self
 
 
@@ -119,7 +120,7 @@ class Push(_Strict):
     def _days(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
             if not value:
-                raise ValueError("list at least one day, or write 'daily'")
+                raise ValueError(_("list at least one day, or write 'daily'"))
             return tuple(parse_date_expr(item) for item in value)
         return value
 
@@ -175,7 +176,7 @@ class Campaign(_Strict):
         seen: set[str] = set()
         for push in pushes:
             if push.id in seen:
-                raise ValueError(f"two pushes have the id {push.id!r}")
+                raise ValueError(_("two pushes have the id {id!r}").format(id=push.id))
             seen.add(push.id)
         return pushes
 
@@ -228,11 +229,11 @@ def load_campaigns(folder: Path, problems: list[Problem]) -> dict[str, CampaignF
     """Every campaign file of `folder`, by campaign id; problems are appended, not raised."""
     campaigns: dict[str, CampaignFile] = {}
     if not folder.is_dir():
-        problems.append(Problem(display_path(folder), "campaigns folder does not exist"))
+        problems.append(Problem(display_path(folder), _("campaigns folder does not exist")))
         return campaigns
     for name, data in yaml_files(folder, problems):
         if not isinstance(data, LineDict):
-            problems.append(Problem(name, "a campaign file is a mapping", line=1))
+            problems.append(Problem(name, _("a campaign file is a mapping"), line=1))
             continue
         campaign = parse_model(Campaign, data, name, problems)
         if campaign is None:
@@ -242,7 +243,9 @@ def load_campaigns(folder: Path, problems: list[Problem]) -> dict[str, CampaignF
             problems.append(
                 Problem(
                     name,
-                    f"campaign id {campaign.id!r} is also used by {other}",
+                    _("campaign id {id!r} is also used by {other}").format(
+                        id=campaign.id, other=other
+                    ),
                     line=data.key_lines.get("id"),
                 )
             )

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from reminder.errors import Problem
+from reminder.i18n import _
 from reminder.inputs.surnames import is_han, subject_surnames
 from reminder.inputs.yaml_source import LineDict, LineList, validation_problems, yaml_files
 
@@ -34,7 +35,7 @@ class Case(BaseModel):
     def _text(cls, value: object) -> str:
         text = str(value).strip() if value is not None else ""
         if not text:
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return text
 
     @field_validator("subject_surname", mode="before")
@@ -68,7 +69,7 @@ def load_cases(folder: Path, problems: list[Problem]) -> dict[str, Case]:
         if data is None:
             continue
         if not isinstance(data, LineDict) or not isinstance(data.get("cases"), LineList):
-            problems.append(Problem(name, "expected a mapping with a 'cases:' list", line=1))
+            problems.append(Problem(name, _("expected a mapping with a 'cases:' list"), line=1))
             continue
         items = data["cases"]
         for item, line in zip(items, items.item_lines, strict=True):
@@ -84,7 +85,9 @@ def load_cases(folder: Path, problems: list[Problem]) -> dict[str, Case]:
                 problems.append(
                     Problem(
                         name,
-                        f"duplicate case id {case.id!r} (first at {where[case.id]})",
+                        _("duplicate case id {id!r} (first at {first})").format(
+                            id=case.id, first=where[case.id]
+                        ),
                         line=line,
                     )
                 )

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reminder.errors import InputError, Problem, UsageError, display_path
-from reminder.i18n import normalise_language
+from reminder.errors import InputError, Problem, ReminderError, UsageError, display_path
+from reminder.i18n import _, normalise_language
 from reminder.inputs.yaml_source import LineDict, interpolate, load_yaml, parse_model, raise_if
 
 DEFAULT_CONFIG_NAME = "config.yaml"
@@ -111,7 +111,7 @@ class Settings(_Strict):
             return None
         known = normalise_language(value)
         if known is None or known.lower() != value.replace("_", "-").lower():
-            raise ValueError(f"unknown language {value!r}: use zh-CN or en")
+            raise ValueError(_("unknown language {value!r}: use zh-CN or en").format(value=value))
         return known
 
     @field_validator("timezone")
@@ -120,14 +120,14 @@ class Settings(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise ValueError(_("unknown time zone {value!r}").format(value=value)) from None
         return value
 
     @field_validator("signature")
     @classmethod
     def _signature_present(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("carriers require a signature such as 【某某市纪委监委】")
+            raise ValueError(_("carriers require a signature such as 【某某市纪委监委】"))
         return value.strip()
 
 
@@ -172,16 +172,34 @@ def find_config(explicit: Path | None) -> Path | None:
     """The config file to read: `--config`, else `$REMINDER_CONFIG`, else `./config.yaml`."""
     if explicit is not None:
         if not explicit.is_file():
-            raise UsageError(f"config file {display_path(explicit)} does not exist")
+            raise UsageError(
+                _("config file {explicit} does not exist").format(explicit=display_path(explicit))
+            )
         return explicit
     from_env = os.environ.get("REMINDER_CONFIG")
     if from_env:
         path = Path(from_env)
         if not path.is_file():
-            raise UsageError(f"REMINDER_CONFIG names {from_env}, which does not exist")
+            raise UsageError(
+                _("REMINDER_CONFIG names {from_env}, which does not exist").format(
+                    from_env=from_env
+                )
+            )
         return path
     default = Path(DEFAULT_CONFIG_NAME)
     return default if default.is_file() else None
+
+
+def configured_language(explicit: Path | None = None) -> str | None:
+    """The `language:` of the config file, read before anything else is checked, so that the
+    config's own problems and a command's `--help` are in that language (None: none named)."""
+    try:
+        path = find_config(explicit)
+        data = load_yaml(path) if path is not None else None
+    except ReminderError:
+        return None
+    value = data.get("language") if isinstance(data, dict) else None
+    return normalise_language(value) if isinstance(value, str) else None
 
 
 def load_config(explicit: Path | None = None) -> Config:
@@ -194,7 +212,7 @@ def load_config(explicit: Path | None = None) -> Config:
     if data is None:
         data = LineDict()
     if not isinstance(data, LineDict):
-        raise InputError([Problem(name, "a config file is a mapping of settings", line=1)])
+        raise InputError([Problem(name, _("a config file is a mapping of settings"), line=1)])
     problems: list[Problem] = []
     raw_gateways = data.get("gateways")
     without_gateways = LineDict((k, v) for k, v in data.items() if k != "gateways")

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from reminder.errors import InputError, Problem, display_path
+from reminder.i18n import _
 from reminder.inputs.contact_index import (
     TAG_SEPARATOR,
     Condition,
@@ -49,7 +50,7 @@ class Contact(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not str(value).strip():
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return str(value).strip()
 
     @field_validator("rank", mode="before")
@@ -96,9 +97,12 @@ class Located:
         """A problem with one field of this record, naming sheet and column where known."""
         label = field_name or ""
         if field_name and self.columns and field_name in self.columns:
-            label = f"column {self.columns[field_name]} ({field_name})"
+            label = _("column {letter} ({field})").format(
+                letter=self.columns[field_name], field=field_name
+            )
         if self.sheet:
-            label = f"sheet {self.sheet}, {label}" if label else f"sheet {self.sheet}"
+            sheet = _("sheet {sheet}").format(sheet=self.sheet)
+            label = _("{sheet}, {column}").format(sheet=sheet, column=label) if label else sheet
         return Problem(self.file, f"{label}: {reason}" if label else reason, line=self.line)
 
 
@@ -235,7 +239,7 @@ def load_contacts(folder: Path, region: str, problems: list[Problem]) -> Contact
     """Read every contact file of `folder`; append every problem found, keep going."""
     book = ContactBook()
     if not folder.is_dir():
-        problems.append(Problem(display_path(folder), "contacts folder does not exist"))
+        problems.append(Problem(display_path(folder), _("contacts folder does not exist")))
         return book
     for path in contact_files(folder):
         for record, where in _records(path, book, problems):
@@ -252,7 +256,7 @@ def load_contacts(folder: Path, region: str, problems: list[Problem]) -> Contact
     book.seal()
     _check_families(book, problems)
     if not len(book.contacts) and not problems:
-        problems.append(Problem(display_path(folder), "no contacts found"))
+        problems.append(Problem(display_path(folder), _("no contacts found")))
     return book
 
 
@@ -275,31 +279,32 @@ def _records(
         return
     if not isinstance(data, LineDict):
         problems.append(
-            Problem(name, "expected a mapping with 'contacts:' and/or 'groups:'", line=1)
+            Problem(name, _("expected a mapping with 'contacts:' and/or 'groups:'"), line=1)
         )
         return
     unknown = set(data) - {"contacts", "groups"}
     for key in sorted(unknown, key=str):
-        problems.append(Problem(name, f"unknown section {key!r}", line=data.key_lines[key]))
+        problems.append(
+            Problem(name, _("unknown section {key!r}").format(key=key), line=data.key_lines[key])
+        )
     if "groups" in data:
         groups = data["groups"]
         if isinstance(groups, LineDict):
             book.group_sources.append((name, groups))
         else:
-            problems.append(
-                Problem(
-                    name, "groups: expected a mapping of group names", line=data.key_lines["groups"]
-                )
-            )
+            text = _("groups: expected a mapping of group names")
+            problems.append(Problem(name, text, line=data.key_lines["groups"]))
     contacts = data.get("contacts")
     if contacts is None:
         return
     if not isinstance(contacts, LineList):
-        problems.append(Problem(name, "contacts: expected a list", line=data.key_lines["contacts"]))
+        problems.append(
+            Problem(name, _("contacts: expected a list"), line=data.key_lines["contacts"])
+        )
         return
     for item, line in zip(contacts, contacts.item_lines, strict=True):
         if not isinstance(item, dict):
-            problems.append(Problem(name, "a contact is a mapping of fields", line=line))
+            problems.append(Problem(name, _("a contact is a mapping of fields"), line=line))
             continue
         yield item, Located(name, line)
 
@@ -310,7 +315,9 @@ def _csv_records(
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
-        problems.append(Problem(name, f"cannot read file: {exc.strerror}"))
+        problems.append(
+            Problem(name, _("cannot read file: {strerror}").format(strerror=exc.strerror))
+        )
         return
     with handle:
         try:
@@ -323,16 +330,16 @@ def _csv_records(
             for row in reader:
                 line = reader.line_num
                 if None in row:
-                    problems.append(Problem(name, "more fields than columns", line=line))
+                    problems.append(Problem(name, _("more fields than columns"), line=line))
                     continue
                 values = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
                 if not values:
                     continue
                 yield values, Located(name, line)
         except UnicodeDecodeError:
-            problems.append(Problem(name, "file is not UTF-8 text"))
+            problems.append(Problem(name, _("file is not UTF-8 text")))
         except csv.Error as exc:
-            problems.append(Problem(name, f"invalid CSV: {exc}"))
+            problems.append(Problem(name, _("invalid CSV: {exc}").format(exc=exc)))
 
 
 def _xlsx_records(
@@ -346,7 +353,7 @@ def _xlsx_records(
                 continue
             yield values, where
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        problems.append(Problem(name, f"cannot read the workbook: {exc}"))
+        problems.append(Problem(name, _("cannot read the workbook: {exc}").format(exc=exc)))
 
 
 def _parse(
@@ -375,10 +382,10 @@ def _check_families(book: ContactBook, problems: list[Problem]) -> None:
     for file, line, family_of, relation, cadre_exists, cadre_is_family in book.index.family_links():
         if family_of is None:
             if relation:
-                problems.append(Problem(file, "relation is set but family_of is not", line=line))
+                problems.append(Problem(file, _("relation is set but family_of is not"), line=line))
         elif not cadre_exists:
-            problems.append(Problem(file, f"family_of: no contact has id {family_of!r}", line=line))
+            text = _("family_of: no contact has id {family_of!r}").format(family_of=family_of)
+            problems.append(Problem(file, text, line=line))
         elif cadre_is_family:
-            problems.append(
-                Problem(file, f"family_of: {family_of!r} is itself a family member", line=line)
-            )
+            text = _("family_of: {family_of!r} is itself a family member")
+            problems.append(Problem(file, text.format(family_of=family_of), line=line))

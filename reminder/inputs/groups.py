@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from reminder.errors import Problem
+from reminder.i18n import _
 from reminder.inputs.contact_index import Condition
 from reminder.inputs.contacts import Contact, ContactBook
 from reminder.inputs.ranks import RankRange, parse_rank_range
@@ -63,7 +64,7 @@ class GroupSpec(BaseModel):
                 + (f"; this one mixes {', '.join(kinds)}" if kinds else "")
             )
         if self.relations is not None and self.family_of is None:
-            raise ValueError("relations only goes with family_of")
+            raise ValueError(_("relations only goes with family_of"))
         return self
 
     def references(self) -> tuple[str, ...]:
@@ -94,7 +95,9 @@ def load_groups(book: ContactBook, problems: list[Problem]) -> dict[str, GroupDe
                 problems.append(
                     Problem(
                         file,
-                        f"duplicate group {name!r} (first at {first.file}:{first.line})",
+                        _("duplicate group {name!r} (first at {file}:{line})").format(
+                            name=name, file=first.file, line=first.line
+                        ),
                         line=line,
                     )
                 )
@@ -121,7 +124,9 @@ def _check_references(
                 problems.append(
                     Problem(
                         group.file,
-                        f"group {group.name!r} refers to unknown group {ref!r}",
+                        _("group {name!r} refers to unknown group {ref!r}").format(
+                            name=group.name, ref=ref
+                        ),
                         line=group.line,
                     )
                 )
@@ -130,7 +135,9 @@ def _check_references(
                 problems.append(
                     Problem(
                         group.file,
-                        f"group {group.name!r}: no contact has id {contact_id!r}",
+                        _("group {name!r}: no contact has id {contact_id!r}").format(
+                            name=group.name, contact_id=contact_id
+                        ),
                         line=group.line,
                     )
                 )
@@ -139,7 +146,9 @@ def _check_references(
             problems.append(
                 Problem(
                     group.file,
-                    f"group {group.name!r} includes itself through its references",
+                    _("group {name!r} includes itself through its references").format(
+                        name=group.name
+                    ),
                     line=group.line,
                 )
             )

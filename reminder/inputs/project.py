@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reminder.calendar.windows import resolve
 from reminder.delivery.gateways.registry import gateway_class
 from reminder.errors import MissingExtraError, Problem, UsageError
+from reminder.i18n import _
 from reminder.inputs.campaigns import (
     Campaign,
     CampaignFile,
@@ -45,7 +46,11 @@ class Project:
         """A campaign by id; an unknown id is a usage error listing the known ones."""
         if campaign_id not in self.campaigns:
             known = ", ".join(sorted(self.campaigns)) or "none"
-            raise UsageError(f"no campaign {campaign_id!r}; campaigns: {known}")
+            raise UsageError(
+                _("no campaign {campaign_id!r}; campaigns: {known}").format(
+                    campaign_id=campaign_id, known=known
+                )
+            )
         return self.campaigns[campaign_id].campaign
 
     def audience_condition(self, campaign_id: str, push_id: str) -> Condition:
@@ -140,7 +145,9 @@ def _check_campaign(
             problems.append(
                 Problem(
                     source.file,
-                    f"timezone: unknown time zone {campaign.timezone!r}",
+                    _("timezone: unknown time zone {timezone!r}").format(
+                        timezone=campaign.timezone
+                    ),
                     line=source.line("timezone"),
                 )
             )
@@ -153,7 +160,9 @@ def _check_campaign(
             if template_problem.line is None:
                 template_problem = Problem(
                     source.file,
-                    f"push {push.id!r}: {template_problem.message}",
+                    _("push {id!r}: {message}").format(
+                        id=push.id, message=template_problem.message
+                    ),
                     line=source.line(*where, "template"),
                 )
             problems.append(template_problem)
@@ -178,8 +187,10 @@ def _check_gateways(
             problems.append(
                 Problem(
                     source.file,
-                    f"push {push.id!r}: gateway {name!r} is not configured (configured: "
-                    f"{known}); add its settings under `gateways:` in the config",
+                    _(
+                        "push {push!r}: gateway {name!r} is not configured (configured: "
+                        "{known}); add its settings under `gateways:` in the config"
+                    ).format(push=push.id, name=name, known=known),
                     line=source.line(*where, "gateways", position),
                 )
             )
@@ -198,7 +209,9 @@ def _check_audience(
             problems.append(
                 Problem(
                     source.file,
-                    f"push {push.id!r}: unknown group {name!r} (groups: {known})",
+                    _("push {id!r}: unknown group {name!r} (groups: {known})").format(
+                        id=push.id, name=name, known=known
+                    ),
                     line=source.line(*where, "audience", position),
                 )
             )
@@ -223,7 +236,11 @@ def _check_cases(
     else:
         return
     line = source.line(*where, "cases")
-    problems.append(Problem(source.file, f"push {push.id!r}: {message}", line=line))
+    problems.append(
+        Problem(
+            source.file, _("push {id!r}: {message}").format(id=push.id, message=message), line=line
+        )
+    )
 
 
 def _check_send_time(
@@ -240,8 +257,9 @@ def _check_send_time(
         problems.append(
             Problem(
                 source.file,
-                f"push {push.id!r}: send_at {when} falls in the quiet hours "
-                f"{quiet.start:%H:%M}–{quiet.end:%H:%M}",
+                _(
+                    "push {id!r}: send_at {when} falls in the quiet hours {start:%H:%M}–{end:%H:%M}"
+                ).format(id=push.id, when=when, start=quiet.start, end=quiet.end),
                 line=source.line(*where, "send_at"),
             )
         )
@@ -264,6 +282,10 @@ def _check_window(source: CampaignFile, problems: list[Problem]) -> None:
                         resolve(expr, campaign.festival, year)
         except ValueError as exc:
             problems.append(
-                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
+                Problem(
+                    source.file,
+                    _("window ({year}): {exc}").format(year=year, exc=exc),
+                    line=source.line("window"),
+                )
             )
             return

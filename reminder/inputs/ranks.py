@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
+from reminder.i18n import _
+
 
 class Rank(IntEnum):
     """Civil-service leadership ranks, lowest first; comparison follows seniority."""
@@ -50,7 +52,7 @@ def parse_rank(text: str) -> Rank:
     if key in _BY_LABEL:
         return _BY_LABEL[key]
     names = ", ".join(Rank.__members__)
-    raise ValueError(f"unknown rank {key!r}; ranks are: {names}")
+    raise ValueError(_("unknown rank {key!r}; ranks are: {names}").format(key=key, names=names))
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,15 @@ def parse_rank_range(text: str) -> RankRange:
         low, high = (part.strip() for part in text.split("..", 1))
         rank_range = RankRange(parse_rank(low) if low else None, parse_rank(high) if high else None)
         if rank_range.low and rank_range.high and rank_range.low > rank_range.high:
-            raise ValueError(f"rank range {text!r} is empty")
+            raise ValueError(_("rank range {text!r} is empty").format(text=text))
         return rank_range
     match = _COMPARISON.match(text)
     if not match:
-        raise ValueError(f"cannot read rank condition {text!r}; write e.g. '>= deputy_division'")
+        raise ValueError(
+            _("cannot read rank condition {text!r}; write e.g. '>= deputy_division'").format(
+                text=text
+            )
+        )
     operator, name = match.group(1) or "==", match.group(2)
     rank = parse_rank(name)
     ranks = sorted(Rank)
@@ -90,10 +96,10 @@ def parse_rank_range(text: str) -> RankRange:
         return RankRange(None, rank)
     if operator == ">":
         if index + 1 == len(ranks):
-            raise ValueError(f"no rank is above {name}")
+            raise ValueError(_("no rank is above {name}").format(name=name))
         return RankRange(ranks[index + 1], None)
     if operator == "<":
         if index == 0:
-            raise ValueError(f"no rank is below {name}")
+            raise ValueError(_("no rank is below {name}").format(name=name))
         return RankRange(None, ranks[index - 1])
     return RankRange(rank, rank)

@@ -15,6 +15,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from reminder.i18n import _
+
 #: The columns of a contact sheet, with the explanation the template puts in its comment row.
 COLUMNS: dict[str, str] = {
     "id": "# 编号：唯一且长期不变，如 c001",
@@ -36,10 +38,10 @@ def header_problem(names: Iterable[str]) -> str | None:
     unknown = [n for n in present if n not in COLUMNS]
     parts = []
     if missing:
-        parts.append("missing column(s) " + ", ".join(missing))
+        parts.append(_("missing column(s) {columns}").format(columns=", ".join(missing)))
     if unknown:
-        parts.append("unknown column(s) " + ", ".join(unknown))
-    return "; ".join(parts) or None
+        parts.append(_("unknown column(s) {columns}").format(columns=", ".join(unknown)))
+    return _("; ").join(parts) or None
 
 
 def read_rows(path: Path) -> Iterator[tuple[str, int, dict[str, Any], dict[str, str]]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from reminder.errors import UsageError, display_path
+from reminder.i18n import _
 from reminder.inputs.spreadsheets import write_template
 
 SAMPLE_CONTACTS = [
@@ -22,7 +23,11 @@ SAMPLE_CONTACTS = [
 def create_starter(target: Path, force: bool = False) -> list[Path]:
     """Write config, campaign, templates, cases and a contacts workbook into `target`."""
     if target.exists() and any(target.iterdir()) and not force:
-        raise UsageError(f"{display_path(target)} is not empty; pass --force to write into it")
+        raise UsageError(
+            _("{target} is not empty; pass --force to write into it").format(
+                target=display_path(target)
+            )
+        )
     written = []
     with as_file(files("reminder") / "starter") as source:
         for path in sorted(Path(source).rglob("*")):

@@ -17,6 +17,7 @@ from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from reminder.errors import Problem, display_path
+from reminder.i18n import _
 
 
 class RenderFailure(Exception):
@@ -52,9 +53,15 @@ class Templates:
         try:
             self._env.get_template(name)
         except TemplateNotFound:
-            return Problem(display_path(self.folder), f"template {name!r} not found")
+            return Problem(
+                display_path(self.folder), _("template {name!r} not found").format(name=name)
+            )
         except JinjaSyntaxError as exc:
-            return Problem(self._file(name), f"template syntax: {exc.message}", line=exc.lineno)
+            return Problem(
+                self._file(name),
+                _("template syntax: {message}").format(message=exc.message),
+                line=exc.lineno,
+            )
         return None
 
     def _compiled(self, name: str) -> tuple[Template, dict[str, Any]]:
@@ -83,7 +90,11 @@ class Templates:
                 self._env.handle_exception()  # maps the traceback onto the template's lines
         except JinjaSyntaxError as exc:
             raise RenderFailure(
-                Problem(self._file(name), f"template syntax: {exc.message}", line=exc.lineno)
+                Problem(
+                    self._file(name),
+                    _("template syntax: {message}").format(message=exc.message),
+                    line=exc.lineno,
+                )
             ) from None
         except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
             line = self._template_line(exc, name)

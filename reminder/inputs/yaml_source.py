@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reminder.errors import InputError, Problem, display_path
+from reminder.i18n import N_, _
 
 
 class LineDict(dict[Any, Any]):
@@ -74,18 +75,22 @@ def load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError([Problem(name, "file is not UTF-8 text")]) from None
+        raise InputError([Problem(name, _("file is not UTF-8 text"))]) from None
     except OSError as exc:
-        raise InputError([Problem(name, f"cannot read file: {exc.strerror}")]) from None
+        raise InputError(
+            [Problem(name, _("cannot read file: {strerror}").format(strerror=exc.strerror))]
+        ) from None
     try:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or str(exc)
-        raise InputError([Problem(name, f"invalid YAML: {what}", line=line)]) from None
+        raise InputError(
+            [Problem(name, _("invalid YAML: {what}").format(what=what), line=line)]
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(name, f"invalid YAML: {exc}")]) from None
+        raise InputError([Problem(name, _("invalid YAML: {exc}").format(exc=exc))]) from None
 
 
 def yaml_files(folder: Path, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
@@ -141,10 +146,47 @@ def _is_union_tag(step: Any) -> bool:
     return isinstance(step, str) and (step.startswith("function-") or "[" in step)
 
 
+#: Pydantic's messages for the errors a person makes most, in our words and catalogs (by error
+#: type; placeholders from the error's context). Others keep pydantic's own English.
+PYDANTIC_MESSAGES = {
+    "extra_forbidden": N_("unknown field"),
+    "missing": N_("Field required"),
+    "string_type": N_("expected text"),
+    "int_type": N_("expected a whole number"),
+    "int_parsing": N_("expected a whole number"),
+    "int_from_float": N_("expected a whole number"),
+    "float_type": N_("expected a number"),
+    "float_parsing": N_("expected a number"),
+    "bool_type": N_("expected true or false"),
+    "bool_parsing": N_("expected true or false"),
+    "list_type": N_("expected a list"),
+    "dict_type": N_("expected a mapping"),
+    "model_type": N_("expected a mapping"),
+    "model_attributes_type": N_("expected a mapping"),
+    "date_type": N_("expected a date (YYYY-MM-DD)"),
+    "date_parsing": N_("expected a date (YYYY-MM-DD)"),
+    "date_from_datetime_parsing": N_("expected a date (YYYY-MM-DD)"),
+    "time_type": N_("expected a time (HH:MM)"),
+    "time_parsing": N_("expected a time (HH:MM)"),
+    "literal_error": N_("Input should be {expected}"),
+    "enum": N_("Input should be {expected}"),
+    "greater_than": N_("must be greater than {gt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than": N_("must be less than {lt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "too_short": N_("too short: at least {min_length} expected"),
+    "string_too_short": N_("must not be empty"),
+}
+
+
 def _clean_message(error: Any) -> str:
+    known = PYDANTIC_MESSAGES.get(error["type"])
+    if known is not None:
+        try:
+            return _(known).format(**error.get("ctx", {}))
+        except (KeyError, IndexError):
+            pass
     message = str(error["msg"])
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return message

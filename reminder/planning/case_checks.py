@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from reminder.errors import Problem
+from reminder.i18n import _
 from reminder.inputs.campaigns import CampaignFile, Push
 from reminder.inputs.contacts import Contact
 from reminder.inputs.project import Project
@@ -49,8 +50,10 @@ def case_warnings(
         warnings.append(
             Problem(
                 source.file,
-                f"push {push.id!r}: every case of its pool is about the surname of "
-                f"{_names(found.about_them)} or of their cadre: add cases",
+                _(
+                    "push {push!r}: every case of its pool is about the surname of {names} "
+                    "or of their cadre: add cases"
+                ).format(push=push.id, names=_names(found.about_them)),
                 line=line,
             )
         )
@@ -58,8 +61,10 @@ def case_warnings(
         warnings.append(
             Problem(
                 source.file,
-                f"push {push.id!r}: its pool leaves {_names(found.cadres_case)} at most one "
-                "case, which their cadre may read the same day: add cases",
+                _(
+                    "push {push!r}: its pool leaves {names} at most one case, which their "
+                    "cadre may read the same day: add cases"
+                ).format(push=push.id, names=_names(found.cadres_case)),
                 line=line,
             )
         )

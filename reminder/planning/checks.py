@@ -8,6 +8,7 @@ from datetime import date
 
 from reminder.calendar.windows import ResolvedWindow
 from reminder.errors import InputError, Problem
+from reminder.i18n import _
 from reminder.inputs.campaigns import CampaignFile
 from reminder.inputs.project import Project
 from reminder.planning.case_checks import case_warnings
@@ -88,7 +89,9 @@ def _check_campaign(
         try:
             per_window = {w.year: push_days(campaign, push, w) for w in result.windows}
         except ValueError as exc:
-            problems.append(Problem(source.file, f"push {push.id!r}: {exc}", line=line))
+            problems.append(
+                Problem(source.file, _("push {id!r}: {exc}").format(id=push.id, exc=exc), line=line)
+            )
             continue
         check.days = {year: len(days) for year, days in per_window.items()}
         for year, days in per_window.items():
@@ -96,7 +99,9 @@ def _check_campaign(
                 problems.append(
                     Problem(
                         source.file,
-                        f"push {push.id!r} fires on no day of the {year} window",
+                        _("push {id!r} fires on no day of the {year} window").format(
+                            id=push.id, year=year
+                        ),
                         line=line,
                     )
                 )
@@ -132,9 +137,8 @@ def _windows(source: CampaignFile, today: date, problems: list[Problem]) -> list
         try:
             windows.append(campaign.window_for(year))
         except ValueError as exc:
-            problems.append(
-                Problem(source.file, f"window ({year}): {exc}", line=source.line("window"))
-            )
+            text = _("window ({year}): {exc}").format(year=year, exc=exc)
+            problems.append(Problem(source.file, text, line=source.line("window")))
     return windows
 
 

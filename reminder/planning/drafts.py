@@ -10,6 +10,7 @@ from typing import Any
 
 from reminder.calendar.windows import ResolvedWindow
 from reminder.errors import InputError, Problem
+from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign, Push
 from reminder.inputs.cases import Case
 from reminder.inputs.contacts import Contact
@@ -187,9 +188,19 @@ def _draft(
         index = source.campaign.pushes.index(push)
         problem = Problem(
             source.file,
-            f"push {push.id!r}: the message for {contact.id} on {day} is "
-            f"{message.count.segments} segments ({message.count.units} {message.count.encoding}"
-            f" units), over max_segments {push.max_segments}",
+            _(
+                "push {id!r}: the message for {contact} on {day} is {segments} "
+                "segments ({units} {encoding} units), over max_segments "
+                "{max_segments}"
+            ).format(
+                id=push.id,
+                contact=contact.id,
+                day=day,
+                segments=message.count.segments,
+                units=message.count.units,
+                encoding=message.count.encoding,
+                max_segments=push.max_segments,
+            ),
             line=source.line("pushes", index, "max_segments"),
         )
         problems.setdefault(str(problem), problem)

@@ -15,6 +15,7 @@ from reminder.calendar.windows import ResolvedWindow
 from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
+from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
@@ -50,7 +51,11 @@ def window_for_day(campaign: Campaign, day: date) -> ResolvedWindow:
     if window is None:
         nearby = campaign.windows_between(date(day.year, 1, 1), date(day.year, 12, 31))
         spans = ", ".join(f"{w.start} to {w.end}" for w in nearby) or "none that year"
-        raise UsageError(f"{day} is outside the window of campaign {campaign.id!r} ({spans})")
+        raise UsageError(
+            _("{day} is outside the window of campaign {id!r} ({spans})").format(
+                day=day, id=campaign.id, spans=spans
+            )
+        )
     return window
 
 
@@ -88,8 +93,10 @@ def survey_occurrence(
         if occurrence_on(campaign, push, zone, day) is None:
             if explicit:
                 raise UsageError(
-                    f"push {push_id!r} of campaign {campaign_id!r} does not fire on "
-                    f"{day}; see `reminder schedule --campaign {campaign_id}`"
+                    _(
+                        "push {push_id!r} of campaign {campaign_id!r} does not fire "
+                        "on {day}; see `reminder schedule --campaign {campaign_id}`"
+                    ).format(push_id=push_id, campaign_id=campaign_id, day=day)
                 )
             continue
         result = PlanResult(campaign_id, push_id, day)
@@ -105,8 +112,10 @@ def survey_occurrence(
         raise InputError(list(problems.values()))
     if not results:
         raise UsageError(
-            f"no push of campaign {campaign_id!r} fires on {day}; see "
-            f"`reminder schedule --campaign {campaign_id}`"
+            _(
+                "no push of campaign {campaign_id!r} fires on {day}; see "
+                "`reminder schedule --campaign {campaign_id}`"
+            ).format(campaign_id=campaign_id, day=day)
         )
     return results
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reminder.errors import Problem
+from reminder.i18n import _
 from reminder.inputs.campaigns import Push
 from reminder.planning.drafts import Draft
 
@@ -35,9 +36,10 @@ class TemplateCodes:
             return None
         return Problem(
             self.file,
-            f"gateways.{self.gateway}.templates: campaign {campaign!r}, push {push.id!r}: "
-            f"template {push.template!r} has no {self.gateway} template (add its code, text "
-            "and params)",
+            _(
+                "gateways.{gateway}.templates: campaign {campaign!r}, push {push!r}: template "
+                "{template!r} has no {gateway} template (add its code, text and params)"
+            ).format(gateway=self.gateway, campaign=campaign, push=push.id, template=push.template),
             line=self.where(),
         )
 
@@ -62,8 +64,15 @@ class ParamCheck:
                     (param, "missing"),
                     Problem(
                         self.codes.file,
-                        f"{prefix}: parameter {param!r} names {variable!r}, which the template "
-                        "context does not provide; it has: " + ", ".join(sorted(draft.variables)),
+                        _(
+                            "{prefix}: parameter {param!r} names {variable!r}, which the "
+                            "template context does not provide; it has: {known}"
+                        ).format(
+                            prefix=prefix,
+                            param=param,
+                            variable=variable,
+                            known=", ".join(sorted(draft.variables)),
+                        ),
                         line=line,
                     ),
                 )
@@ -74,9 +83,19 @@ class ParamCheck:
                     (param, "length"),
                     Problem(
                         self.codes.file,
-                        f"{prefix}: parameter {param!r} ({variable}) is {len(value)} characters "
-                        f"for contact {draft.contact.id} on {draft.occurrence}, over "
-                        f"{self.codes.gateway}'s limit of {limit}",
+                        _(
+                            "{prefix}: parameter {param!r} ({variable}) is {length} characters "
+                            "for contact {contact} on {day}, over {gateway}'s limit of {limit}"
+                        ).format(
+                            prefix=prefix,
+                            param=param,
+                            variable=variable,
+                            length=len(value),
+                            contact=draft.contact.id,
+                            day=draft.occurrence,
+                            gateway=self.codes.gateway,
+                            limit=limit,
+                        ),
                         line=line,
                     ),
                 )

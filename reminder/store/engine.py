@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.errors import OperationalError
+from reminder.i18n import _
 
 
 def make_engine(url: str) -> Engine:
@@ -29,7 +30,9 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise OperationalError(f"cannot use database_url: {without_password(url)}: {exc}") from None
+        raise OperationalError(
+            _("cannot use database_url: {url}: {exc}").format(url=without_password(url), exc=exc)
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -15,7 +15,9 @@ def test_init_then_validate_then_dry_run(tmp_path: Path) -> None:
     config = "office/config.yaml"
     valid = run(tmp_path, "--config", config, "validate")
     assert valid.returncode == 0, valid.stdout + valid.stderr
-    assert "3 cadres, 1 family members" in valid.stdout
+    # The starter config says `language: zh-CN`: the office works in Chinese from the start.
+    assert "language: zh-CN" in (tmp_path / config).read_text(encoding="utf-8")
+    assert "干部 3 人，家属 1 人" in valid.stdout and "全部有效" in valid.stdout
     dry = run(
         tmp_path,
         "--config",

@@ -283,7 +283,7 @@ def test_preview_shows_one_contact(cli: Any, sample: Path) -> None:
         "f001",
     )
     assert result.exit_code == 0, result.output
-    assert "family-greeting on 2027-01-30: 1 messages" in result.output
+    assert "family-greeting on 2027-01-30: 1 message\n" in result.output  # not "1 messages"
     assert "f001" in result.output and "+86 135****1633" in result.output
     assert not (sample / "reminder.db").exists()
 

@@ -31,7 +31,7 @@ def test_the_example_config_validates(
     (sample / "config.yaml").write_text(text, encoding="utf-8")
     result = cli("--config", sample / "config.yaml", "validate")
     assert result.exit_code == 0, result.output
-    assert "gateway twilio" in result.output
+    assert "通道 twilio" in result.output  # the example config speaks Chinese
 
 
 def test_the_retry_figures_in_the_docs_are_the_code_s_defaults() -> None:
@@ -47,7 +47,7 @@ def test_the_retry_figures_in_the_docs_are_the_code_s_defaults() -> None:
     assert f"retry_deadline_seconds: {deadline}  " in readme
     example = (REPO / "config.example.yaml").read_text(encoding="utf-8")
     assert f"max_attempts: {attempts}  " in example
-    assert f"the first and up to {attempts - 1} retries" in example
+    assert f"首次发送加最多 {attempts - 1} 次重试" in example
     assert f"retry_deadline_seconds: {deadline}  " in example
     said = re.findall(r"(?:retried|retries) up to (\w+)|up to (\w+) (?:retries|times)", readme)
     assert {a or b for a, b in said} == {str(attempts - 1)}, said

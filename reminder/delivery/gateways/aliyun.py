@@ -68,13 +68,14 @@ from reminder.errors import (
     TemplateRejectedError,
     TransientGatewayError,
 )
+from reminder.i18n import _
 from reminder.status import Status
 
 try:
     import httpx
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(
-        "the aliyun gateway needs the httpx package: pip install 'reminder[aliyun]'"
+        _("the aliyun gateway needs the httpx package: pip install 'reminder[aliyun]'")
     ) from exc
 
 ALIYUN_API = "https://dysmsapi.aliyuncs.com"

@@ -6,6 +6,7 @@ import sys
 from typing import ClassVar, TextIO
 
 from reminder.delivery.gateways.base import Accepted, Gateway, GatewaySettings, OutgoingMessage
+from reminder.i18n import ngettext
 from reminder.phones import mask
 
 
@@ -33,10 +34,15 @@ class ConsoleGateway(Gateway):
         self._count += 1
         settings = self.settings
         assert isinstance(settings, ConsoleSettings)
-        header = (
-            f"[console #{message.message_id}] to {mask(message.to)} "
-            f"({message.contact_id}, {message.segments} segment"
-            f"{'s' if message.segments != 1 else ''})"
+        header = ngettext(
+            "[console #{id}] to {to} ({contact}, {count} segment)",
+            "[console #{id}] to {to} ({contact}, {count} segments)",
+            message.segments,
+        ).format(
+            id=message.message_id,
+            to=mask(message.to),
+            contact=message.contact_id,
+            count=message.segments,
         )
         stream.write(header + "\n")
         if settings.show_body:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from reminder.delivery.gateways.base import Gateway, TemplateCodeSettings
 from reminder.errors import InputError, MissingExtraError, Problem
+from reminder.i18n import _
 from reminder.inputs.config import Config
 from reminder.inputs.yaml_source import SECRET_REFERENCE, LineDict, interpolate, validation_problems
 
@@ -30,8 +31,10 @@ def gateway_class(name: str) -> type[Gateway]:
             cls = ep.load()
         except ImportError as exc:
             raise MissingExtraError(
-                f"gateway {name!r} needs a package that is not installed ({exc.name}); "
-                f"install it with: pip install 'reminder[{name}]'"
+                _(
+                    "gateway {name!r} needs a package that is not installed "
+                    "({package}); install it with: pip install 'reminder[{name}]'"
+                ).format(name=name, package=exc.name)
             ) from None
         if not (isinstance(cls, type) and issubclass(cls, Gateway)):
             raise TypeError(f"entry point {ep.value} is not a Gateway subclass")
@@ -51,12 +54,16 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
         gateway_line = config.key_lines.get("gateway")
         if gateway_line is None:
             raise InputError([Problem(file, message, field="gateway")]) from None
-        raise InputError([Problem(file, f"gateway: {message}", line=gateway_line)]) from None
+        raise InputError(
+            [Problem(file, _("gateway: {message}").format(message=message), line=gateway_line)]
+        ) from None
     problems: list[Problem] = []
     if raw is None:
         raw = LineDict()
     if not isinstance(raw, dict):
-        raise InputError([Problem(file, f"gateways.{name}: expected a mapping", line=line)])
+        raise InputError(
+            [Problem(file, _("gateways.{name}: expected a mapping").format(name=name), line=line)]
+        )
     for key in sorted(cls.secret_fields & set(raw)):
         value = raw[key]
         if not (isinstance(value, str) and SECRET_REFERENCE.match(value)):

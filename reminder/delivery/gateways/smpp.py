@@ -42,6 +42,7 @@ from reminder.errors import (
     PermanentGatewayError,
     TransientGatewayError,
 )
+from reminder.i18n import _
 from reminder.status import Status
 
 try:
@@ -49,7 +50,7 @@ try:
     from aiosmpplib.utils import split_sms_udh
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(
-        "the smpp gateway needs the aiosmpplib package: pip install 'reminder[smpp]'"
+        _("the smpp gateway needs the aiosmpplib package: pip install 'reminder[smpp]'")
     ) from exc
 
 from reminder.delivery.gateways.smpp_session import (
@@ -295,7 +296,7 @@ class SmppGateway(Gateway):
         if deliver.is_receipt():
             receipt = parse_receipt(deliver)
             if receipt is None:
-                log.warning("a delivery receipt without a message id was acknowledged")
+                log.warning(_("a delivery receipt without a message id was acknowledged"))
                 return 0
             if receipt.provider_id in self._later_parts:
                 return 0
@@ -303,7 +304,7 @@ class SmppGateway(Gateway):
         else:
             inbound = Inbound(_sender(deliver), deliver.short_message or deliver.message_payload)
         if self.sink is None:
-            log.warning("no sink attached: the SMSC is asked to deliver it again later")
+            log.warning(_("no sink attached: the SMSC is asked to deliver it again later"))
             return 0x64  # ESME_RX_T_APPN
         try:
             if deliver.is_receipt():
@@ -311,7 +312,7 @@ class SmppGateway(Gateway):
             else:
                 await self.sink.take_inbound(self, [inbound])
         except Exception as exc:  # the database: the SMSC should try again later
-            log.warning("cannot take a deliver_sm: %s", type(exc).__name__)
+            log.warning(_("cannot take a deliver_sm: %s"), type(exc).__name__)
             return 0x64  # ESME_RX_T_APPN
         return 0
 

@@ -41,6 +41,8 @@ from aiosmpplib import (
 )
 from aiosmpplib import Unbind as UnbindRequest
 
+from reminder.i18n import _
+
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("!IIII")
@@ -198,7 +200,7 @@ class Session:
                     self.settings.timeout,
                 )
             except (OSError, TimeoutError) as exc:
-                log.warning("cannot connect to the SMSC: %s", type(exc).__name__)
+                log.warning(_("cannot connect to the SMSC: %s"), type(exc).__name__)
             else:
                 try:
                     await self._bind(reader, writer)
@@ -208,7 +210,7 @@ class Session:
                     writer.close()
                     return
                 except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
-                    log.warning("cannot bind to the SMSC: %s", type(exc).__name__)
+                    log.warning(_("cannot bind to the SMSC: %s"), type(exc).__name__)
                     writer.close()
                 else:
                     delay = self.settings.reconnect_base_seconds
@@ -240,13 +242,13 @@ class Session:
         self._writer, self._bound = writer, True
         self.binds += 1
         self._ready.set()
-        log.info("bound to the SMSC as a transceiver")
+        log.info(_("bound to the SMSC as a transceiver"))
         keepalive = asyncio.create_task(self._enquire_links(writer))
         try:
             await self._read(reader)
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             if not self._closing:
-                log.warning("the connection to the SMSC was lost: %s", type(exc).__name__)
+                log.warning(_("the connection to the SMSC was lost: %s"), type(exc).__name__)
         finally:
             self._ready.clear()
             self._writer, self._bound = None, False
@@ -286,7 +288,7 @@ class Session:
             message = DeliverSm.from_pdu(pdu, header, "gsm0338")
         except (ValueError, LookupError, IndexError, struct.error) as exc:
             # Nothing we could ever read: taken, so the SMSC does not send it forever.
-            log.warning("an unreadable deliver_sm was acknowledged: %s", type(exc).__name__)
+            log.warning(_("an unreadable deliver_sm was acknowledged: %s"), type(exc).__name__)
             status = 0
         else:
             assert isinstance(message, DeliverSm)
@@ -299,7 +301,7 @@ class Session:
             try:
                 await self.request(EnquireLink(), windowed=False)
             except (NoAnswer, NotSent):
-                log.warning("the SMSC did not answer enquire_link: reconnecting")
+                log.warning(_("the SMSC did not answer enquire_link: reconnecting"))
                 writer.transport.abort()
                 return
 

@@ -56,6 +56,7 @@ from reminder.errors import (
     TemplateRejectedError,
     TransientGatewayError,
 )
+from reminder.i18n import _
 from reminder.phones import mask_in_text
 from reminder.status import Status
 
@@ -63,7 +64,7 @@ try:
     import httpx
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(
-        "the tencent gateway needs httpx: pip install 'reminder[tencent]'"
+        _("the tencent gateway needs httpx: pip install 'reminder[tencent]'")
     ) from exc
 
 __all__ = ["TencentGateway", "TencentSettings"]

@@ -32,6 +32,7 @@ from reminder.errors import (
     PermanentGatewayError,
     TransientGatewayError,
 )
+from reminder.i18n import _
 from reminder.logsetup import MaskPhones
 from reminder.phones import mask_in_text
 from reminder.status import Status
@@ -44,7 +45,7 @@ try:
     from twilio.rest import Client
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(
-        "the twilio gateway needs the twilio package: pip install 'reminder[twilio]'"
+        _("the twilio gateway needs the twilio package: pip install 'reminder[twilio]'")
     ) from exc
 
 TWILIO_API = "https://api.twilio.com"

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.errors import OperationalError
+from reminder.i18n import _
 from reminder.store import migrate
 from reminder.store.contract import Store
 from reminder.store.engine import make_engine, without_password
@@ -61,11 +62,14 @@ def open_store(url: str, *, migrate_schema: bool = True) -> SqlStore:
             migrate.upgrade(engine)
         elif migrate.current_revision(engine) is None:
             engine.dispose()
-            raise OperationalError("the database has no reminder schema yet")
+            raise OperationalError(_("the database has no reminder schema yet"))
     except SQLAlchemyError as exc:
         engine.dispose()
         raise OperationalError(
-            f"cannot open the store at {without_password(url)}: {exc.__class__.__name__}: "
-            f"{getattr(exc, 'orig', exc)}"
+            _("cannot open the store at {url}: {kind}: {error}").format(
+                url=without_password(url),
+                kind=exc.__class__.__name__,
+                error=getattr(exc, "orig", exc),
+            )
         ) from None
     return SqlStore(engine)
