@@ -6,10 +6,13 @@
 
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
+from reminder.store.records import Approval, AuditEntry, User
 from reminder.store.sql import SqlStore, open_store
 from reminder.store.values import NewMessage, OutcomeCount, Reach, Selection, SkipReason
 
 __all__ = [
+    "Approval",
+    "AuditEntry",
     "DeliveryEvent",
     "Message",
     "NewMessage",
@@ -20,5 +23,6 @@ __all__ = [
     "SqlStore",
     "Store",
     "Suppression",
+    "User",
     "open_store",
 ]

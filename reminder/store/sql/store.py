@@ -17,6 +17,7 @@ from reminder.store.contract import Store
 from reminder.store.engine import make_engine, without_password
 from reminder.store.sql.claims import ClaimQueries
 from reminder.store.sql.controls import ControlQueries
+from reminder.store.sql.governance import GovernanceQueries
 from reminder.store.sql.moves import MoveQueries
 from reminder.store.sql.planning import PlanningQueries
 from reminder.store.sql.reads import ReadQueries
@@ -32,6 +33,7 @@ class SqlStore(
     ControlQueries,
     ReadQueries,
     ReportQueries,
+    GovernanceQueries,
     Store,
 ):
     """Messages and delivery events in a SQL database; the truth about what was planned and
