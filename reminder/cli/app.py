@@ -223,6 +223,19 @@ COMMANDS = (
         "The suppression list: numbers that must not be messaged.",
     ),
     LazyCommand(
+        "approve",
+        "reminder.cli.governance",
+        "Approve what an occurrence (--date) or a campaign year (--year) will send; --request "
+        "asks for it, --reject and --revoke take it back. The approver is not the requester.",
+    ),
+    LazyCommand(
+        "approvals",
+        "reminder.cli.governance",
+        "List requests for approval and decisions, newest first.",
+    ),
+    LazyCommand("users", "reminder.cli.governance", "Users of the console and of approval."),
+    LazyCommand("audit", "reminder.cli.governance", "The audit trail."),
+    LazyCommand(
         "contacts",
         "reminder.cli.contacts_command",
         "Contact files: check them, or start a spreadsheet.",

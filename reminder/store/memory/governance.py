@@ -40,7 +40,7 @@ class MemoryGovernance(MemoryRows):
         return [self.user_rows[name].model_copy() for name in sorted(self.user_rows)]
 
     @locked
-    def update_user(self, name: str, **values: Any) -> bool:
+    def update_user(self, /, name: str, **values: Any) -> bool:
         """Change a user's `role`, `password_hash` or `disabled`; False if there is no such user."""
         if name not in self.user_rows:
             return False
