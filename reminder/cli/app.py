@@ -236,6 +236,11 @@ COMMANDS = (
     LazyCommand("users", "reminder.cli.governance", "Users of the console and of approval."),
     LazyCommand("audit", "reminder.cli.governance", "The audit trail."),
     LazyCommand(
+        "web",
+        "reminder.cli.web_command",
+        "Serve the web console (127.0.0.1 by default; put it behind a reverse proxy with TLS).",
+    ),
+    LazyCommand(
         "contacts",
         "reminder.cli.contacts_command",
         "Contact files: check them, or start a spreadsheet.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
-from reminder.core import approval, audit, people
+from reminder.core import approval, audit, board, people
 from reminder.core.audit import Verification
 from reminder.store import Approval, AuditEntry, User
 
@@ -108,3 +108,7 @@ class Governance:
     def authenticate(self, name: str, password: str) -> User | None:
         """The enabled user whose password this is, else None (`people.authenticate`)."""
         return people.authenticate(self._app(), name, password)
+
+    def occurrence_board(self, campaign: str, first: date, last: date) -> list[board.OccurrenceRow]:
+        """Every date a push of the campaign fires from `first` to `last`, with its state."""
+        return board.board(self._app(), campaign, first, last)
