@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -175,4 +175,6 @@ def build(console: Console, routes: list[tuple[str, str, Handler, str | None]]) 
         for path, method, handler, role in routes
     ]
     table.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
+    # Browsers ask for it on every page that names none (the report).
+    table.append(Route("/favicon.ico", lambda _request: FileResponse(HERE / "static/favicon.svg")))
     return Starlette(routes=table)
