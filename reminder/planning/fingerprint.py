@@ -16,6 +16,8 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
+from pydantic import BaseModel
+
 from reminder.errors import InputError, Problem
 from reminder.heap import settled_objects_frozen
 from reminder.inputs.project import Project
@@ -24,8 +26,24 @@ from reminder.planning.occurrences import occurrence_on
 from reminder.planning.plan import PLAN_BATCH, window_for_day
 
 
+def _plain(value: Any) -> Any:
+    """`value` as JSON whose text is the same in every process: sets (tags) sorted, since
+    their order changes with the hash seed."""
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
 def _digest(value: Any) -> bytes:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
@@ -65,16 +83,13 @@ def year_fingerprint(project: Project, campaign_id: str, year: int) -> str:
         "year",
         campaign_id,
         year,
-        campaign.model_dump(mode="json"),
+        campaign,
         project.config.settings.signature,
     ]
     for push in campaign.pushes:
         template = project.templates.folder / push.template
         source = template.read_text("utf-8") if template.is_file() else None
-        cases = [c.model_dump(mode="json") for c in push.case_pool(project.cases)]
-        audience = sorted(
-            (c.model_dump(mode="json") for c in project.audience(campaign_id, push.id)),
-            key=lambda c: str(c["id"]),
-        )
+        cases = list(push.case_pool(project.cases))
+        audience = list(project.audience(campaign_id, push.id))  # ordered by id
         parts.append([push.id, push.template, source, cases, audience])
     return hashlib.sha256(_digest(parts)).hexdigest()
