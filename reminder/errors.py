@@ -4,6 +4,8 @@
     ├── InputError            bad input: config, contacts, campaigns, templates (exit 2)
     ├── UsageError            a command asked for something that cannot be (exit 2)
     │   └── QuietHoursError   a dispatch would reach phones inside the quiet hours
+    ├── NotApprovedError      approval is required and the content was not approved as it is
+    ├── PermissionDeniedError the user's role or the four-eyes rule does not allow the action
     ├── OperationalError      the environment stopped a command: store, network (exit 1)
     │   └── MissingExtraError an optional dependency is not installed
     └── GatewayError          a gateway could not send one message
@@ -89,6 +91,19 @@ class QuietHoursError(UsageError):
                 "no reminder may arrive now"
             ).format(local=local, zone=zone, start=start, end=end)
         )
+
+
+class NotApprovedError(ReminderError):
+    """Nothing was sent: approval is required, and there is none matching what would go now
+    (never requested, not granted yet, rejected, or the content changed since)."""
+
+    exit_code = 1
+
+
+class PermissionDeniedError(ReminderError):
+    """The user may not do this: their role, a disabled account, or the four-eyes rule."""
+
+    exit_code = 1
 
 
 class OperationalError(ReminderError):

@@ -184,4 +184,6 @@ def twilio_config(
         "base_url": base_url,
     }
     settings["delivery"] = {"segments_per_second": None, **(delivery or {})}
-    return {"gateway": "twilio", "gateways": {"twilio": settings}}
+    # Approval, on by default for real phones, is what tests/integration/test_approval.py is
+    # about; these tests are about sending.
+    return {"gateway": "twilio", "gateways": {"twilio": settings}, "approval": {"required": False}}

@@ -262,7 +262,27 @@ COMMANDS = (
     LazyCommand(
         "cases",
         "reminder.cli.cases_command",
-        "Warning-education cases: how they are used.",
+        N_("Warning-education cases: how they are used."),
+    ),
+    LazyCommand(
+        "approve",
+        "reminder.cli.governance",
+        N_(
+            "Approve what an occurrence (--date) or a campaign year (--year) will send; --request "
+            "asks for it, --reject and --revoke take it back. The approver is not the requester."
+        ),
+    ),
+    LazyCommand(
+        "approvals",
+        "reminder.cli.governance",
+        N_("List requests for approval and decisions, newest first."),
+    ),
+    LazyCommand("users", "reminder.cli.governance", N_("Users of the console and of approval.")),
+    LazyCommand("audit", "reminder.cli.governance", N_("The audit trail.")),
+    LazyCommand(
+        "web",
+        "reminder.cli.web_command",
+        N_("Serve the web console (127.0.0.1 by default; put it behind a reverse proxy with TLS)."),
     ),
     LazyCommand(
         "contacts",

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from reminder.clock import today_in
 from reminder.core import control, due, routes, sending
+from reminder.core.governance import Governance
 from reminder.core.resources import Resources
 from reminder.core.template_codes import phone_text, template_codes
 from reminder.delivery.dispatch import Dispatcher, DispatchResult
@@ -57,7 +58,7 @@ class QuietHoursHold:
     end: time
 
 
-class App(Resources):
+class App(Resources, Governance):
     """The application core (see the module docstring); what it owns and how it is loaded are
     in `Resources`."""
 
@@ -164,6 +165,7 @@ class App(Resources):
         ignore_quiet_hours: bool = False,
         confirm: sending.Confirm | None = None,
         progress: sending.Progress | None = None,
+        actor: str | None = None,
     ) -> sending.SendResult:
         """Plan one occurrence and dispatch it now (`sending.send_occurrence`)."""
         return sending.send_occurrence(
@@ -175,6 +177,7 @@ class App(Resources):
             ignore_quiet_hours=ignore_quiet_hours,
             confirm=confirm,
             progress=progress,
+            actor=actor,
         )
 
     def run_due(self, campaign: str, push: str) -> list[due.Outcome]:
@@ -185,17 +188,19 @@ class App(Resources):
         """`run_due` for every push of every campaign (`due.sweep`)."""
         return due.sweep(self)
 
-    def pause(self, campaign: str) -> None:
+    def pause(self, campaign: str, *, actor: str | None = None) -> None:
         """Stop dispatching a campaign (`control.pause`)."""
-        control.pause(self, campaign)
+        control.pause(self, campaign, actor=actor)
 
-    def resume(self, campaign: str) -> DispatchResult:
+    def resume(self, campaign: str, *, actor: str | None = None) -> DispatchResult:
         """Resume a campaign and send what is left of it (`control.resume`)."""
-        return control.resume(self, campaign)
+        return control.resume(self, campaign, actor=actor)
 
-    def cancel(self, campaign: str, day: date, push: str | None = None) -> int:
+    def cancel(
+        self, campaign: str, day: date, push: str | None = None, *, actor: str | None = None
+    ) -> int:
         """Cancel the waiting messages of an occurrence (`control.cancel`)."""
-        return control.cancel(self, campaign, day, push)
+        return control.cancel(self, campaign, day, push, actor=actor)
 
     def retry(
         self, *, failed: bool = False, unknown: bool = False, campaign: str | None = None
@@ -203,13 +208,15 @@ class App(Resources):
         """Send failed or unknown messages again (`control.retry`)."""
         return control.retry(self, failed=failed, unknown=unknown, campaign=campaign)
 
-    def suppress(self, number: str, reason: str = "added by an operator") -> control.Suppressed:
+    def suppress(
+        self, number: str, reason: str = "added by an operator", *, actor: str | None = None
+    ) -> control.Suppressed:
         """Add a number to the suppression list (`control.suppress`)."""
-        return control.suppress(self, number, reason)
+        return control.suppress(self, number, reason, actor=actor)
 
-    def unsuppress(self, number: str) -> control.Suppressed:
+    def unsuppress(self, number: str, *, actor: str | None = None) -> control.Suppressed:
         """Remove a number from the suppression list (`control.unsuppress`)."""
-        return control.unsuppress(self, number)
+        return control.unsuppress(self, number, actor=actor)
 
     def suppressions(self) -> list[Suppression]:
         """The suppression list, oldest first."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from reminder.delivery.dispatch import DispatchResult
 from reminder.errors import UsageError
 from reminder.i18n import _
-from reminder.phones import normalise
+from reminder.phones import mask, normalise
 from reminder.status import Status
 from reminder.store import Selection
 
@@ -38,28 +38,37 @@ class Suppressed:
     changed: bool
 
 
-def pause(app: App, campaign: str) -> None:
+def pause(app: App, campaign: str, *, actor: str | None = None) -> None:
     """Stop dispatching a campaign: running dispatches stop claiming its messages."""
     app.store.set_paused(campaign, True, app.clock.now())
+    app.audit(actor, "campaign.paused", campaign)
 
 
-def resume(app: App, campaign: str) -> DispatchResult:
+def resume(app: App, campaign: str, *, actor: str | None = None) -> DispatchResult:
     """Resume a paused campaign and send exactly the messages not sent yet. The files and the
     gateway are checked first: with a problem, the campaign stays paused."""
     app.load()
     app.store.set_paused(campaign, False, app.clock.now())
-    return app.dispatch(Selection(campaign))
+    app.audit(actor, "campaign.resumed", campaign)
+    result = app.dispatch(Selection(campaign))
+    if result.sent or result.failed:
+        app.audit(actor, "occurrence.sent", campaign, sent=result.sent, failed=result.failed)
+    return result
 
 
-def cancel(app: App, campaign: str, day: date, push: str | None = None) -> int:
+def cancel(
+    app: App, campaign: str, day: date, push: str | None = None, *, actor: str | None = None
+) -> int:
     """Cancel the messages of an occurrence still waiting to be sent; returns how many."""
-    return app.store.settle_planned(
+    canceled = app.store.settle_planned(
         Selection(campaign, push, day),
         Status.canceled,
         app.clock.now(),
         source="operator",
         detail="canceled by an operator",
     )
+    app.audit(actor, "occurrence.canceled", f"{campaign}/{day}", push=push, canceled=canceled)
+    return canceled
 
 
 def retry(app: App, *, failed: bool, unknown: bool, campaign: str | None = None) -> Retried:
@@ -82,19 +91,26 @@ def retry(app: App, *, failed: bool, unknown: bool, campaign: str | None = None)
         requeued += app.store.requeue(
             message.id, now, source="operator", detail="retry requested by an operator"
         )
+    app.audit(None, "occurrence.retried", campaign or "*", requeued=requeued)
     return Retried(requeued, app.dispatch(selection))
 
 
-def suppress(app: App, number: str, reason: str) -> Suppressed:
+def suppress(app: App, number: str, reason: str, *, actor: str | None = None) -> Suppressed:
     """Add a number (as written by a person) to the suppression list."""
     e164 = _e164(app, number)
-    return Suppressed(e164, app.store.suppress(e164, reason, "operator", app.clock.now()))
+    changed = app.store.suppress(e164, reason, "operator", app.clock.now())
+    if changed:
+        app.audit(actor, "suppression.added", mask(e164), reason=reason)
+    return Suppressed(e164, changed)
 
 
-def unsuppress(app: App, number: str) -> Suppressed:
+def unsuppress(app: App, number: str, *, actor: str | None = None) -> Suppressed:
     """Remove a number (as written by a person) from the suppression list."""
     e164 = _e164(app, number)
-    return Suppressed(e164, app.store.unsuppress(e164))
+    changed = app.store.unsuppress(e164)
+    if changed:
+        app.audit(actor, "suppression.removed", mask(e164))
+    return Suppressed(e164, changed)
 
 
 def _e164(app: App, number: str) -> str:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from reminder.core import approval
 from reminder.delivery.dispatch import DispatchResult
 from reminder.i18n import _, ngettext
 from reminder.planning.occurrences import Occurrence, occurrences
@@ -45,7 +46,9 @@ class Outcome:
     """What one firing did with one occurrence.
 
     `action`: "sent" (done now), "unfinished" (messages still `sending` by a live process
-    elsewhere, or of unknown fate), "interrupted", "expired", "deferred", "done" (nothing to do).
+    elsewhere, or of unknown fate), "interrupted", "expired", "deferred", "awaiting_approval"
+    (held: approval is required and none matches; it expires after the grace period like any
+    missed occurrence), "done" (nothing to do).
     """
 
     occurrence: Occurrence
@@ -159,12 +162,25 @@ def _run_one(app: App, occurrence: Occurrence) -> Outcome:
     zone = app.project.timezone(app.project.campaign(occurrence.campaign))
     if app.quiet_hours_hold(zone, scheduled=True) is not None:
         return _outcome(app, occurrence, "deferred", recovered)
+    verdict = approval.verdict(app, occurrence.campaign, occurrence.day)
+    if not verdict.may_send:
+        log.warning("%s", approval.explain(verdict, occurrence.campaign, occurrence.day))
+        return _outcome(app, occurrence, "awaiting_approval", recovered)
     planned = _plan(app, occurrence)
     result = app.dispatch(selection)
+    _record(app, occurrence, planned, result)
     result.sent += recovered.sent
     result.reconciled += recovered.reconciled
     action = "interrupted" if result.stopped else "sent"
     return _outcome(app, occurrence, action, result, planned=planned)
+
+
+def _record(app: App, occurrence: Occurrence, planned: int, result: DispatchResult) -> None:
+    what = f"{approval.subject(occurrence.campaign, occurrence.day)}/{occurrence.push}"
+    if planned:
+        app.audit("scheduler", "occurrence.planned", what, planned=planned)
+    if result.sent or result.failed:
+        app.audit("scheduler", "occurrence.sent", what, sent=result.sent, failed=result.failed)
 
 
 def _outcome(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from reminder.core import routes
+from reminder.core import approval, routes
 from reminder.delivery.dispatch import DispatchResult
 from reminder.errors import QuietHoursError, UsageError
 from reminder.i18n import _
@@ -161,6 +161,7 @@ def send_occurrence(
     ignore_quiet_hours: bool = False,
     confirm: Confirm | None = None,
     progress: Progress | None = None,
+    actor: str | None = None,
 ) -> SendResult:
     """Plan the occurrence of `day` (default: today in the campaign's zone) and dispatch it.
 
@@ -178,6 +179,7 @@ def send_occurrence(
                 count_existing(existing, result)
     if dry_run:
         return SendResult(campaign_id, day, True, [PushSent(r) for r in results])
+    approval.gate(app, campaign_id, day)
     if not ignore_quiet_hours:
         hold = app.quiet_hours_hold(app.project.timezone(campaign), scheduled=False)
         if hold is not None:
@@ -185,7 +187,13 @@ def send_occurrence(
     if _declined(app, results, confirm):
         return SendResult(campaign_id, day, False, [PushSent(r) for r in results], declined=True)
     waiting = _plan(app, results)
+    what = approval.subject(campaign_id, day)
+    app.audit(actor, "occurrence.planned", what, planned=sum(r.planned for r in results))
     dispatched = app.run_async(lambda: _dispatch_all(app, results, waiting, progress))
+    sent = sum(d.sent for d in dispatched.values())
+    app.audit(
+        actor, "occurrence.sent", what, sent=sent, failed=sum(d.failed for d in dispatched.values())
+    )
     pushes = []
     for result in results:
         outcome = dispatched[result.push]

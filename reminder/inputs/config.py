@@ -82,6 +82,15 @@ class SuppressionSettings(_Strict):
     protect_cadres: bool = False
 
 
+class ApprovalSettings(_Strict):
+    """Whether an occurrence needs approval before it is sent (None: only through a gateway
+    that reaches real phones)."""
+
+    required: bool | None = None
+    #: How long a console session lasts without a request.
+    session_minutes: int = Field(default=30, ge=1)
+
+
 class Settings(_Strict):
     """The validated content of a config file."""
 
@@ -100,6 +109,7 @@ class Settings(_Strict):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     receipts: ReceiptSettings = Field(default_factory=ReceiptSettings)
     suppression: SuppressionSettings = Field(default_factory=SuppressionSettings)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     gateway: str = "console"
     # Each gateway validates its own settings when it is built (delivery.gateways.registry).
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict)

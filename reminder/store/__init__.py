@@ -6,6 +6,7 @@
 
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
+from reminder.store.records import Approval, AuditEntry, User
 from reminder.store.sql import SqlStore, open_store
 from reminder.store.values import (
     CaseReading,
@@ -20,6 +21,8 @@ from reminder.store.values import (
 )
 
 __all__ = [
+    "Approval",
+    "AuditEntry",
     "CaseReading",
     "ContactReach",
     "DeliveryEvent",
@@ -34,5 +37,6 @@ __all__ = [
     "Store",
     "Suppression",
     "UnreachedRow",
+    "User",
     "open_store",
 ]

@@ -23,6 +23,7 @@ from typing import Any, Protocol, Self
 
 from reminder.status import Status
 from reminder.store.models import Message, Suppression
+from reminder.store.records import Approval, AuditEntry, User
 from reminder.store.values import (
     Applied,
     CaseReading,
@@ -241,3 +242,49 @@ class Store(Protocol):
         """Per gateway that accepted messages of `selection`, by name: how many it accepted
         (sent, delivered, undelivered), how many still await a receipt (`sent`), and when the
         last receipt (an event from a callback or a poll) arrived."""
+
+    # --- users, approvals and the audit trail (`reminder.store.records`) --------------------
+
+    def add_user(self, user: User) -> bool:
+        """Add a user; False if the name is taken."""
+
+    def user(self, name: str) -> User | None:
+        """One user by name."""
+
+    def users(self) -> list[User]:
+        """Every user, by name."""
+
+    def update_user(self, name: str, **values: Any) -> bool:
+        """Change a user's `role`, `password_hash` or `disabled`; False if there is no such user."""
+
+    def add_approval(self, approval: Approval) -> int:
+        """Add a request for approval; its id."""
+
+    def decide_approval(
+        self, approval_id: int, status: str, by: str, at: datetime, comment: str, *, current: str
+    ) -> bool:
+        """Move an approval from `current` to `status`, by `by`; False if it is not `current`
+        (two approvers at once: one wins)."""
+
+    def approvals(self, campaign: str | None = None) -> list[Approval]:
+        """Approvals (of one campaign), newest first."""
+
+    def append_audit(
+        self, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]
+    ) -> AuditEntry:
+        """Append one entry to the audit trail with the next id, chained to the newest entry
+        (`reminder.store.chain`); returns it. Entries are never changed or removed."""
+
+    def audit_entries(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        subject: str | None = None,
+        newest: int | None = None,
+    ) -> list[AuditEntry]:
+        """Audit entries oldest first: by `actor`, whose action and subject start with `action`
+        and `subject`; only the `newest` so many when given."""
+
+    def audit_count(self) -> int:
+        """How many entries the audit trail holds."""

@@ -621,3 +621,69 @@ def test_receipt_summary_per_gateway(store: Store) -> None:
     assert console.last_receipt == NOW, "c001's delivery came by callback"
     assert twilio.last_receipt == later
     assert store.receipt_summary(Selection("autumn")) == []
+
+
+# --- users, approvals and the audit trail ------------------------------------------------------
+
+
+def test_users_are_added_once_and_changed_by_name(store: Store) -> None:
+    from reminder.store import User
+
+    assert store.add_user(User(name="li", role="drafter", password_hash="h", created_at=NOW))
+    assert not store.add_user(User(name="li", role="admin", password_hash="x", created_at=NOW))
+    assert store.update_user("li", disabled=True, role="approver")
+    assert not store.update_user("nobody", disabled=True)
+    found = store.user("li")
+    assert found is not None and found.disabled and found.role == "approver"
+    assert found.created_at == NOW and [u.name for u in store.users()] == ["li"]
+
+
+def test_an_approval_is_decided_once(store: Store) -> None:
+    from reminder.store import Approval
+
+    request = Approval(
+        campaign="spring", day=DAY, fingerprint="f" * 64, status="requested",
+        requested_by="li", requested_at=NOW,
+    )  # fmt: skip
+    first = store.add_approval(request)
+    second = store.add_approval(request.model_copy(update={"day": None, "year": 2027}))
+    assert store.decide_approval(first, "approved", "wang", NOW, "ok", current="requested")
+    assert not store.decide_approval(first, "rejected", "zhao", NOW, "no", current="requested")
+    newest_first = store.approvals("spring")
+    assert [a.id for a in newest_first] == [second, first]
+    assert (newest_first[1].status, newest_first[1].decided_by) == ("approved", "wang")
+    assert newest_first[1].day == DAY and newest_first[0].year == 2027
+    assert store.approvals("autumn") == []
+
+
+def test_audit_entries_are_chained_with_consecutive_ids(store: Store) -> None:
+    from reminder.store.chain import GENESIS, first_broken
+
+    first = store.append_audit(NOW, "li", "approval.requested", "spring/2027-02-01", {"n": 1})
+    second = store.append_audit(NOW, "wang", "approval.granted", "spring/2027-02-01", {})
+    assert (first.id, second.id) == (1, 2)
+    assert first.prev_hash == GENESIS and second.prev_hash == first.hash
+    entries = store.audit_entries()
+    assert [e.hash for e in entries] == [first.hash, second.hash]
+    assert first_broken(entries) is None
+    assert [e.id for e in store.audit_entries(action="approval.g")] == [2]
+    assert [e.id for e in store.audit_entries(actor="li")] == [1]
+    assert [e.id for e in store.audit_entries(newest=1)] == [2]
+    assert store.audit_count() == 2
+
+
+def test_audit_entries_written_concurrently_keep_one_chain(opener: Opener) -> None:
+    from reminder.store.chain import first_broken
+
+    def write(name: str) -> None:
+        mine = opener()
+        for i in range(10):
+            mine.append_audit(NOW, name, "test", f"{name}/{i}", {})
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = opener().audit_entries()
+    assert len(entries) == 30 and first_broken(entries) is None

@@ -57,6 +57,26 @@ def statuses(root: Path, day: date) -> Counter[str]:
     return Counter(dict(rows))
 
 
+def approve_year(root: Path, year: int = 2027) -> None:
+    """Approval is on (the gateway reaches phones): a drafter requests the campaign year and an
+    approver grants it, as the store of a real office holds them before the festival."""
+    from reminder.clock import SystemClock
+    from reminder.core.app import App
+    from reminder.inputs.config import load_config
+
+    os.environ["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
+    try:
+        with App(load_config(root / "config.yaml"), SystemClock()) as app:
+            assert app.approval_required
+            app.add_user("li", "drafter", "drafter password", actor="setup")
+            app.add_user("wang", "approver", "approver password", actor="setup")
+            asked = app.request_approval("spring-festival", year=year, actor="li")
+            assert asked.id is not None
+            app.decide_approval(asked.id, actor="wang", grant=True)
+    finally:
+        del os.environ["TWILIO_AUTH_TOKEN"]
+
+
 def test_sigkill_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> None:
     rng = random.Random(2027)
     root = copy_sample(tmp_path)
@@ -69,6 +89,7 @@ def test_sigkill_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> N
             "    delivery: {concurrency: 4, segments_per_second: null}\n",
             encoding="utf-8",
         )
+        approve_year(root)
         for run in range(RUNS):
             day = date(2027, 1, 30) + timedelta(days=run)
             before = len(server.recorded.accepted)

@@ -32,7 +32,7 @@ def one_push(root: Path, server: TwilioLikeServer, delivery: str) -> None:
     campaign["pushes"] = [p for p in campaign["pushes"] if p["id"] == "family-greeting"]
     path.write_text(yaml.safe_dump(campaign, allow_unicode=True), encoding="utf-8")
     (root / "config.yaml").write_text(
-        "per_number_cap: null\ngateway: twilio\ngateways:\n  twilio:\n"
+        "per_number_cap: null\napproval: {required: false}\ngateway: twilio\ngateways:\n  twilio:\n"
         f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
         f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
         f"    delivery: {delivery}\n",

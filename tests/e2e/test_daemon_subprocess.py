@@ -62,7 +62,7 @@ def test_sigterm_mid_dispatch_then_restart_loses_and_duplicates_nothing(tmp_path
     root = copy_sample(tmp_path)
     with TwilioLikeServer(delay=0.15) as server:
         (root / "config.yaml").write_text(
-            "gateway: twilio\ngateways:\n  twilio:\n"
+            "approval: {required: false}\ngateway: twilio\ngateways:\n  twilio:\n"
             f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
             f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
             "    delivery: {segments_per_second: null}\n",
@@ -139,7 +139,7 @@ def test_run_serves_callbacks_in_process(tmp_path: Path) -> None:
     with TwilioLikeServer() as server:
         (root / "config.yaml").write_text(
             f"receipts: {{host: 127.0.0.1, port: {port}, public_url: 'https://sms.example.org'}}\n"
-            "gateway: twilio\ngateways:\n  twilio:\n"
+            "approval: {required: false}\ngateway: twilio\ngateways:\n  twilio:\n"
             f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
             f"    from_number: '+15005550006'\n    base_url: {server.url}\n"
             "    delivery: {segments_per_second: null}\n",

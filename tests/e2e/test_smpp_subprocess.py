@@ -45,7 +45,7 @@ def provider_ids(root: Path, day: date) -> set[str]:
 
 def configure(root: Path, smsc: Smsc) -> None:
     (root / "config.yaml").write_text(
-        "per_number_cap: null\ngateway: smpp\ngateways:\n  smpp:\n"
+        "per_number_cap: null\napproval: {required: false}\ngateway: smpp\ngateways:\n  smpp:\n"
         f"    host: 127.0.0.1\n    port: {smsc.port}\n    system_id: {SYSTEM_ID}\n"
         "    password: ${SMPP_PASSWORD}\n    system_type: reminder\n"
         "    source_addr: '10690001'\n"

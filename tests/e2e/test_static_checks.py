@@ -61,6 +61,7 @@ STAGES = [
     "core",
     "views",
     "daemon",
+    "web",
     "cli",
 ]
 #: Known exceptions, each a debt to pay: the project asks the gateway registry whether the

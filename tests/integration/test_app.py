@@ -43,6 +43,9 @@ class PhoneGateway(MemoryGateway):
 def make_app(
     files: ProjectFiles, clock: FixedClock, gateway: MemoryGateway | None = None, **config: Any
 ) -> App:
+    if isinstance(gateway, PhoneGateway):
+        # Approval is not what these tests are about (tests/integration/test_approval.py).
+        config.setdefault("approval", {"required": False})
     files.write(config=config or None)
     return App(load_config(files.config_path), clock, gateway=gateway or MemoryGateway())
 

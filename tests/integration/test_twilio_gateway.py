@@ -246,7 +246,8 @@ def test_cli_send_through_twilio_to_the_mock(
         "gateway: twilio\ngateways:\n  twilio:\n"
         f"    account_sid: {ACCOUNT_SID}\n    auth_token: ${{TWILIO_AUTH_TOKEN}}\n"
         f"    from_number: '+15005550006'\n    base_url: {twilio_mock_url}\n"
-        "    delivery: {segments_per_second: null}\n",
+        "    delivery: {segments_per_second: null}\n"
+        "approval: {required: false}\n",  # approval: tests/integration/test_approval.py
         encoding="utf-8",
     )
     result = cli(

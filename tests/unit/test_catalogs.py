@@ -20,7 +20,9 @@ def marked() -> dict[str | tuple[str, ...], list[str]]:
     """Every message marked in the package, with where."""
     found: dict[str | tuple[str, ...], list[str]] = {}
     for filename, line, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS
+        str(PACKAGE),
+        method_map=[("**.py", "python"), ("web/templates/**.html", "jinja2")],
+        keywords=KEYWORDS,
     ):
         found.setdefault(message, []).append(f"{filename}:{line}")
     return found

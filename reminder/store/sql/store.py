@@ -19,6 +19,7 @@ from reminder.store.engine import make_engine, without_password
 from reminder.store.sql.cases import CaseQueries
 from reminder.store.sql.claims import ClaimQueries
 from reminder.store.sql.controls import ControlQueries
+from reminder.store.sql.governance import GovernanceQueries
 from reminder.store.sql.moves import MoveQueries
 from reminder.store.sql.planning import PlanningQueries
 from reminder.store.sql.reads import ReadQueries
@@ -35,6 +36,7 @@ class SqlStore(
     ReadQueries,
     ReportQueries,
     CaseQueries,
+    GovernanceQueries,
     Store,
 ):
     """Messages and delivery events in a SQL database; the truth about what was planned and
