@@ -151,7 +151,13 @@ def test_default_date_is_today_in_the_campaign_zone(cli: Any, sample: Path) -> N
 def test_default_date_outside_the_window_is_refused(cli: Any, sample: Path) -> None:
     result = cli("--config", sample / "config.yaml", "send", "spring-festival")
     assert result.exit_code == 2
-    assert "2026-11-22 is outside the window" in result.output
+    assert "today (2026-11-22) is outside the window" in result.output
+    flat = " ".join(result.output.split())
+    # The next window (Little New Year to Lantern Festival 2027), not this year's, long over.
+    assert "the next window runs from 2027-01-30 to 2027-02-20" in flat
+    assert "its first day is 2027-01-30" in flat
+    assert "2026-02" not in flat
+    assert not (sample / "reminder.db").exists()
 
 
 def test_dry_run_renders_but_writes_and_sends_nothing(cli: Any, sample: Path) -> None:
