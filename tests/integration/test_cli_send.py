@@ -374,6 +374,51 @@ def test_progress_bar_in_a_terminal() -> None:
         assert task.fields["rate"] == "2.0"
 
 
+def test_progress_bar_shows_the_time_left_on_the_engine_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reminder.cli.progress import DispatchProgress
+    from reminder.clock import FixedClock
+    from reminder.status import Status
+
+    clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
+    with DispatchProgress("test", 100, clock, interactive=True) as progress:
+        for _ in range(10):
+            clock.advance(timedelta(seconds=10))
+            progress.update(None, Status.sent)  # type: ignore[arg-type]
+        assert progress._progress is not None
+        assert progress._progress.tasks[0].time_remaining == 900  # 90 more at one per 10 s
+
+
+def test_progress_lines_say_how_long_the_rest_will_take(capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reminder.cli.progress import DispatchProgress
+    from reminder.clock import FixedClock
+    from reminder.status import Status
+
+    clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
+    with DispatchProgress("test", 100, clock, interactive=False) as progress:
+        for _ in range(10):
+            clock.advance(timedelta(seconds=1))  # one a second, as a slow gateway sends
+            progress.update(None, Status.sent)  # type: ignore[arg-type]
+        assert progress.eta() == timedelta(seconds=90)
+    assert capsys.readouterr().err.splitlines() == [
+        "test: 10/100 done, sent 10, failed 0, unknown 0, 1.0/s, about 0:01:30 left"
+    ]
+
+
+def test_send_ends_with_one_total_line_and_where_to_look(cli: Any, sample: Path) -> None:
+    result = cli(
+        "--config", sample / "config.yaml", "send", "spring-festival", "--date", "2027-01-30"
+    )
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("in all: planned 65 new, sent 65, failed 0, unknown 0, skipped 0;")
+    assert "`reminder log spring-festival`" in last
+    assert "`reminder report spring-festival`" in last
+
+
 def test_a_push_that_fails_to_render_leaves_nothing_written_for_the_others(
     cli: Any, files: ProjectFiles
 ) -> None:
