@@ -99,3 +99,10 @@ class FixedClock:
 def today_in(clock: Clock, zone: str) -> date:
     """The current calendar date in the named time zone."""
     return clock.now().astimezone(ZoneInfo(zone)).date()
+
+
+def local_text(moment: datetime, zone: str, *, seconds: bool = False) -> str:
+    """A time as a person reads it: in `zone`, with the zone shown
+    (`2027-01-30 08:30 (Asia/Shanghai)`)."""
+    shown = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return f"{moment.astimezone(ZoneInfo(zone)).strftime(shown)} ({zone})"

@@ -11,6 +11,7 @@ config file (read before a sub-command's help), else `REMINDER_LANGUAGE`, else t
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,12 @@ from reminder.i18n import N_, _
 #: Click's and Typer's own words in a help page (their catalogs are not ours).
 HEADINGS = (N_("Usage: "), N_("Options"), N_("Arguments"), N_("Commands"))
 HELP_OPTION = N_("Show this message and exit.")
+
+
+def summary(command: Any) -> str:
+    """The first paragraph of a command's help, whole (Click would cut it short with "…")."""
+    text = inspect.cleandoc(command.short_help or command.help or "")
+    return " ".join(text.split("\n\n")[0].replace("\b", "").split())
 
 
 @contextlib.contextmanager
@@ -76,6 +83,7 @@ class TranslatedGroup(TyperGroup):
         saved = [(c, c.help, c.short_help) for c in commands]
         for c in commands:
             c.help = _(c.help) if c.help else c.help
+            c.short_help = summary(c)
         try:
             super().format_commands(ctx, formatter)
         finally:

@@ -17,6 +17,7 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
+from reminder.cli.helptext import summary
 from reminder.i18n import _
 
 # Contexts, commands and help formatters are typed `Any`: Typer vendors click in some versions
@@ -70,9 +71,8 @@ class LazyGroup(TyperGroup):
                 listed.append((name, command))
         if not listed:
             return
-        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
+            formatter.write_dl([(name, summary(cmd)) for name, cmd in listed])
 
     def _entry(self, name: str) -> LazyCommand | None:
         return next((entry for entry in self.registry if entry.name == name), None)

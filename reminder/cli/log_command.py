@@ -56,13 +56,13 @@ def log_messages(
         # Counted over every matching message, not only the newest shown: unknown or failed
         # ones further back are not hidden by --limit. (The JSON list is left as it is.)
         counts = app.status_counts(campaign) if not as_json else None
-        zone = ZoneInfo(app.config.settings.timezone)
-    rows = [_row(m, zone, show_numbers) for m in messages]
+        zone_name = app.config.settings.timezone
+    rows = [_row(m, ZoneInfo(zone_name), show_numbers) for m in messages]
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return
     assert counts is not None
-    stdout().print(_table(rows, counts, wanted))
+    stdout().print(_table(rows, counts, wanted, zone_name))
 
 
 def _statuses(names: list[str]) -> list[Status]:
@@ -99,7 +99,10 @@ def _row(m: Message, zone: ZoneInfo, show_numbers: bool) -> dict[str, Any]:
     }
 
 
-def _table(rows: list[dict[str, Any]], counts: Counter[str], wanted: list[Status]) -> Table:
+def _table(
+    rows: list[dict[str, Any]], counts: Counter[str], wanted: list[Status], zone: str
+) -> Table:
+    """The messages as a table, times in `zone` (named in the heading of their column)."""
     by_status = [(s, counts[s.value]) for s in dict.fromkeys(wanted or Status) if counts[s.value]]
     total = sum(n for _, n in by_status)
     if len(rows) == total:
@@ -120,8 +123,9 @@ def _table(rows: list[dict[str, Any]], counts: Counter[str], wanted: list[Status
         else None,
         caption_justify="left",
     )
-    for column in COLUMNS:
+    for column in COLUMNS[:-1]:
         table.add_column(_(column), overflow="fold")
+    table.add_column(_("updated ({zone})").format(zone=zone), overflow="fold")
     for row in rows:
         error = f"{row['error_code'] or ''} {row['error_text'] or ''}".strip()
         table.add_row(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from types import TracebackType
 
 from rich.progress import (
@@ -12,6 +13,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from reminder.cli.app import stderr
@@ -53,8 +55,11 @@ class DispatchProgress:
                     )
                 ),
                 TimeElapsedColumn(),
+                TimeRemainingColumn(),
                 console=stderr(),
                 transient=True,
+                # The ETA is measured on the engine's clock, as the rate is.
+                get_time=lambda: self.clock.now().timestamp(),
             )
             self._progress.start()
             self._task = self._progress.add_task(
@@ -66,6 +71,13 @@ class DispatchProgress:
         """Messages handled per second so far."""
         seconds = (self.clock.now() - self._started).total_seconds()
         return self.done / seconds if seconds > 0 else 0.0
+
+    def eta(self) -> timedelta | None:
+        """How long the rest should take at the rate so far (None before any rate is known)."""
+        rate = self.rate()
+        if rate <= 0 or self.done >= self.total:
+            return None
+        return timedelta(seconds=round((self.total - self.done) / rate))
 
     def update(self, _message: Message, status: Status) -> None:
         """Count one result (the dispatcher's `on_result` hook)."""
@@ -89,6 +101,8 @@ class DispatchProgress:
             self._line()
 
     def _line(self) -> None:
+        eta = self.eta()
+        left = _(", about {eta} left").format(eta=eta) if eta is not None else ""
         stderr().print(
             _(
                 "{label}: {done}/{total} done, sent {sent}, failed {failed}, "
@@ -101,7 +115,8 @@ class DispatchProgress:
                 failed=self.failed,
                 unknown=self.unknown,
                 rate=self.rate(),
-            ),
+            )
+            + left,
             markup=False,
             highlight=False,
         )

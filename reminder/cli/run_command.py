@@ -17,7 +17,7 @@ from reminder.daemon.scheduler import Daemon
 from reminder.errors import UsageError
 from reminder.i18n import N_, _
 from reminder.inputs.config import Config
-from reminder.logsetup import configure_logging
+from reminder.logsetup import configure_logging, engine_time
 from reminder.store import Store
 
 
@@ -58,8 +58,11 @@ def run(
         daemon = Daemon(app)
         daemon.install_signal_handlers()
         server = _receipt_server(app.config, app.store, app.clock) if serve else None
+        zones = {app.project.timezone(f.campaign) for f in app.project.campaigns.values()}
+        zone = zones.pop() if len(zones) == 1 else app.config.settings.timezone
         try:
-            code = daemon.run()
+            with engine_time(app.clock, zone):
+                code = daemon.run()
         finally:
             if server is not None:
                 server.should_exit = True

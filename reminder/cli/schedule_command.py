@@ -13,6 +13,7 @@ from rich.table import Table
 from reminder.cli.app import command, parse_day, state, stdout
 from reminder.errors import UsageError
 from reminder.i18n import N_, _, ngettext
+from reminder.planning.agenda import STATE_LABELS
 
 #: The table's headings, translated where shown.
 COLUMNS = (
@@ -23,6 +24,7 @@ COLUMNS = (
     N_("push"),
     N_("audience"),
     N_("segments"),
+    N_("state"),
     N_("note"),
 )
 
@@ -80,6 +82,7 @@ def schedule(
             o.push,
             str(row.audience),
             str(row.segments),
+            _(STATE_LABELS[row.state]),
             note,
         )
     stdout().print(table)

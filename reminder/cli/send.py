@@ -214,6 +214,13 @@ def _print_text(
         )
     if totals["unknown"]:
         say(_unknown_hint(totals["unknown"], result, gateway))
+    say(
+        _(
+            "in all: planned {planned} new, sent {sent}, failed {failed}, unknown {unknown}, "
+            "skipped {skipped}; each message: `reminder log {campaign}`; coverage: "
+            "`reminder report {campaign}`"
+        ).format(campaign=result.campaign, **totals)
+    )
 
 
 def _sent_line(where: str, p: dict[str, Any]) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -86,12 +88,13 @@ def list_(
     """The command `list`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         entries = app.suppressions()
+        zone = app.config.settings.timezone
     rows = [
         {
             "number": shown(e.number, show_numbers=show_numbers),
             "reason": e.reason,
             "source": e.source,
-            "since": e.created_at.isoformat(timespec="seconds"),
+            "since": _local(e.created_at, zone).isoformat(timespec="seconds"),
         }
         for e in entries
     ]
@@ -104,10 +107,17 @@ def list_(
         ),
         title_justify="left",
     )
-    for column in (_("number"), _("reason"), _("source"), _("since")):
+    for column in (_("number"), _("reason"), _("source"), _("since ({zone})").format(zone=zone)):
         table.add_column(column)
     for row in rows:
         source = SOURCES.get(row["source"])
         shown_source = _(source) if source else row["source"]
-        table.add_row(row["number"], row["reason"], shown_source, row["since"])
+        since = row["since"][:16].replace("T", " ")
+        table.add_row(row["number"], row["reason"], shown_source, since)
     stdout().print(table)
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    """`moment` in `zone` (a store may hand back a naive UTC time)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone))

@@ -27,7 +27,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from reminder.clock import today_in
-from reminder.core import control, due, routes, sending
+from reminder.core import approval, control, due, routes, sending
 from reminder.core.governance import Governance
 from reminder.core.resources import Resources
 from reminder.core.template_codes import phone_text, template_codes
@@ -233,7 +233,8 @@ class App(Resources, Governance):
         if campaign is not None:
             self.project.campaign(campaign)
         with self.existing_store() as store:
-            return agenda(self.project, first, last, campaign, store=store, today=self.today())
+            rows = agenda(self.project, first, last, campaign, store=store, today=self.today())
+            return approval.mark_held(self, rows, store)
 
     def check(self, sample: date | None = None) -> list[CampaignCheck]:
         """Check every campaign for this year and next and render every message of every push

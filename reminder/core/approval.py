@@ -11,15 +11,16 @@ fingerprint differ, and the approval no longer counts. Every step is in the audi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from reminder.core import people
 from reminder.errors import NotApprovedError, PermissionDeniedError, UsageError
 from reminder.i18n import _
+from reminder.planning.agenda import AWAITING_APPROVAL, PENDING, AgendaRow
 from reminder.planning.fingerprint import occurrence_fingerprint, year_fingerprint
-from reminder.store import Approval
+from reminder.store import Approval, Store
 
 if TYPE_CHECKING:
     from reminder.core.app import App
@@ -92,6 +93,27 @@ def verdict(app: App, campaign: str, day: date) -> Verdict:
     if newest.status == "approved" or (newest.day == day and newest.fingerprint != now):
         return Verdict(CHANGED, newest, now)
     return Verdict(REQUESTED if newest.status == "requested" else REJECTED, newest, now)
+
+
+def mark_held(app: App, rows: list[AgendaRow], store: Store | None) -> list[AgendaRow]:
+    """The agenda with each pending occurrence that no approval covers marked as awaiting
+    approval (when approval is required). Cheap: a changed fingerprint is not looked for, as
+    `gate` does when the occurrence is sent."""
+    if not required(app):
+        return rows
+    found = store.approvals() if store is not None else []
+    approved = {(a.campaign, a.day, a.year) for a in found if a.status == "approved"}
+
+    def held(row: AgendaRow) -> bool:
+        o = row.occurrence
+        covered = (o.campaign, o.day, None) in approved or (
+            o.campaign,
+            None,
+            o.day.year,
+        ) in approved
+        return row.state == PENDING and not covered
+
+    return [replace(row, state=AWAITING_APPROVAL) if held(row) else row for row in rows]
 
 
 def gate(app: App, campaign: str, day: date) -> Verdict:

@@ -100,6 +100,24 @@ def first_day_from(campaign: Campaign, today: date) -> date:
     return past[-1].start if past else today
 
 
+def _today_in_window(campaign: Campaign, today: date) -> date:
+    """`today`, when a window holds it; else a usage error naming the next window and its
+    first day (the day to send on), not the window of this year that is already over."""
+    if campaign.window_containing(today) is not None:
+        return today
+    upcoming = campaign.windows_between(today, today + timedelta(days=400))
+    if not upcoming:
+        return today  # planning names the windows of the year
+    window = upcoming[0]
+    raise UsageError(
+        _(
+            "today ({today}) is outside the window of campaign {id!r}; the next window runs "
+            "from {start} to {end}: its first day is {start} "
+            "(`reminder send {id} --date {start}`)"
+        ).format(today=today, id=campaign.id, start=window.start, end=window.end)
+    )
+
+
 def survey(
     app: App,
     campaign_id: str,
@@ -171,7 +189,7 @@ def send_occurrence(
     counts only, and needs no confirmation.
     """
     campaign = app.project.campaign(campaign_id)
-    day = day or app.today(campaign_id)
+    day = day or _today_in_window(campaign, app.today(campaign_id))
     with app.existing_store() as existing:
         results = survey(app, campaign_id, day, push, store=existing)
         if dry_run:

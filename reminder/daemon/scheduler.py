@@ -22,7 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from reminder.clock import Clock
+from reminder.clock import Clock, local_text
 from reminder.core.app import App
 from reminder.errors import InputError
 from reminder.i18n import _
@@ -193,7 +193,8 @@ class Daemon:
                 if not isinstance(job.trigger, OccurrenceTrigger):
                     continue
                 upcoming = job.trigger.next_occurrence_after(self.app.clock.now())
-                log.info(_("next %s: %s"), job.name, upcoming.isoformat() if upcoming else "none")
+                when = local_text(upcoming, str(upcoming.tzinfo)) if upcoming else _("none")
+                log.info(_("next %s: %s"), job.name, when)
             while not self.app.stopping.is_set():
                 self._wake.wait()
                 self._wake.clear()

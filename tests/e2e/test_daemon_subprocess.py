@@ -110,6 +110,12 @@ def test_sighup_reloads_the_campaign_files(tmp_path: Path) -> None:
     daemon = start(root, "--clock-start", "2027-01-30T08:00:00+08:00", "--clock-speed", "60")
     try:
         wait_for(lambda: "running: 5 jobs" in (root / "run.log").read_text(), "the start")
+        started = next(
+            line for line in (root / "run.log").read_text().splitlines() if "running: 5" in line
+        )
+        # The rehearsal's time, in the campaign's zone with the zone shown, not the machine's.
+        assert started.startswith("2027-01-30 08:0"), started
+        assert " (Asia/Shanghai) INFO " in started, started
         campaign = root / "campaigns" / "spring-festival.yaml"
         campaign.write_text(
             campaign.read_text(encoding="utf-8").replace('"08:30"', '"08:05"'), encoding="utf-8"

@@ -151,7 +151,13 @@ def test_default_date_is_today_in_the_campaign_zone(cli: Any, sample: Path) -> N
 def test_default_date_outside_the_window_is_refused(cli: Any, sample: Path) -> None:
     result = cli("--config", sample / "config.yaml", "send", "spring-festival")
     assert result.exit_code == 2
-    assert "2026-11-22 is outside the window" in result.output
+    assert "today (2026-11-22) is outside the window" in result.output
+    flat = " ".join(result.output.split())
+    # The next window (Little New Year to Lantern Festival 2027), not this year's, long over.
+    assert "the next window runs from 2027-01-30 to 2027-02-20" in flat
+    assert "its first day is 2027-01-30" in flat
+    assert "2026-02" not in flat
+    assert not (sample / "reminder.db").exists()
 
 
 def test_dry_run_renders_but_writes_and_sends_nothing(cli: Any, sample: Path) -> None:
@@ -366,6 +372,51 @@ def test_progress_bar_in_a_terminal() -> None:
         assert (task.completed, task.fields["sent"], task.fields["failed"]) == (5, 3, 1)
         assert task.fields["unknown"] == 1, "a lost answer is not a failure"
         assert task.fields["rate"] == "2.0"
+
+
+def test_progress_bar_shows_the_time_left_on_the_engine_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reminder.cli.progress import DispatchProgress
+    from reminder.clock import FixedClock
+    from reminder.status import Status
+
+    clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
+    with DispatchProgress("test", 100, clock, interactive=True) as progress:
+        for _ in range(10):
+            clock.advance(timedelta(seconds=10))
+            progress.update(None, Status.sent)  # type: ignore[arg-type]
+        assert progress._progress is not None
+        assert progress._progress.tasks[0].time_remaining == 900  # 90 more at one per 10 s
+
+
+def test_progress_lines_say_how_long_the_rest_will_take(capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reminder.cli.progress import DispatchProgress
+    from reminder.clock import FixedClock
+    from reminder.status import Status
+
+    clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
+    with DispatchProgress("test", 100, clock, interactive=False) as progress:
+        for _ in range(10):
+            clock.advance(timedelta(seconds=1))  # one a second, as a slow gateway sends
+            progress.update(None, Status.sent)  # type: ignore[arg-type]
+        assert progress.eta() == timedelta(seconds=90)
+    assert capsys.readouterr().err.splitlines() == [
+        "test: 10/100 done, sent 10, failed 0, unknown 0, 1.0/s, about 0:01:30 left"
+    ]
+
+
+def test_send_ends_with_one_total_line_and_where_to_look(cli: Any, sample: Path) -> None:
+    result = cli(
+        "--config", sample / "config.yaml", "send", "spring-festival", "--date", "2027-01-30"
+    )
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("in all: planned 65 new, sent 65, failed 0, unknown 0, skipped 0;")
+    assert "`reminder log spring-festival`" in last
+    assert "`reminder report spring-festival`" in last
 
 
 def test_a_push_that_fails_to_render_leaves_nothing_written_for_the_others(

@@ -65,5 +65,19 @@ def test_the_listing_says_what_each_command_says_of_itself() -> None:
 
 def test_help_lists_every_command_in_order(cli: Any) -> None:
     result = cli("--help")
-    listed = [line.split()[0] for line in result.output.split("Commands:")[1].splitlines()[1:]]
+    lines = result.output.split("Commands:")[1].splitlines()[1:]
+    listed = [line.split()[0] for line in lines if not line.startswith("   ")]
     assert listed == [entry.name for entry in COMMANDS]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["users", "--help"]])
+def test_help_shows_each_description_whole(cli: Any, args: list[str]) -> None:
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output and "..." not in result.output.split("Commands:")[1]
+    flat = " ".join(result.output.split())
+    if args == ["--help"]:
+        for entry in COMMANDS:
+            assert entry.summary in flat, entry.name
+    else:
+        assert "Add a user (the password is asked, or read from $REMINDER_PASSWORD)." in flat

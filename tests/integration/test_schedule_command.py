@@ -52,6 +52,7 @@ def test_spring_festival_2027_and_2028(cli: Any, sample: Path) -> None:
         "audience": 36,
         "segments": first["segments"],
         "provisional": False,
+        "state": "pending",
         "window": {"start": "2027-01-30", "end": "2027-02-20"},
     }
     assert first["segments"] >= 36
@@ -147,3 +148,52 @@ def test_a_push_that_does_not_fire_that_day_is_refused(cli: Any, sample: Path) -
         ).stdout
     )
     assert [p["push"] for p in only_daily["pushes"]] == ["daily-leading"]
+
+
+def states(rows: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    return {(r["push"], r["date"]): r["state"] for r in rows}
+
+
+def test_schedule_marks_what_the_store_holds_of_each_occurrence(cli: Any, sample: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, text
+
+    config = sample / "config.yaml"
+    first = cli.at(datetime(2027, 1, 30, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    sent = first("--config", config, "send", "spring-festival", "--push", "daily-leading")
+    assert sent.exit_code == 0, sent.output
+    sent = first("--config", config, "send", "spring-festival", "--date", "2027-02-04", "--yes")
+    assert sent.exit_code == 0, sent.output
+    engine = create_engine(f"sqlite:///{sample / 'reminder.db'}")
+    with engine.begin() as connection:  # a run that stopped half-way through one push
+        connection.execute(
+            text(
+                "UPDATE message SET status = 'planned' WHERE id IN (SELECT id FROM message "
+                "WHERE push = 'daily-leading' AND occurrence = '2027-02-04' LIMIT 10)"
+            )
+        )
+    engine.dispose()
+    later = cli.at(datetime(2027, 2, 1, 2, 0, tzinfo=UTC))
+    args = ("--campaign", "spring-festival", "--from", "2027-01-30", "--to", "2027-02-05")
+    found = states(schedule(later, sample, *args))
+    assert found[("daily-leading", "2027-01-30")] == "done"
+    assert found[("family-greeting", "2027-01-30")] == "expired", "its day passed, nothing went"
+    assert found[("daily-leading", "2027-01-31")] == "expired"
+    assert found[("daily-leading", "2027-02-01")] == "pending", "today, not run yet"
+    assert found[("daily-leading", "2027-02-04")] == "partly_done"
+    assert found[("family-greeting", "2027-02-04")] == "done"
+    assert found[("daily-leading", "2027-02-05")] == "pending"
+    table = later("--config", config, "schedule", *args)
+    assert table.exit_code == 0, table.output
+    for word in ("done", "partly done", "pending", "expired"):
+        assert word in table.output
+    config.write_text(
+        config.read_text("utf-8") + "language: zh-CN\napproval:\n  required: true\n", "utf-8"
+    )
+    found = states(schedule(later, sample, *args))
+    assert found[("daily-leading", "2027-02-05")] == "awaiting_approval"
+    assert found[("daily-leading", "2027-01-30")] == "done"
+    table = later("--config", config, "schedule", *args)
+    for word in ("已完成", "部分完成", "待审批", "已过期"):
+        assert word in table.output
