@@ -27,6 +27,7 @@ from reminder.core.app import App
 from reminder.errors import InputError
 from reminder.i18n import _
 from reminder.planning.occurrences import next_occurrence
+from reminder.store.leader import Leadership, SoleDaemon
 
 log = logging.getLogger("reminder.run")
 
@@ -95,8 +96,10 @@ def _from_real(clock: Clock, real: datetime) -> datetime:
 class Daemon:
     """The scheduler process: the APScheduler instance and signal handling around an `App`."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, leadership: Leadership | None = None) -> None:
         self.app = app
+        #: Whether this process may fire occurrences (`reminder.store.leader`).
+        self.leadership = leadership or SoleDaemon(None)
         self._wake = threading.Event()
         self._reload = threading.Event()
         self.scheduler = BackgroundScheduler(
