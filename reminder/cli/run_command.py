@@ -19,6 +19,7 @@ from reminder.i18n import N_, _
 from reminder.inputs.config import Config
 from reminder.logsetup import configure_logging, engine_time
 from reminder.store import Store
+from reminder.store.leader import leadership_for
 
 
 @command(
@@ -55,17 +56,21 @@ def run(
         configure_logging(logging.INFO)
     with current.app(_simulated(current.clock, clock_start, clock_speed)) as app:
         app.load()
-        daemon = Daemon(app)
-        daemon.install_signal_handlers()
-        server = _receipt_server(app.config, app.store, app.clock) if serve else None
-        zones = {app.project.timezone(f.campaign) for f in app.project.campaigns.values()}
-        zone = zones.pop() if len(zones) == 1 else app.config.settings.timezone
+        leadership = leadership_for(app.config.database_url)
         try:
-            with engine_time(app.clock, zone):
-                code = daemon.run()
+            daemon = Daemon(app, leadership)
+            daemon.install_signal_handlers()
+            server = _receipt_server(app.config, app.store, app.clock) if serve else None
+            zones = {app.project.timezone(f.campaign) for f in app.project.campaigns.values()}
+            zone = zones.pop() if len(zones) == 1 else app.config.settings.timezone
+            try:
+                with engine_time(app.clock, zone):
+                    code = daemon.run()
+            finally:
+                if server is not None:
+                    server.should_exit = True
         finally:
-            if server is not None:
-                server.should_exit = True
+            leadership.close()
     raise typer.Exit(code)
 
 

@@ -188,6 +188,11 @@ class App(Resources, Governance):
         """`run_due` for every push of every campaign (`due.sweep`)."""
         return due.sweep(self)
 
+    def work(self) -> int:
+        """Send what is planned and due, planning nothing (a node that does not lead:
+        `due.work`); how many were sent."""
+        return due.work(self)
+
     def pause(self, campaign: str, *, actor: str | None = None) -> None:
         """Stop dispatching a campaign (`control.pause`)."""
         control.pause(self, campaign, actor=actor)

@@ -114,6 +114,51 @@ def sweep(app: App) -> list[Outcome]:
     return outcomes
 
 
+def work(app: App) -> int:
+    """What a node that does not lead does (a PostgreSQL store, several `reminder run`): send
+    the planned messages of every due occurrence the leader planned, within the grace period,
+    outside the quiet hours and where approval allows; plan nothing, expire nothing, recover
+    nothing (the leader does). Claims keep two nodes from sending one message. Returns how
+    many were sent."""
+    sent = 0
+    now = app.clock.now()
+    for campaign_id, source in sorted(app.project.campaigns.items()):
+        for push in source.campaign.pushes:
+            if app.stopping.is_set():
+                return sent
+            try:
+                sent += _work_push(app, campaign_id, push.id, now)
+            except Exception:
+                log.exception(_("%s/%s: the occurrence could not be run"), campaign_id, push.id)
+    return sent
+
+
+def _work_push(app: App, campaign_id: str, push_id: str, now: datetime) -> int:
+    sent = 0
+    zone = app.project.timezone(app.project.campaign(campaign_id))
+    with app.lock:
+        for occurrence in due_occurrences(app, campaign_id, push_id, now):
+            counts = app.store.status_counts(campaign_id, push_id, occurrence.day)
+            if not counts.get(Status.planned.value) or now - occurrence.at > grace(app):
+                continue
+            if app.quiet_hours_hold(zone, scheduled=True) is not None:
+                continue
+            if not approval.verdict(app, campaign_id, occurrence.day).may_send:
+                continue
+            result = app.dispatch(Selection(campaign_id, push_id, occurrence.day))
+            if result.sent or result.failed:
+                log.info(
+                    _("%s/%s %s: dispatched planned messages (sent %d, failed %d)"),
+                    campaign_id,
+                    push_id,
+                    occurrence.day,
+                    result.sent,
+                    result.failed,
+                )
+            sent += result.sent
+    return sent
+
+
 def _log(outcome: Outcome) -> None:
     occurrence = outcome.occurrence
     log.info(

@@ -7,6 +7,11 @@ restart safety comes from the store (see `reminder.core.due`), not from a persis
 and at start every push is caught up at once. SIGTERM/SIGINT finish the message in flight, then
 the daemon exits 0; SIGHUP reloads the campaign files (a changed push takes effect from its
 next occurrence).
+
+Only the leader fires occurrences (`reminder.store.leader`): on SQLite the one daemon the lock
+file allows; on PostgreSQL whichever node holds the advisory lock. The others send what the
+leader planned (`App.work`), ask again every `node_poll_seconds`, and on taking over run the
+same catch-up as a daemon at start.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from reminder.clock import Clock, local_text
 from reminder.core.app import App
 from reminder.errors import InputError
 from reminder.i18n import _
 from reminder.planning.occurrences import next_occurrence
+from reminder.store.leader import Leadership, SoleDaemon
 
 log = logging.getLogger("reminder.run")
 
@@ -95,8 +102,12 @@ def _from_real(clock: Clock, real: datetime) -> datetime:
 class Daemon:
     """The scheduler process: the APScheduler instance and signal handling around an `App`."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, leadership: Leadership | None = None) -> None:
         self.app = app
+        #: Whether this process may fire occurrences (`reminder.store.leader`).
+        self.leadership = leadership or SoleDaemon(None)
+        #: Whether this node fires occurrences now (it holds the leadership).
+        self.leading = False
         self._wake = threading.Event()
         self._reload = threading.Event()
         self.scheduler = BackgroundScheduler(
@@ -106,8 +117,16 @@ class Daemon:
         )
 
     def schedule_jobs(self) -> None:
-        """(Re)create one job per push of every campaign."""
+        """(Re)create the jobs: while leading, one per push of every campaign and the sweep; on
+        a store several nodes share, the job that sends what the leader planned."""
         self.scheduler.remove_all_jobs()
+        if self.leadership.shared:
+            poll = self.app.config.settings.scheduler.node_poll_seconds
+            self.scheduler.add_job(
+                self.work, trigger=IntervalTrigger(seconds=poll), id="work", name="work"
+            )
+        if not self.leading:
+            return
         for campaign_id, source in sorted(self.app.project.campaigns.items()):
             for push in source.campaign.pushes:
                 self.scheduler.add_job(
@@ -128,8 +147,39 @@ class Daemon:
         )
 
     def push_jobs(self) -> int:
-        """How many pushes are scheduled (the sweep not counted)."""
-        return sum(1 for job in self.scheduler.get_jobs() if job.id != "sweep")
+        """How many pushes are scheduled (the sweep and the work job not counted)."""
+        return sum(
+            1 for job in self.scheduler.get_jobs() if isinstance(job.trigger, OccurrenceTrigger)
+        )
+
+    def follow_leadership(self) -> None:
+        """Ask for the leadership (again); on taking it, catch up and fire the pushes; on
+        losing it, stop firing them and only send what the leader plans."""
+        leads = self.leadership.claim()
+        if leads == self.leading:
+            return
+        self.leading = leads
+        if not leads:
+            log.warning(_("this node no longer leads: it only sends what the leader plans"))
+            self.schedule_jobs()
+            return
+        if self.leadership.shared:
+            log.info(_("this node leads: it fires the occurrences"))
+        if self.scheduler.running:
+            self.schedule_jobs()
+            self.scheduler.add_job(self.catch_up, id="catch-up", name="catch-up")
+        else:
+            self.catch_up()
+            self.schedule_jobs()
+
+    def work(self) -> None:
+        """The job of a node that does not lead: `App.work`; errors are logged."""
+        if self.leading:
+            return
+        try:
+            self.app.work()
+        except Exception:
+            log.exception(_("sending what the leader planned failed"))
 
     def fire(self, campaign_id: str, push_id: str) -> None:
         """The job of one push: `App.run_due`; errors are logged, never raised into APScheduler."""
@@ -179,30 +229,41 @@ class Daemon:
         signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
 
     def run(self) -> int:
-        """Catch up, then fire every push on time until asked to stop; returns the exit code."""
+        """Catch up, then fire every push on time until asked to stop; returns the exit code.
+        On a shared store, a node that does not lead sends what the leader plans, and asks
+        for the leadership every `node_poll_seconds`."""
+        shared = self.leadership.shared
+        poll = self.app.config.settings.scheduler.node_poll_seconds if shared else None
         try:
-            self.catch_up()
-            self.schedule_jobs()
+            self.follow_leadership()
+            if not self.leading:
+                self.schedule_jobs()
+                log.info(_("standing by: another node leads; this one sends what it plans"))
             self.scheduler.start()
-            log.info(
-                _("running: %d jobs; unfinished messages swept every %g min"),
-                self.push_jobs(),
-                self.app.config.settings.scheduler.sweep_minutes,
-            )
-            for job in self.scheduler.get_jobs():
-                if not isinstance(job.trigger, OccurrenceTrigger):
-                    continue
-                upcoming = job.trigger.next_occurrence_after(self.app.clock.now())
-                when = local_text(upcoming, str(upcoming.tzinfo)) if upcoming else _("none")
-                log.info(_("next %s: %s"), job.name, when)
+            self._log_start()
             while not self.app.stopping.is_set():
-                self._wake.wait()
+                self._wake.wait(poll)
                 self._wake.clear()
                 if self._reload.is_set() and not self.app.stopping.is_set():
                     self._reload.clear()
                     self.reload()
+                if shared and not self.app.stopping.is_set():
+                    self.follow_leadership()
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
         log.info(_("stopped"))
         return 0
+
+    def _log_start(self) -> None:
+        log.info(
+            _("running: %d jobs; unfinished messages swept every %g min"),
+            self.push_jobs(),
+            self.app.config.settings.scheduler.sweep_minutes,
+        )
+        for job in self.scheduler.get_jobs():
+            if not isinstance(job.trigger, OccurrenceTrigger):
+                continue
+            upcoming = job.trigger.next_occurrence_after(self.app.clock.now())
+            when = local_text(upcoming, str(upcoming.tzinfo)) if upcoming else _("none")
+            log.info(_("next %s: %s"), job.name, when)

@@ -63,6 +63,9 @@ class SchedulerSettings(_Strict):
     #: Between firings, every push is checked this often (engine time) for messages a dead
     #: process left unfinished.
     sweep_minutes: float = Field(default=5, gt=0)
+    #: On PostgreSQL, how often (real seconds) a node that does not lead asks for leadership
+    #: and looks for planned messages to send, and the leader checks it still leads.
+    node_poll_seconds: float = Field(default=3, gt=0, le=20)
 
 
 class ReceiptSettings(_Strict):

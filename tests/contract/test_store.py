@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from reminder.status import Status
 from reminder.store import (
@@ -18,9 +19,11 @@ from reminder.store import (
     ReachState,
     Selection,
     SkipReason,
+    SqlStore,
     Store,
     open_store,
 )
+from reminder.store.sql.tables import MESSAGE
 from reminder.store.values import Applied, ReceiptUpdate
 from reminder.testing import InMemoryStore
 from tests.support.databases import database_kinds, fresh_database
@@ -180,9 +183,10 @@ def test_two_claimers_never_get_the_same_message(opener: Opener) -> None:
     ]
 
 
-def test_claimers_racing_in_threads_split_the_messages(opener: Opener) -> None:
+@pytest.mark.parametrize("claimers", [2, 4])
+def test_claimers_racing_in_threads_split_the_messages(opener: Opener, claimers: int) -> None:
     ids = planned(opener(), 120)
-    got: dict[str, list[int]] = {"a": [], "b": []}
+    got: dict[str, list[int]] = {f"owner{n}": [] for n in range(claimers)}
 
     def claimer(owner: str, store: Store) -> None:
         while batch := store.claim_batch(SPRING_DAY, "file", owner, NOW, 7):
@@ -193,7 +197,33 @@ def test_claimers_racing_in_threads_split_the_messages(opener: Opener) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(got["a"] + got["b"]) == ids, "each message claimed exactly once"
+    assert sorted(i for owned in got.values() for i in owned) == ids, "each claimed once"
+    check, once = opener(), [(None, "planned"), ("planned", "sending")]
+    assert all([(e.previous, e.status) for e in events(check, i)] == once for i in ids)
+
+
+def test_a_claim_on_postgresql_skips_the_rows_another_claim_holds(opener: Opener) -> None:
+    store = opener()
+    if not isinstance(store, SqlStore) or store.engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises writers")
+    ids = planned(store, 10)
+    got: list[list[int]] = []
+    with store.engine.connect() as held:
+        # Another node's claim in flight: the four oldest rows locked, not yet updated.
+        held.execute(select(MESSAGE.c.id).where(MESSAGE.c.id.in_(ids[:4])).with_for_update()).all()
+        claimer = threading.Thread(
+            target=lambda: got.append(
+                [m.id or 0 for m in opener().claim_batch(SPRING_DAY, "file", "b", NOW, 4)]
+            )
+        )
+        claimer.start()
+        claimer.join(timeout=20)
+        waited = claimer.is_alive()
+        held.rollback()
+    claimer.join()
+    assert not waited, "the claim waited on locked rows instead of skipping them"
+    assert got == [ids[4:8]]
+    assert [m.id for m in store.claim_batch(SPRING_DAY, "file", "a", NOW, 10)] == ids[:4] + ids[8:]
 
 
 def test_paused_campaigns_are_not_claimed(store: Store) -> None:

@@ -1,7 +1,10 @@
 """Dispatch's queries: claiming planned messages, giving claims back, and what was claimed.
 
 A claim is one conditional UPDATE (`WHERE status = 'planned'`), so a message claimed by
-another dispatcher meanwhile is never returned twice.
+another dispatcher meanwhile is never returned twice. On PostgreSQL the candidates are chosen
+inside that UPDATE with `FOR UPDATE SKIP LOCKED`: dispatchers on several nodes each take rows
+no other is claiming at that moment instead of queueing on the same ones (on SQLite the write
+lock serialises claims anyway).
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ class ClaimQueries:
         wall-clock time (default: `now`): where a provider lookup of these messages starts
         after a crash.
         """
+        if self.engine.dialect.name == "postgresql":
+            return self._claim_skipping_locked(
+                selection, gateway, owner, now, limit, claimed_at or now
+            )
         while True:
             with write_transaction(self.engine) as connection:
                 ids = list(connection.scalars(_claimable(selection, limit, now)))
@@ -61,6 +68,51 @@ class ClaimQueries:
                 ids = [m.id for m in claimed if m.id is not None]
                 add_events(connection, ids, now, Status.sending, Status.planned, "dispatch")
                 return claimed
+
+    def _claim_skipping_locked(
+        self,
+        selection: Selection,
+        gateway: str,
+        owner: str,
+        now: datetime,
+        limit: int,
+        claimed_at: datetime,
+    ) -> list[Message]:
+        """`claim_batch` on PostgreSQL: one UPDATE whose candidates skip rows another claim
+        has locked. Nothing claimed while candidates remain means others hold them for now:
+        asked again, as what they do not take stays planned."""
+        # A CTE, not a subquery: PostgreSQL evaluates it once, whereas a locking subquery
+        # can be run again for each row updated and claim past its LIMIT.
+        candidates = (
+            _claimable(selection, limit, now)
+            .with_for_update(skip_locked=True, of=MESSAGE)
+            .cte("candidates")
+        )
+        statement = (
+            update(MESSAGE)
+            .where(
+                MESSAGE.c.id.in_(select(candidates.c.id)),
+                MESSAGE.c.status == Status.planned.value,
+            )
+            .values(
+                status=Status.sending.value,
+                gateway=gateway,
+                claimed_by=owner,
+                claimed_at=claimed_at,
+                updated_at=now,
+            )
+            .returning(*MESSAGE.c)
+        )
+        while True:
+            with write_transaction(self.engine) as connection:
+                claimed = messages_of(connection.execute(statement))
+                if claimed:
+                    claimed.sort(key=lambda m: m.id or 0)
+                    ids = [m.id for m in claimed if m.id is not None]
+                    add_events(connection, ids, now, Status.sending, Status.planned, "dispatch")
+                    return claimed
+                if connection.scalar(_claimable(selection, 1, now)) is None:
+                    return []
 
     def release(self, message_ids: Iterable[int], owner: str, now: datetime, reason: str) -> int:
         """Give back messages this owner claimed but never sent (`sending → planned`)."""
