@@ -6,15 +6,16 @@ another dispatcher meanwhile is never returned twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, update
 
 from reminder.status import REQUEUABLE, Status
 from reminder.store.engine import write_transaction
-from reminder.store.models import Message
+from reminder.store.models import Message, UTCDateTime, from_row
 from reminder.store.sql.tables import (
     CAMPAIGN_STATE,
     CHUNK,
@@ -23,6 +24,7 @@ from reminder.store.sql.tables import (
     add_events,
     messages_of,
     selected,
+    sqlite_stamp,
 )
 from reminder.store.values import COUNTED_AGAINST_CAP, Selection
 
@@ -245,6 +247,46 @@ def _mark_claimed(
         "claimed_at": claimed_at,
         "now": now,
     }
-    claimed = messages_of(connection.execute(_CLAIM, parameters))
+    if connection.dialect.name == "sqlite":
+        claimed = _claimed_sqlite(connection, parameters)
+    else:
+        claimed = messages_of(connection.execute(_CLAIM, parameters))
     claimed.sort(key=lambda m: m.id or 0)
+    return claimed
+
+
+_COLUMNS = [column.name for column in MESSAGE.c]
+_DATETIMES = frozenset(c.name for c in MESSAGE.c if isinstance(c.type, UTCDateTime))
+_CLAIM_SQLITE = (
+    "UPDATE message SET status = ?, gateway = ?, claimed_by = ?, claimed_at = ?, updated_at = ? "
+    "WHERE id IN ({marks}) AND status = ? RETURNING " + ", ".join(_COLUMNS)
+)
+
+
+def _claimed_sqlite(connection: Connection, parameters: dict[str, Any]) -> list[Message]:
+    """`_CLAIM` through the driver (SQLite's hot path: the dispatcher claims thousands of
+    messages a second), its rows converted as the column types would: the occurrence a date,
+    the variables from JSON, timestamps aware UTC datetimes."""
+    ids = parameters["ids"]
+    rows = connection.exec_driver_sql(
+        _CLAIM_SQLITE.format(marks=", ".join("?" * len(ids))),
+        (
+            Status.sending.value,
+            parameters["gateway"],
+            parameters["owner"],
+            sqlite_stamp(parameters["claimed_at"]),
+            sqlite_stamp(parameters["now"]),
+            *ids,
+            Status.planned.value,
+        ),
+    ).fetchall()
+    claimed = []
+    for row in rows:
+        values = dict(zip(_COLUMNS, row, strict=True))
+        values["occurrence"] = date.fromisoformat(values["occurrence"])
+        values["variables"] = json.loads(values["variables"])
+        for name in _DATETIMES:
+            if values[name] is not None:
+                values[name] = datetime.fromisoformat(values[name]).replace(tzinfo=UTC)
+        claimed.append(from_row(Message, values))
     return claimed
