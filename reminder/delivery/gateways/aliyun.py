@@ -73,6 +73,8 @@ from reminder.status import Status
 
 try:
     import httpx
+
+    from reminder.delivery.gateways.http_pool import ClientPool
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(
         _("the aliyun gateway needs the httpx package: pip install 'reminder[aliyun]'")
@@ -144,7 +146,7 @@ class AliyunGateway(Gateway):
         super().__init__(settings, **kwargs)
         #: The machine's wall clock: what Aliyun's Timestamp and its SendDate records are in.
         self.clock: Clock = clock or SystemClock()
-        self._http: httpx.AsyncClient | None = None
+        self._http: ClientPool | None = None
 
     @property
     def _settings(self) -> AliyunSettings:
@@ -182,13 +184,12 @@ class AliyunGateway(Gateway):
 
     # --- requests ---------------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
-        # Created inside the running event loop, on first use.
+    def _client(self) -> ClientPool:
         if self._http is None:
             wait = self._settings.delivery.request_timeout_seconds
-            self._http = httpx.AsyncClient(
-                timeout=httpx.Timeout(wait, connect=min(wait, 5.0)),
-                limits=httpx.Limits(max_connections=self._settings.delivery.concurrency),
+            self._http = ClientPool(
+                self._settings.delivery.concurrency,
+                httpx.Timeout(wait, connect=min(wait, 5.0)),
             )
         return self._http
 

@@ -11,11 +11,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from reminder.status import Status, can_move
 from reminder.store.engine import write_transaction
-from reminder.store.sql.tables import EVENT, MESSAGE, add_events, selected
+from reminder.store.sql.tables import (
+    EVENT,
+    MESSAGE,
+    add_events,
+    add_events_sqlite,
+    selected,
+    sqlite_stamp,
+)
 from reminder.store.values import Selection, SkipReason
 
 #: The messages of a list still `sending` or `unknown` (those `record_sent` may move).
@@ -156,7 +163,9 @@ class MoveQueries:
             # the provider ids cost a compilation per batch (bench/README.md).
             moved = set(connection.execute(_SENDABLE, {"ids": ids}).scalars())
             rows = [(i, provider, detail) for i, provider, detail in accepted if i in moved]
-            if rows:
+            if rows and connection.dialect.name == "sqlite":
+                _sent_sqlite(connection, rows, now)
+            elif rows:
                 connection.execute(
                     _MARK_SENT,
                     [
@@ -232,3 +241,20 @@ class MoveQueries:
                     detail=detail,
                 )
             )
+
+
+def _sent_sqlite(
+    connection: Connection, rows: Sequence[tuple[int, str | None, str]], now: datetime
+) -> None:
+    """`record_sent`'s writes through the driver's executemany (SQLite's hot path): the same
+    rows `_MARK_SENT` and the events would write, without SQLAlchemy's per-row binding."""
+    stamp, sent = sqlite_stamp(now), Status.sent.value
+    connection.exec_driver_sql(
+        "UPDATE message SET status = ?, updated_at = ?, sent_at = ?, attempts = attempts + 1, "
+        "error_code = NULL, error_text = NULL, provider_id = ? WHERE id = ?",
+        [(sent, stamp, stamp, provider, i) for i, provider, _ in rows],
+    )
+    add_events_sqlite(
+        connection,
+        [(i, stamp, sent, Status.sending.value, "gateway", detail) for i, _, detail in rows],
+    )
