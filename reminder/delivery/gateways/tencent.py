@@ -15,12 +15,12 @@ import asyncio
 import hmac
 import json
 import re
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+from reminder.clock import Clock, SystemClock
 from reminder.delivery.gateways.base import (
     Accepted,
     CallbackAnswer,
@@ -97,8 +97,12 @@ class TencentGateway(Gateway):
     #: messages of different pushes or days.
     per_number_limits: ClassVar[tuple[tuple[int, float], ...]] = ((10, 86400.0),)
 
-    def __init__(self, settings: GatewaySettings, **kwargs: Any) -> None:
+    def __init__(
+        self, settings: GatewaySettings, *, clock: Clock | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(settings, **kwargs)
+        #: The machine's wall clock: what Tencent's signatures and report times are in.
+        self.clock: Clock = clock or SystemClock()
         # An account whose console shows a longer variable limit says so in its settings.
         self.max_param_length = self._settings.max_param_length  # type: ignore[misc]
         self._http: httpx.AsyncClient | None = None
@@ -135,7 +139,7 @@ class TencentGateway(Gateway):
             action=action,
             region=settings.region,
             payload=payload,
-            timestamp=int(time.time()),
+            timestamp=int(self.clock.wall_now().timestamp()),
         )
         unsure = AmbiguousGatewayError if sending else TransientGatewayError
         try:
@@ -276,7 +280,7 @@ class TencentGateway(Gateway):
         report since the claim). No report is proof only once `report_wait_seconds` have
         passed by Tencent's clock; before that the message stays unknown."""
         settings = self._settings
-        now = int(time.time())
+        now = int(self.clock.wall_now().timestamp())
         begin = max(int(since.timestamp()), now - PULL_DAYS * 86400 + 60)
         response, answered = await self._call(
             "PullSmsSendStatusByPhoneNumber",
