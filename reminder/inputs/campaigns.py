@@ -26,6 +26,7 @@ from reminder.calendar.festivals import FIRST_YEAR, LAST_YEAR, Festival
 from reminder.calendar.windows import DateExpr, ResolvedWindow, parse_date_expr, resolve_window
 from reminder.errors import Problem, display_path
 from reminder.i18n import _
+from reminder.inputs.acks import Ack
 from reminder.inputs.cases import Case
 from reminder.inputs.yaml_source import LineDict, line_of, parse_model, yaml_files
 
@@ -101,6 +102,8 @@ class Push(_Strict):
     #: The gateways this push goes through, in order: the first sends, each next one takes
     #: what is left when the one before is down (failover). None: the config's `gateway`.
     gateways: tuple[str, ...] | None = Field(default=None, min_length=1)
+    #: The push asks its readers to answer (`reminder.inputs.acks`); None: it does not.
+    ack: Ack | None = None
 
     @field_validator("audience", mode="before")
     @classmethod

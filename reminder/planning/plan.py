@@ -239,5 +239,9 @@ def plan_streaming(
         if problems:
             raise InputError(list(problems.values()))
 
+    if push.ack is not None and expired is None:
+        # Before the messages: a reply never finds a message without its question.
+        within = int(push.ack.within.total_seconds())
+        store.ask(campaign_id, push_id, day, push.ack.normalised, within, clock.now())
     with settled_objects_frozen():
         return store.add_planned_batches(batches(), clock.now())

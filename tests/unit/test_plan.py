@@ -17,7 +17,7 @@ from reminder.inputs.project import Project, load_project
 from reminder.planning.plan import plan_streaming
 from reminder.store import SkipReason
 from reminder.testing import InMemoryStore
-from tests.factories import ProjectFiles, cadre, spouse
+from tests.factories import ProjectFiles, cadre, push, spouse
 
 DAY = date(2027, 2, 1)
 CLOCK = FixedClock(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
@@ -92,3 +92,23 @@ def test_nothing_is_written_when_a_message_fails_to_render(tmp_path: Path) -> No
     with pytest.raises(InputError):
         plan(loaded, store, batch=1)
     assert store.messages() == [] and store.event_rows == []
+
+
+def test_a_push_that_asks_records_its_question_and_shows_the_instruction(tmp_path: Path) -> None:
+    ack = {"keywords": ["收到", "１"], "within": "4h"}
+    loaded = project(
+        tmp_path,
+        campaign={
+            "id": "test",
+            "name": "测试活动",
+            "festival": "spring_festival",
+            "window": {"start": "2027-01-30", "end": "2027-02-20"},
+            "pushes": [push(ack=ack)],
+        },
+        templates={"daily.j2": "{{ contact.name }}：节日廉洁提醒，{{ ack }}。"},
+    )
+    store = InMemoryStore()
+    plan(loaded, store)
+    assert {m.body for m in store.messages()} >= {"【测试纪委】干部1：节日廉洁提醒，回复收到确认。"}
+    assert store.question_rows == {("test", "daily", DAY): (frozenset({"收到", "1"}), 4 * 3600)}
+    assert not store.ask("test", "daily", DAY, ["x"], 60, CLOCK.now()), "asked once"
