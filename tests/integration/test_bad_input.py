@@ -230,6 +230,15 @@ CASES: list[tuple[str, Breaker, str]] = [
         "templates/daily.j2:1: 'ack' is undefined",
     ),
     (
+        "follow-up of a push that asks nothing",
+        lambda f: f.write(
+            campaign=campaign_with(
+                pushes=[push(), push("again", audience={"not_acknowledged": "daily"})]
+            )
+        ),
+        "push 'again' follows 'daily', which is no push of this campaign that asks for an answer",
+    ),
+    (
         "campaign unknown field",
         lambda f: f.write(campaign=campaign_with(colour="red")),
         "campaigns/test.yaml:14: colour: unknown field",
