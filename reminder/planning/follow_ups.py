@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from reminder.inputs.campaigns import Campaign, Push
 from reminder.inputs.contacts import Contact
+from reminder.inputs.project import Project
 from reminder.planning.occurrences import occurrences, send_time
 from reminder.store import ReplyOutcome, Store
 from reminder.store.values import ACCEPTED
@@ -65,3 +66,14 @@ def silent(
         for contact in chunk:
             if statuses.get(contact.id) in accepted and contact.id not in answered:
                 yield contact
+
+
+def audience(
+    project: Project, store: Store | None, campaign: Campaign, push: Push, day: date
+) -> Iterator[Contact]:
+    """The contacts a push reaches on `day`: its groups', narrowed to the silent ones for a
+    follow-up (without a store to ask: the whole audience of the push it follows)."""
+    contacts = project.audience(campaign.id, push.id)
+    if push.follow_up is None or store is None:
+        return contacts
+    return silent(store, campaign, push, project.timezone(campaign), day, contacts)

@@ -19,7 +19,7 @@ from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
-from reminder.planning.follow_ups import silent
+from reminder.planning.follow_ups import audience
 from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import occurrence_on
 from reminder.status import Status
@@ -101,9 +101,7 @@ def survey_occurrence(
                 )
             continue
         result = PlanResult(campaign_id, push_id, day)
-        contacts = project.audience(campaign_id, push_id)
-        if push.follow_up is not None and store is not None:
-            contacts = silent(store, campaign, push, zone, day, contacts)
+        contacts = audience(project, store, campaign, push, day)
         with settled_objects_frozen():
             while chunk := list(islice(contacts, PLAN_BATCH)):
                 drafts = list(
@@ -215,10 +213,7 @@ def plan_streaming(
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
     push = campaign.push(push_id)
-    contacts = project.audience(campaign_id, push_id)
-    if push.follow_up is not None:
-        zone = project.timezone(campaign)
-        contacts = silent(store, campaign, push, zone, day, contacts)
+    contacts = audience(project, store, campaign, push, day)
     problems: dict[str, Problem] = {}
     protect_cadres = project.config.settings.suppression.protect_cadres
     cases = CaseSource(project, store)
