@@ -204,6 +204,14 @@ COMMANDS = (
         ),
     ),
     LazyCommand(
+        "replies",
+        "reminder.cli.replies_command",
+        N_(
+            "List the replies people sent: acknowledged, ambiguous, unmatched or opted out, "
+            "newest first."
+        ),
+    ),
+    LazyCommand(
         "report",
         "reminder.cli.report_command",
         N_(

@@ -8,8 +8,8 @@ verifies each request (its provider's signature over `public_url` + the path cal
 it; an unsigned or forged request gets 403 and changes nothing, a malformed one 400. Receipts
 move messages forward only (`reminder.delivery.receipts`), written in batches off the event loop
 (`reminder.delivery.receipt_writer`); a request is answered once its receipts are durable, 503
-when the database could not take them. An opt-out reply suppresses the sender
-(`reminder.delivery.inbound`).
+when the database could not take them. A reply is recorded and matched to the question it
+answers; an opt-out suppresses the sender (`reminder.delivery.inbound`).
 
 The app is a bare ASGI callable, not a framework's: five fixed routes need no router, and a
 receipt storm is answered at the rate the CPU allows only without a middleware stack on every
@@ -129,7 +129,12 @@ class ReceiptServer:
             else:
                 messages = gateway.parse_inbound(callback)
                 await self.writer.call(
-                    take_inbound, self.store, messages, self.region, self.clock.now()
+                    take_inbound,
+                    self.store,
+                    messages,
+                    self.region,
+                    self.clock.now(),
+                    gateway.name,
                 )
         except ValueError as exc:
             log.warning(_("rejected a malformed request to %s: %s"), scope["path"], exc)

@@ -19,6 +19,7 @@ from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
+from reminder.planning.follow_ups import audience
 from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import occurrence_on
 from reminder.status import Status
@@ -100,7 +101,7 @@ def survey_occurrence(
                 )
             continue
         result = PlanResult(campaign_id, push_id, day)
-        contacts = project.audience(campaign_id, push_id)
+        contacts = audience(project, store, campaign, push, day)
         with settled_objects_frozen():
             while chunk := list(islice(contacts, PLAN_BATCH)):
                 drafts = list(
@@ -212,7 +213,7 @@ def plan_streaming(
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
     push = campaign.push(push_id)
-    contacts = project.audience(campaign_id, push_id)
+    contacts = audience(project, store, campaign, push, day)
     problems: dict[str, Problem] = {}
     protect_cadres = project.config.settings.suppression.protect_cadres
     cases = CaseSource(project, store)
@@ -239,5 +240,9 @@ def plan_streaming(
         if problems:
             raise InputError(list(problems.values()))
 
+    if push.ack is not None and expired is None:
+        # Before the messages: a reply never finds a message without its question.
+        within = int(push.ack.within.total_seconds())
+        store.ask(campaign_id, push_id, day, push.ack.normalised, within, clock.now())
     with settled_objects_frozen():
         return store.add_planned_batches(batches(), clock.now())
