@@ -92,6 +92,7 @@ class App(Resources, Governance):
         """A dispatcher on this App's store, clock and gateway (or `gateway`, with `failover`
         when another follows it): the one place one is built."""
         self.give_sinks()
+        nodes = self.nodes
         return Dispatcher(
             self.store,
             gateway or self.gateway,
@@ -103,6 +104,7 @@ class App(Resources, Governance):
             failover=failover,
             gateways=self.find_gateway,
             zone_of=self._zone_of,
+            shared_rate=nodes.reserve if nodes is not None and nodes.shared else None,
         )
 
     def _zone_of(self, campaign: str) -> str:
