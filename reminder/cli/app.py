@@ -235,6 +235,14 @@ COMMANDS = (
         ),
     ),
     LazyCommand(
+        "status",
+        "reminder.cli.status_command",
+        N_(
+            "Show the nodes running on the store, which one leads, each one's last heartbeat "
+            "and throughput, and the occurrences in flight."
+        ),
+    ),
+    LazyCommand(
         "pause",
         "reminder.cli.control",
         N_("Stop dispatching a campaign: running dispatches stop claiming its messages."),

@@ -23,8 +23,8 @@ from reminder.delivery.sink import StoreSink
 from reminder.errors import InputError, OperationalError, Problem, ReminderError
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
-from reminder.store import SqlStore, Store, open_store
-from reminder.store.sql.nodes import NodeBoard
+from reminder.store import Store, open_store
+from reminder.store.nodes import NodeBoard, node_board
 
 
 class Resources:
@@ -48,6 +48,8 @@ class Resources:
         self._store = store
         self._owns_store = store is None
         self._nodes: NodeBoard | None = None
+        #: Messages this process sent (accepted by a provider): the heartbeat's throughput.
+        self.sent_messages = 0
         #: Set to stop: dispatches finish the message in flight, runs of what is due stop.
         self.stopping = threading.Event()
         #: Held by a run of what is due and by a reload, so a run sees one set of files.
@@ -81,9 +83,8 @@ class Resources:
     @property
     def nodes(self) -> NodeBoard | None:
         """The heartbeats and shared rates of the store's nodes (None: an in-memory store)."""
-        store = self.store
-        if self._nodes is None and isinstance(store, SqlStore):
-            self._nodes = NodeBoard(store.engine)
+        if self._nodes is None:
+            self._nodes = node_board(self.store)
         return self._nodes
 
     def load(self) -> None:

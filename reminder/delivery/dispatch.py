@@ -64,7 +64,7 @@ from reminder.delivery import owner
 from reminder.delivery.gateways.base import DeliveryPolicy, Gateway
 from reminder.delivery.limits import PerNumberLimits
 from reminder.delivery.outcomes import DispatchResult, Outcomes
-from reminder.delivery.reconcile import GatewayFinder, Reconciler, outgoing
+from reminder.delivery.reconcile import GatewayFinder, Heartbeats, Reconciler, outgoing
 from reminder.delivery.sending import GroupSending
 from reminder.delivery.shared_rate import SharedRateLimiter
 from reminder.delivery.throttle import Limiter, RateLimiter, Sleep
@@ -78,7 +78,7 @@ log = logging.getLogger(__name__)
 #: and how many messages a provider outage takes through their attempts before claiming stops.
 HELD_PER_SLOT = 16
 #: Reserves a span of a gateway's timeline shared by every node (gateway, now, seconds,
-#: catch-up seconds → the span's start): `reminder.store.sql.nodes.NodeBoard.reserve`.
+#: catch-up seconds → the span's start): `reminder.store.nodes.NodeBoard.reserve`.
 SharedTimeline = Callable[[str, datetime, float, float], datetime]
 #: The zone of a deferral's "next day" when the caller names none (the config's default).
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -103,6 +103,7 @@ class Dispatcher(GroupSending):
         gateways: GatewayFinder | None = None,
         zone_of: Callable[[str], str] = lambda _campaign: DEFAULT_ZONE,
         shared_rate: SharedTimeline | None = None,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self.store = store
         self.gateway = gateway
@@ -115,6 +116,7 @@ class Dispatcher(GroupSending):
         self.failover = failover
         self.gateways = gateways
         self.zone_of = zone_of
+        self.heartbeats = heartbeats
         self.limiter = _limiter(clock, self.policy, gateway.name, shared_rate, sleep)
         self.limits = PerNumberLimits(store, clock, per_number_cap, gateway.per_number_limits)
         self.outcomes = Outcomes(store, gateway, clock, on_result)
@@ -210,7 +212,12 @@ class Dispatcher(GroupSending):
         asking the provider that carried each; never by sending blindly (see
         `reminder.delivery.reconcile`)."""
         reconciler = Reconciler(
-            self.store, self.gateway, self.clock, on_found=self.outcomes.found, peers=self.gateways
+            self.store,
+            self.gateway,
+            self.clock,
+            on_found=self.outcomes.found,
+            peers=self.gateways,
+            heartbeats=self.heartbeats,
         )
         self.result.reconciled += await reconciler.run(selection)
 

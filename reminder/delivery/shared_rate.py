@@ -26,7 +26,7 @@ from reminder.delivery.throttle import CATCH_UP, Sleep
 
 #: Reserves `seconds` of a gateway's timeline (now, seconds, catch-up seconds): it starts where
 #: the timeline is free, or now if that is longer than the catch-up ago; returns the span's
-#: start (`reminder.store.sql.nodes.NodeBoard.reserve`, bound to one gateway).
+#: start (`reminder.store.nodes.NodeBoard.reserve`, bound to one gateway).
 Reserve = Callable[[datetime, float, float], datetime]
 #: How much of the timeline one reservation takes.
 SPAN = 0.1

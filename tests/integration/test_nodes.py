@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reminder.store import open_store
-from reminder.store.sql.nodes import Beat, NodeBoard
+from reminder.store.nodes import Beat
+from reminder.store.sql.nodes import SqlNodeBoard as NodeBoard
 
 pytestmark = pytest.mark.postgres
 

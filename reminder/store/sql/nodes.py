@@ -9,14 +9,16 @@ timeline (`reserve`): one short UPDATE per span, not one per message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from reminder.errors import OperationalError
+from reminder.i18n import _
 from reminder.store.cluster import Node, RateSlot
 from reminder.store.engine import write_transaction
+from reminder.store.nodes import Beat
 
 NODE = Node.__table__  # type: ignore[attr-defined]
 RATE_SLOT = RateSlot.__table__  # type: ignore[attr-defined]
@@ -32,22 +34,9 @@ _RESERVE = text(
 )
 
 
-@dataclass(frozen=True)
-class Beat:
-    """What one node says of itself at each heartbeat."""
-
-    id: str
-    host: str
-    pid: int
-    started_at: datetime
-    at: datetime
-    sent: int
-    leading: bool
-    running: bool = True
-
-
-class NodeBoard:
-    """The heartbeat rows and rate slots of one store's engine."""
+class SqlNodeBoard:
+    """The heartbeat rows and rate slots on one store's engine (a
+    `reminder.store.nodes.NodeBoard`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -58,7 +47,16 @@ class NodeBoard:
         return self.engine.dialect.name == "postgresql"
 
     def beat(self, beat: Beat) -> None:
-        """Write this node's row (created at its first beat)."""
+        """Write this node's row (created at its first beat); `OperationalError` when the
+        database cannot be written to."""
+        try:
+            self._beat(beat)
+        except SQLAlchemyError as exc:
+            raise OperationalError(
+                _("cannot write this node's heartbeat: {kind}").format(kind=exc.__class__.__name__)
+            ) from None
+
+    def _beat(self, beat: Beat) -> None:
         values = {
             "host": beat.host,
             "pid": beat.pid,
