@@ -166,8 +166,14 @@ class Reconciler:
                 )
             return 0
         if found is None:
+            # Only while the claim it looked at holds it: another node's reconciliation may
+            # have put it back and a third claimed and sent it since.
             self.store.requeue(
-                message.id, now, source="reconcile", detail="the provider never received it"
+                message.id,
+                now,
+                source="reconcile",
+                detail="the provider never received it",
+                owner=message.claimed_by,
             )
         else:
             self._sent(message, found)
