@@ -670,6 +670,7 @@ PARTS = (
     "receipts",
     "smpp",
     "aliyun",
+    "nodes",
 )
 
 
@@ -720,6 +721,10 @@ def main() -> None:
             from bench.aliyun import bench_aliyun  # needs the test extra (the fake's signer)
 
             rows += bench_aliyun(sizes, folder, args.latency)
+        if "nodes" in args.only:
+            from bench.nodes import bench_nodes  # needs PostgreSQL (REMINDER_TEST_DATABASE_URL)
+
+            rows += bench_nodes(sizes, folder, Row)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

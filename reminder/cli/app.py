@@ -243,6 +243,14 @@ COMMANDS = (
         ),
     ),
     LazyCommand(
+        "status",
+        "reminder.cli.status_command",
+        N_(
+            "Show the nodes running on the store, which one leads, each one's last heartbeat "
+            "and throughput, and the occurrences in flight."
+        ),
+    ),
+    LazyCommand(
         "pause",
         "reminder.cli.control",
         N_("Stop dispatching a campaign: running dispatches stop claiming its messages."),
@@ -378,20 +386,6 @@ def parse_day(text: str | None, option: str = "--date") -> date | None:
 
 def main() -> None:
     """Entry point of the `reminder` console script: usage errors in the reader's language."""
-    from reminder.cli.usage_errors import is_usage_error, show_usage_error, speak_typer
+    from reminder.cli.usage_errors import run_program
 
-    speak_typer()
-    try:
-        code = app(standalone_mode=False)
-    except Exception as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            exc.show()  # type: ignore[attr-defined]
-        elif not is_usage_error(exc):
-            if type(exc).__name__ != "Abort":
-                raise
-            stderr().print(_("aborted"), style="yellow", markup=False)
-            sys.exit(1)
-        else:
-            show_usage_error(exc, "--json" in sys.argv[1:])
-        sys.exit(getattr(exc, "exit_code", 2))
-    sys.exit(code if isinstance(code, int) else 0)
+    run_program(app)

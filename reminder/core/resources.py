@@ -24,6 +24,7 @@ from reminder.errors import InputError, OperationalError, Problem, ReminderError
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.store import Store, open_store
+from reminder.store.nodes import NodeBoard, node_board
 
 
 class Resources:
@@ -46,6 +47,9 @@ class Resources:
         self._gateways: dict[str, Gateway] = {}
         self._store = store
         self._owns_store = store is None
+        self._nodes: NodeBoard | None = None
+        #: Messages this process sent (accepted by a provider): the heartbeat's throughput.
+        self.sent_messages = 0
         #: Set to stop: dispatches finish the message in flight, runs of what is due stop.
         self.stopping = threading.Event()
         #: Held by a run of what is due and by a reload, so a run sees one set of files.
@@ -75,6 +79,13 @@ class Resources:
         if self._store is None:
             self._store = open_store(self.config.database_url)
         return self._store
+
+    @property
+    def nodes(self) -> NodeBoard | None:
+        """The heartbeats and shared rates of the store's nodes (None: an in-memory store)."""
+        if self._nodes is None:
+            self._nodes = node_board(self.store)
+        return self._nodes
 
     def load(self) -> None:
         """Load and check every file and the gateway settings; raise one `InputError` with every

@@ -19,7 +19,7 @@ from reminder.delivery.gateways.base import Accepted, DeliveryPolicy, Gateway, O
 from reminder.delivery.limits import PerNumberLimits
 from reminder.delivery.outcomes import DispatchResult, Outcomes
 from reminder.delivery.reconcile import outgoing
-from reminder.delivery.throttle import RateLimiter, Sleep
+from reminder.delivery.throttle import Limiter, Sleep
 from reminder.errors import (
     AmbiguousGatewayError,
     DeferredGatewayError,
@@ -53,7 +53,7 @@ class GroupSending:
     jitter: random.Random
     failover: bool
     zone_of: Callable[[str], str]
-    limiter: RateLimiter
+    limiter: Limiter
     limits: PerNumberLimits
     outcomes: Outcomes
     result: DispatchResult
