@@ -10,7 +10,7 @@ anything twice: planning is idempotent and only `planned` messages are claimed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from reminder.core import approval, routes
 from reminder.delivery.dispatch import DispatchResult
-from reminder.errors import QuietHoursError, UsageError
-from reminder.i18n import _
+from reminder.delivery.gateways.registry import credential_variables
+from reminder.errors import CredentialError, QuietHoursError, UsageError
+from reminder.i18n import _, ngettext
 from reminder.inputs.campaigns import Campaign
 from reminder.planning.plan import PlanResult, count_existing, plan_streaming, survey_occurrence
 from reminder.status import Status
@@ -226,7 +227,35 @@ def send_occurrence(
                 outcome.by_gateway,
             )
         )
+    _stop_on_refused_credential(app, dispatched.values(), pushes)
     return SendResult(campaign_id, day, False, pushes)
+
+
+def _stop_on_refused_credential(
+    app: App, dispatched: Iterable[DispatchResult], pushes: list[PushSent]
+) -> None:
+    """A `CredentialError` when a provider refused a gateway's credential and messages were
+    left unsent: the operator must fix the environment (the messages wait as planned)."""
+    waiting = sum(p.statuses.get(Status.planned.value, 0) for p in pushes)
+    for result in dispatched:
+        for name, fields in result.credentials_refused.items():
+            if not waiting:
+                return
+            names = ", ".join(credential_variables(app.config, name, fields))
+            raise CredentialError(
+                ngettext(
+                    "the {gateway} gateway's credential was refused ({reason}): check {names}; "
+                    "{count} message was not sent and waits as planned",
+                    "the {gateway} gateway's credential was refused ({reason}): check {names}; "
+                    "{count} messages were not sent and wait as planned",
+                    waiting,
+                ).format(
+                    gateway=name,
+                    reason=result.gateways_down.get(name, ""),
+                    names=names,
+                    count=waiting,
+                )
+            )
 
 
 def warnings(result: DispatchResult) -> list[str]:

@@ -1,7 +1,7 @@
 """`reminder validate`, `preview` and `send` on the sample campaigns through the Aliyun fake:
 the template mapping checked before anything is sent (exit 2, the config file and line), the
 phone's text previewed, every message of an occurrence accepted once, and a missing credential
-reported in one line with nothing sent."""
+reported in one line (exit 1) with nothing sent."""
 
 from __future__ import annotations
 
@@ -142,9 +142,9 @@ def test_a_missing_credential_is_one_line_and_nothing_is_sent(
     result = cli.at(MORNING)(
         "--config", project, "send", "spring-festival", "--date", "2027-01-30", "--yes"
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert (
-        "gateways.aliyun.access_key_secret: environment variable ALIYUN_ACCESS_KEY_SECRET is "
-        "not set" in result.output
+        "the aliyun gateway cannot send: environment variable ALIYUN_ACCESS_KEY_SECRET is not "
+        "set (sample/config.yaml: gateways.aliyun.access_key_secret names it)" in result.output
     )
     assert "Traceback" not in result.output and fake.seen.actions == []

@@ -120,6 +120,12 @@ class AliyunGateway(Gateway):
     secret_fields: ClassVar[frozenset[str]] = frozenset(
         {"access_key_id", "access_key_secret", "callback_token"}
     )
+    #: Aliyun's answers to a wrong AccessKey (an unknown or disabled id, a wrong secret).
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "InvalidAccessKeyId.NotFound": ("access_key_id",),
+        "InvalidAccessKeyId.Inactive": ("access_key_id",),
+        "SignatureDoesNotMatch": ("access_key_secret",),
+    }
     #: SendBatchSms takes at most 100 numbers a call (Dysmsapi 2017-05-25, SendBatchSms).
     max_batch: ClassVar[int] = 100
     #: A notification template variable takes at most 35 characters (Aliyun's template rules).

@@ -178,6 +178,10 @@ class Gateway(ABC):
     Settings: ClassVar[type[GatewaySettings]] = GatewaySettings
     #: Settings that must come from environment variables (`${NAME}`), never literal YAML.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    #: The provider's codes that mean it refused the credential (raised as a
+    #: `GatewayStoppedError`), each with the settings it points at: `send` then stops with
+    #: one line naming the gateway and the environment variable to check.
+    credential_codes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     #: The provider's own pace, applied to every `delivery:` key the settings leave out
     #: (Twilio: one segment a second); a key set in the config wins, `null` lifts the limit.

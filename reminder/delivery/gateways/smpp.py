@@ -166,6 +166,11 @@ class SmppGateway(Gateway):
     confirms_delivery: ClassVar[bool] = True
     Settings = SmppSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+    #: A bind refused for the account (SMPP 3.4 section 5.1.3).
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "ESME_RINVPASWD": ("password",),
+        "ESME_RINVSYSID": ("system_id",),
+    }
     #: A window of 10 keeps the bind busy; 100 messages a second is a common account limit
     #: (the carrier's contract says yours: set `delivery.messages_per_second`).
     default_delivery: ClassVar[Mapping[str, Any]] = {"concurrency": 10, "messages_per_second": 100}
@@ -279,8 +284,8 @@ class SmppGateway(Gateway):
 
     def _refused(self, exc: BindRefused) -> GatewayStoppedError:
         return GatewayStoppedError(
-            f"the smpp gateway's bind was refused ({status_name(exc.status)}): check "
-            "gateways.smpp.system_id and the variable gateways.smpp.password names",
+            "the SMSC refused the bind: check gateways.smpp.system_id and the variable "
+            "gateways.smpp.password names",
             code=status_name(exc.status),
         )
 

@@ -84,6 +84,12 @@ class TencentGateway(Gateway):
     secret_fields: ClassVar[frozenset[str]] = frozenset(
         {"secret_id", "secret_key", "callback_token"}
     )
+    #: Tencent's answers to a wrong API key (an unknown or disabled SecretId, a wrong SecretKey).
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "AuthFailure.SecretIdNotFound": ("secret_id",),
+        "AuthFailure.InvalidSecretId": ("secret_id",),
+        "AuthFailure.SignatureFailure": ("secret_key",),
+    }
     #: SendSms: "默认接口请求频率限制：3000次/秒" (requests; a batch request carries up to 200).
     default_delivery: ClassVar[dict[str, Any]] = {"messages_per_second": 3000.0}
     opted_out_codes: ClassVar[frozenset[str]] = OPTED_OUT_CODES

@@ -28,6 +28,7 @@ from reminder.delivery.gateways.base import (
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
+    GatewayStoppedError,
     MissingExtraError,
     PermanentGatewayError,
     TransientGatewayError,
@@ -50,6 +51,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 TWILIO_API = "https://api.twilio.com"
 
+#: Twilio's answer to a wrong account SID or auth token (HTTP 401).
+AUTHENTICATE = 20003
 #: Twilio error codes worth retrying later (queue overflow, rate limits, carrier trouble).
 TRANSIENT_CODES = frozenset({20429, 20500, 20503, 30001, 30003, 30008, 30017, 30022, 30027})
 #: Twilio error codes that will fail again (bad or unreachable numbers, opt-outs, blocked content).
@@ -96,7 +99,10 @@ OPTED_OUT_CODES = frozenset({"21610"})
 
 
 def classify(code: int | None, http_status: int | None) -> type[GatewayError]:
-    """Transient or permanent, from Twilio's error code first and the HTTP status second."""
+    """Transient or permanent, from Twilio's error code first and the HTTP status second; a
+    refused credential (20003, HTTP 401) stops the gateway: every message would fail alike."""
+    if code == AUTHENTICATE or http_status == 401:
+        return GatewayStoppedError
     if code in TRANSIENT_CODES:
         return TransientGatewayError
     if code in PERMANENT_CODES:
@@ -198,6 +204,11 @@ class TwilioGateway(Gateway):
     receives_callbacks: ClassVar[bool] = True
     Settings = TwilioSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
+    #: 20003 "Authenticate" (HTTP 401): the account SID or the auth token is wrong.
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "20003": ("account_sid", "auth_token"),
+        "http-401": ("account_sid", "auth_token"),
+    }
     #: A long code sends about one segment a second (Twilio's "Understanding Twilio Rate
     #: Limits and Message Queues"); a faster sender (short code, toll-free) says so in config.
     default_delivery: ClassVar[dict[str, Any]] = {"segments_per_second": 1.0}
