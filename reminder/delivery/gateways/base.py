@@ -8,7 +8,8 @@ providers that send a registered template code plus parameters instead of free t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -18,7 +19,8 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reminder.errors import GatewayError
+from reminder.errors import GatewayError, MissingExtraError
+from reminder.i18n import _
 from reminder.status import Status
 
 
@@ -305,3 +307,18 @@ def with_default_delivery(
         {**settings.delivery.model_dump(include=given), **missing}
     )
     return settings.model_copy(update={"delivery": delivery})
+
+
+@contextmanager
+def needs_extra(gateway: str, package: str) -> Iterator[None]:
+    """Around a gateway module's imports of its extra: a missing package is a
+    `MissingExtraError` saying how to install it, not an `ImportError`."""
+    try:
+        yield
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise MissingExtraError(
+            _(
+                "the {gateway} gateway needs the {package} package: "
+                "pip install 'reminder[{gateway}]'"
+            ).format(gateway=gateway, package=package)
+        ) from exc

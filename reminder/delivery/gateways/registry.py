@@ -59,26 +59,13 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
         raise InputError(
             [Problem(file, _("gateway: {message}").format(message=message), line=gateway_line)]
         ) from None
-    problems: list[Problem] = []
     if raw is None:
         raw = LineDict()
     if not isinstance(raw, dict):
         raise InputError(
             [Problem(file, _("gateways.{name}: expected a mapping").format(name=name), line=line)]
         )
-    for key in sorted(cls.secret_fields & set(raw)):
-        value = raw[key]
-        if not (isinstance(value, str) and SECRET_REFERENCE.match(value)):
-            problems.append(
-                _problem(
-                    file,
-                    f"gateways.{name}.{key}",
-                    "is a secret: write it as ${VARIABLE} and set that environment variable",
-                    raw,
-                    key,
-                    line,
-                )
-            )
+    problems = _literal_secrets(cls, raw, file, name, line)
     unset = _unset_credentials(cls, raw)
     if unset:
         # Read as placeholders so that every problem of the file is reported first (exit 2);
@@ -106,6 +93,27 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
     if unset:
         raise CredentialError(_unset_message(name, unset, file))
     return cls(settings, base_dir=config.base_dir)
+
+
+def _literal_secrets(
+    cls: type[Gateway], raw: dict[str, Any], file: str, name: str, line: int | None
+) -> list[Problem]:
+    """A problem for each secret setting written in the file instead of as `${VARIABLE}`."""
+    problems = []
+    for key in sorted(cls.secret_fields & set(raw)):
+        value = raw[key]
+        if not (isinstance(value, str) and SECRET_REFERENCE.match(value)):
+            problems.append(
+                _problem(
+                    file,
+                    f"gateways.{name}.{key}",
+                    "is a secret: write it as ${VARIABLE} and set that environment variable",
+                    raw,
+                    key,
+                    line,
+                )
+            )
+    return problems
 
 
 def _unset_credentials(cls: type[Gateway], raw: Any) -> dict[str, str]:

@@ -33,25 +33,21 @@ from reminder.delivery.gateways.base import (
     Inbound,
     OutgoingMessage,
     Receipt,
+    needs_extra,
 )
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
     GatewayStoppedError,
-    MissingExtraError,
     PermanentGatewayError,
     TransientGatewayError,
 )
 from reminder.i18n import _
 from reminder.status import Status
 
-try:
+with needs_extra("smpp", "aiosmpplib"):
     from aiosmpplib import NPI, TON, DeliverSm, PhoneNumber, SubmitSm, SubmitSmResp
     from aiosmpplib.utils import split_sms_udh
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the smpp gateway needs the aiosmpplib package: pip install 'reminder[smpp]'")
-    ) from exc
 
 from reminder.delivery.gateways.smpp_session import (
     Answer,

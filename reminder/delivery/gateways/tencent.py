@@ -31,6 +31,7 @@ from reminder.delivery.gateways.base import (
     Inbound,
     OutgoingMessage,
     Receipt,
+    needs_extra,
 )
 from reminder.delivery.gateways.tencent_signing import OPTED_OUT_CODES, error_for, signed_headers
 from reminder.delivery.gateways.tencent_wire import (
@@ -52,20 +53,14 @@ from reminder.delivery.gateways.tencent_wire import (
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
-    MissingExtraError,
     TemplateRejectedError,
     TransientGatewayError,
 )
-from reminder.i18n import _
 from reminder.phones import mask_in_text
 from reminder.status import Status
 
-try:
+with needs_extra("tencent", "httpx"):
     import httpx
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the tencent gateway needs httpx: pip install 'reminder[tencent]'")
-    ) from exc
 
 __all__ = ["TencentGateway", "TencentSettings"]
 

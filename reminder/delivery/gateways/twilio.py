@@ -24,30 +24,25 @@ from reminder.delivery.gateways.base import (
     Inbound,
     OutgoingMessage,
     Receipt,
+    needs_extra,
 )
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
     GatewayStoppedError,
-    MissingExtraError,
     PermanentGatewayError,
     TransientGatewayError,
 )
-from reminder.i18n import _
 from reminder.logsetup import MaskPhones
 from reminder.phones import mask_in_text
 from reminder.status import Status
 
-try:
+with needs_extra("twilio", "twilio"):
     import aiohttp
     from twilio.base.exceptions import TwilioRestException
     from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.request_validator import RequestValidator
     from twilio.rest import Client
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the twilio gateway needs the twilio package: pip install 'reminder[twilio]'")
-    ) from exc
 
 TWILIO_API = "https://api.twilio.com"
 
