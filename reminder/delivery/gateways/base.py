@@ -118,6 +118,9 @@ class Receipt:
     status: str  # provider's word: queued, sent, delivered, undelivered, failed, …
     error_code: str | None = None
     error_text: str | None = None
+    #: Other ways the provider may have written `provider_id` when it sent the message (SMPP:
+    #: the id in decimal or hexadecimal), tried only when `provider_id` matches no message.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
