@@ -161,12 +161,9 @@ class AliyunGateway(Gateway):
     # --- requests ---------------------------------------------------------------------------
 
     def _client(self) -> ClientPool:
+        # The connections belong to the running event loop: made on first use.
         if self._http is None:
-            wait = self._settings.delivery.request_timeout_seconds
-            self._http = ClientPool(
-                self._settings.delivery.concurrency,
-                httpx.Timeout(wait, connect=min(wait, 5.0)),
-            )
+            self._http = ClientPool.for_delivery(self._settings.delivery)
         return self._http
 
     async def call(self, action: str, operation: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The `tencent` gateway: Tencent Cloud SMS (API 2021-01-11) over httpx, signed ourselves.
+"""The `tencent` gateway: Tencent Cloud SMS (API 2021-01-11) over httpx (the small pools of
+`http_pool`, shared with the aliyun gateway), signed ourselves.
 
 Install with `pip install 'reminder[tencent]'`. `SendSms` carries up to 200 numbers when their
 template parameters are equal (`send_batch` groups them), one request a message otherwise;
@@ -62,6 +63,8 @@ from reminder.status import Status
 with needs_extra("tencent", "httpx"):
     import httpx
 
+    from reminder.delivery.gateways.http_pool import ClientPool
+
 __all__ = ["TencentGateway", "TencentSettings"]
 
 
@@ -106,7 +109,7 @@ class TencentGateway(Gateway):
         self.clock: Clock = clock or SystemClock()
         # An account whose console shows a longer variable limit says so in its settings.
         self.max_param_length = self._settings.max_param_length  # type: ignore[misc]
-        self._http: httpx.AsyncClient | None = None
+        self._http: ClientPool | None = None
         self._pulled: dict[str, Receipt] = {}
 
     @property
@@ -114,11 +117,10 @@ class TencentGateway(Gateway):
         assert isinstance(self.settings, TencentSettings)
         return self.settings
 
-    def _client(self) -> httpx.AsyncClient:
-        # The connection pool belongs to the running event loop: made on first use.
+    def _client(self) -> ClientPool:
+        # The connections belong to the running event loop: made on first use.
         if self._http is None:
-            timeout = self._settings.delivery.request_timeout_seconds
-            self._http = httpx.AsyncClient(timeout=timeout)
+            self._http = ClientPool.for_delivery(self._settings.delivery)
         return self._http
 
     # --- requests -------------------------------------------------------------------------
