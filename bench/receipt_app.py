@@ -1,7 +1,7 @@
 """The receipt server under load, in its own process: `python -m bench.receipt_app --url DB
 --port P --mode ours|baseline`.
 
-`ours` is `reminder serve`'s server (`ReceiptServer`: Starlette on uvicorn with uvloop and
+`ours` is `reminder serve`'s server (`ReceiptServer`: a bare ASGI app on uvicorn with uvloop and
 httptools, receipts written in batches off the event loop). `baseline` is the server it
 replaced, kept here as the yardstick: a plain ASGI app on uvicorn's plain stack (asyncio, h11)
 that handles each callback on the event loop with two synchronous transactions (find the message
@@ -123,6 +123,7 @@ def main() -> None:
         port=args.port,
         log_level="error",
         access_log=False,
+        proxy_headers=not plain,
         lifespan="off" if plain else "on",
         loop="asyncio" if plain else "auto",
         http="h11" if plain else "auto",

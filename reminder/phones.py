@@ -87,6 +87,13 @@ def mask_in_text(text: str) -> str:
     return _E164_IN_TEXT.sub(lambda m: mask("+" + m.group(1)), text)
 
 
+def mask_words(text: str) -> str:
+    """What a person wrote, masked as numbers are: its first character and one `*` for each
+    other one (at most 8), so a reader sees that something was written, not what."""
+    words = text.strip()
+    return words[:1] + "*" * min(len(words) - 1, 8) if words else ""
+
+
 def shown(e164: str, *, show_numbers: bool) -> str:
     """The number as a person should see it: masked unless they asked for it in full."""
     return e164 if show_numbers else mask(e164)

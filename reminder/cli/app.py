@@ -205,6 +205,14 @@ COMMANDS = (
         ),
     ),
     LazyCommand(
+        "replies",
+        "reminder.cli.replies_command",
+        N_(
+            "List the replies people sent: acknowledged, ambiguous, unmatched or opted out, "
+            "newest first."
+        ),
+    ),
+    LazyCommand(
         "report",
         "reminder.cli.report_command",
         N_(
@@ -370,5 +378,21 @@ def parse_day(text: str | None, option: str = "--date") -> date | None:
 
 
 def main() -> None:
-    """Entry point of the `reminder` console script."""
-    sys.exit(app(standalone_mode=True))
+    """Entry point of the `reminder` console script: usage errors in the reader's language."""
+    from reminder.cli.usage_errors import is_usage_error, show_usage_error, speak_typer
+
+    speak_typer()
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+        elif not is_usage_error(exc):
+            if type(exc).__name__ != "Abort":
+                raise
+            stderr().print(_("aborted"), style="yellow", markup=False)
+            sys.exit(1)
+        else:
+            show_usage_error(exc, "--json" in sys.argv[1:])
+        sys.exit(getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -99,6 +99,7 @@ def _receipt_server(config: Config, store: Store, clock: Clock) -> uvicorn.Serve
             port=settings.port,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # providers sign public_url, not what a proxy forwards
         )
     )
     threading.Thread(target=server.run, name="receipts", daemon=True).start()

@@ -76,6 +76,7 @@ def serve(
             port=port or settings.port,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # providers sign public_url, not what a proxy forwards
         )
 
 

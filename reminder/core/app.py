@@ -22,7 +22,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ from reminder.planning.forecast import CaseUsage, Upcoming, case_usage, upcoming
 from reminder.planning.plan import PlanResult
 from reminder.reports.figures import Report, build_report
 from reminder.status import Status
-from reminder.store import Message, Selection
+from reminder.store import Message, Reply, ReplyOutcome, Selection
 from reminder.store.models import Suppression
 
 T = TypeVar("T")
@@ -238,7 +238,17 @@ class App(Resources, Governance):
         if campaign is not None:
             self.project.campaign(campaign)
         with self.existing_store() as store:
-            rows = agenda(self.project, first, last, campaign, store=store, today=self.today())
+            grace = timedelta(minutes=self.config.settings.scheduler.grace_minutes)
+            missed_before = self.clock.now() - grace
+            rows = agenda(
+                self.project,
+                first,
+                last,
+                campaign,
+                store=store,
+                today=self.today(),
+                missed_before=missed_before,
+            )
             return approval.mark_held(self, rows, store)
 
     def check(self, sample: date | None = None) -> list[CampaignCheck]:
@@ -288,6 +298,12 @@ class App(Resources, Governance):
     ) -> list[Message]:
         """The newest messages, optionally of one campaign and in some statuses."""
         return self.store.messages(campaign=campaign, statuses=list(statuses), limit=limit)
+
+    def replies(
+        self, campaign: str | None = None, outcomes: Sequence[ReplyOutcome] = (), limit: int = 50
+    ) -> list[Reply]:
+        """The newest replies, optionally to one campaign's questions and with some outcomes."""
+        return self.store.replies(campaign=campaign, outcomes=outcomes, limit=limit)
 
     def status_counts(self, campaign: str | None = None) -> Counter[str]:
         """How many messages (of one campaign) are in each status."""

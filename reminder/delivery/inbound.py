@@ -1,4 +1,9 @@
-"""Messages people send to us: an opt-out word adds the sender to the suppression list."""
+"""Messages people send to us: each is recorded as a reply (`Store.add_replies`), matched to
+the question it answers; an opt-out word adds the sender to the suppression list and answers
+nothing (opting out wins over everything).
+
+A reply's text is personal data: it is stored, never logged.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from datetime import datetime
 
 from reminder.delivery.gateways.base import Inbound
 from reminder.i18n import _
+from reminder.inputs.acks import normalise_reply
 from reminder.phones import mask, normalise
-from reminder.store import Store
+from reminder.store import NewReply, ReplyOutcome, Store
 
 log = logging.getLogger(__name__)
 
@@ -17,26 +23,51 @@ log = logging.getLogger(__name__)
 OPT_OUT_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "TD", "退订", "退订短信"}
 )
+_OPT_OUT_KEYS = frozenset(normalise_reply(word) for word in OPT_OUT_WORDS)
 
 
 def is_opt_out(text: str) -> bool:
-    """Whether a reply asks for no more messages."""
-    return text.strip().upper() in OPT_OUT_WORDS
+    """Whether a reply asks for no more messages (width, case, spaces and punctuation aside)."""
+    return normalise_reply(text) in _OPT_OUT_KEYS
 
 
-def take_inbound(store: Store, messages: Iterable[Inbound], region: str, now: datetime) -> int:
-    """Suppress every sender whose message is an opt-out word; returns how many were added."""
-    added = 0
+def take_inbound(
+    store: Store,
+    messages: Iterable[Inbound],
+    region: str,
+    now: datetime,
+    gateway: str = "",
+) -> int:
+    """Record every reply `gateway` received and suppress the senders of opt-out words; returns
+    how many numbers were added to the suppression list."""
+    replies: list[NewReply] = []
     for message in messages:
-        if not is_opt_out(message.text):
-            continue
         try:
             number = normalise(message.sender, region)
-        except ValueError:
+        except ValueError:  # kept as it came: it matches no question, and is not lost
+            number = message.sender.strip()
+        replies.append(
+            NewReply(
+                gateway=gateway,
+                provider_id=message.provider_id,
+                sender=number,
+                text=message.text,
+                words=normalise_reply(message.text),
+                received_at=now,
+                opted_out=is_opt_out(message.text),
+            )
+        )
+    added = 0
+    outcomes = store.add_replies(replies, now) if replies else []
+    for reply, outcome in zip(replies, outcomes, strict=True):
+        if outcome is not ReplyOutcome.opted_out:
+            continue
+        if not reply.sender.startswith("+"):
             log.info(_("an opt-out from an unreadable number was ignored"))
             continue
-        reason = f"opted out by reply {message.text.strip()!r}"
-        if store.suppress(number, reason, "inbound", now):
+        # The reason names the word: one of OPT_OUT_WORDS, never a person's own text.
+        reason = f"opted out by reply {reply.text.strip()!r}"
+        if store.suppress(reply.sender, reason, "inbound", now):
             added += 1
-            log.info(_("%s opted out"), mask(number))
+            log.info(_("%s opted out"), mask(reply.sender))
     return added

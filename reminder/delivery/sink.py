@@ -2,7 +2,8 @@
 connection (SMPP's deliver_sm) go the way the receipt server sends HTTP callbacks.
 
 Receipts are applied forward only through `updates_of` and `Store.apply_receipts` (source
-`bind`); a reply that is an opt-out word suppresses its sender (`take_inbound`). A receipt can
+`bind`); a reply is recorded and matched, and an opt-out word suppresses its sender
+(`take_inbound`). A receipt can
 overtake its own acceptance: the dispatcher writes acceptances in small batches, so a receipt
 whose provider id no message has yet is tried again for a few seconds before it is given up
 (the SMSC is then told it was taken: holding it longer would stall its other receipts). A
@@ -85,5 +86,5 @@ class StoreSink:
         return left
 
     async def take_inbound(self, gateway: Gateway, messages: Sequence[Inbound]) -> None:
-        """Suppress the senders of opt-out words."""
-        take_inbound(self.store, messages, self.region, self.clock.now())
+        """Record the replies; suppress the senders of opt-out words."""
+        take_inbound(self.store, messages, self.region, self.clock.now(), gateway.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,6 +26,7 @@ from reminder.calendar.festivals import FIRST_YEAR, LAST_YEAR, Festival
 from reminder.calendar.windows import DateExpr, ResolvedWindow, parse_date_expr, resolve_window
 from reminder.errors import Problem, display_path
 from reminder.i18n import _
+from reminder.inputs.acks import LONGEST_WITHIN, Ack, parse_duration
 from reminder.inputs.cases import Case
 from reminder.inputs.yaml_source import LineDict, line_of, parse_model, yaml_files
 
@@ -87,12 +88,31 @@ class TimeRange(_Strict):
         return self
 
 
+class FollowUp(_Strict):
+    """`audience: {not_acknowledged: P, after: "4h"}`: the push goes to those push P of the same
+    campaign asked who have not acknowledged, at least `after` past P's occurrence."""
+
+    not_acknowledged: Slug
+    after: timedelta = timedelta(hours=4)
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _after(cls, value: Any) -> timedelta:
+        after = parse_duration(value)
+        if not timedelta(0) <= after <= LONGEST_WITHIN:
+            raise ValueError(_("a follow-up may come up to 7 days after its question"))
+        return after
+
+
 class Push(_Strict):
     """One kind of message of a campaign: who gets it, which words, on which days, at what time."""
 
     id: Slug
     description: str = ""
-    audience: tuple[str, ...] = Field(min_length=1)
+    #: Group names; a follow-up's are those of the push it follows (set by `Campaign`).
+    audience: tuple[str, ...] = ()
+    #: Set when the audience is `{not_acknowledged: P, after: …}` (a follow-up of push P).
+    follow_up: FollowUp | None = None
     template: str
     cases: Literal["all"] | CaseSelection | None = None
     days: Literal["daily"] | RandomDays | tuple[DateExpr, ...] = "daily"
@@ -101,11 +121,26 @@ class Push(_Strict):
     #: The gateways this push goes through, in order: the first sends, each next one takes
     #: what is left when the one before is down (failover). None: the config's `gateway`.
     gateways: tuple[str, ...] | None = Field(default=None, min_length=1)
+    #: The push asks its readers to answer (`reminder.inputs.acks`); None: it does not.
+    ack: Ack | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _follow_up(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("audience"), dict):
+            return {**data, "audience": (), "follow_up": data["audience"]}
+        return data
 
     @field_validator("audience", mode="before")
     @classmethod
     def _audience(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _some_audience(self) -> Push:
+        if not self.audience and self.follow_up is None:
+            raise ValueError(_("push {id!r}: list at least one group").format(id=self.id))
+        return self
 
     @field_validator("gateways", mode="before")
     @classmethod
@@ -178,7 +213,7 @@ class Campaign(_Strict):
             if push.id in seen:
                 raise ValueError(_("two pushes have the id {id!r}").format(id=push.id))
             seen.add(push.id)
-        return pushes
+        return tuple(_followed(push, pushes) for push in pushes)
 
     def push(self, push_id: str) -> Push:
         """One push by id (KeyError when there is none)."""
@@ -210,6 +245,22 @@ class Campaign(_Strict):
         """The window that `day` falls in, if any."""
         windows = self.windows_between(day, day)
         return windows[0] if windows else None
+
+
+def _followed(push: Push, pushes: tuple[Push, ...]) -> Push:
+    """A follow-up with the audience of the push it follows (which must ask for an answer)."""
+    if push.follow_up is None:
+        return push
+    name = push.follow_up.not_acknowledged
+    asked = next((p for p in pushes if p.id == name), None)
+    if asked is None or asked.ack is None or asked.follow_up is not None:
+        raise ValueError(
+            _(
+                "push {id!r} follows {name!r}, which is no push of this campaign that asks "
+                "for an answer"
+            ).format(id=push.id, name=name)
+        )
+    return push.model_copy(update={"audience": asked.audience})
 
 
 @dataclass(frozen=True)

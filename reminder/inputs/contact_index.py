@@ -125,6 +125,16 @@ class ContactIndex:
                 return
             yield from chunk
 
+    def names(self, contact_ids: Sequence[str]) -> dict[str, str]:
+        """The names of those of `contact_ids` in the index, by id (a query per 500 ids)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(contact_ids), 500):
+            chunk = tuple(contact_ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT id, name FROM contact WHERE id IN ({marks})"
+            found.update((row[0], row[1]) for row in self.rows(sql, chunk))
+        return found
+
     def contact_row(self, contact_id: str) -> Row | None:
         """The row of one contact."""
         return self.one(f"SELECT {COLUMNS} FROM contact c WHERE c.id = ?", (contact_id,))

@@ -93,6 +93,8 @@ class PushDay:
             "hotline": settings.hotline,
             "signature": settings.signature,
         }
+        if push.ack is not None:
+            self.shared["ack"] = push.ack.instruction_text()
         if window.holiday is not None:
             self.shared["holiday"] = {
                 "start": window.holiday.start,

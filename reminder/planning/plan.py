@@ -19,6 +19,7 @@ from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign, Push
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
+from reminder.planning.follow_ups import audience
 from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import occurrence_on
 from reminder.planning.template_checks import ParamCheck, TemplateCodes
@@ -103,7 +104,7 @@ def survey_occurrence(
         result = PlanResult(campaign_id, push_id, day)
         checks = _param_checks(codes(push_id) if codes else (), campaign_id, push, problems)
         with settled_objects_frozen():
-            for drafts in _batches(project, campaign_id, push, window, day, problems, cases):
+            for drafts in _batches(project, store, campaign, push, window, day, problems, cases):
                 for check, draft in product(checks, drafts):
                     check(draft)
                 _count(result, drafts, store, sample, contact)
@@ -124,17 +125,18 @@ def survey_occurrence(
 
 def _batches(
     project: Project,
-    campaign_id: str,
+    store: Store | None,
+    campaign: Campaign,
     push: Push,
     window: ResolvedWindow,
     day: date,
     problems: dict[str, Problem],
     cases: CaseSource,
 ) -> Iterator[list[Draft]]:
-    """The push's messages on `day`, rendered `PLAN_BATCH` contacts at a time."""
-    contacts = project.audience(campaign_id, push.id)
-    while chunk := list(islice(contacts, PLAN_BATCH)):
-        yield list(iter_drafts(project, campaign_id, push, window, day, chunk, problems, cases))
+    """The messages of the push's audience on `day`, rendered `PLAN_BATCH` contacts at a time."""
+    people = iter(audience(project, store, campaign, push, day))
+    while chunk := list(islice(people, PLAN_BATCH)):
+        yield list(iter_drafts(project, campaign.id, push, window, day, chunk, problems, cases))
 
 
 def _param_checks(
@@ -243,7 +245,7 @@ def plan_streaming(
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
     push = campaign.push(push_id)
-    contacts = project.audience(campaign_id, push_id)
+    contacts = audience(project, store, campaign, push, day)
     problems: dict[str, Problem] = {}
     protect_cadres = project.config.settings.suppression.protect_cadres
     cases = CaseSource(project, store)
@@ -270,5 +272,9 @@ def plan_streaming(
         if problems:
             raise InputError(list(problems.values()))
 
+    if push.ack is not None and expired is None:
+        # Before the messages: a reply never finds a message without its question.
+        within = int(push.ack.within.total_seconds())
+        store.ask(campaign_id, push_id, day, push.ack.normalised, within, clock.now())
     with settled_objects_frozen():
         return store.add_planned_batches(batches(), clock.now())

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from reminder.delivery.gateways.registry import available, gateway_class
@@ -28,7 +29,11 @@ from reminder.status import Status
 from reminder.store import ContactReach, OutcomeCount, ReachState, Selection, Store
 
 PENDING = (Status.planned, Status.sending)
+#: Contacts not reached whose names are looked up in one query.
+NAME_BATCH = 500
 FAILED = (Status.failed, Status.undelivered)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -161,19 +166,20 @@ def build_report(
         targeted += 1
         reached += best is ReachState.reached
         awaiting += best is ReachState.awaiting
-    book = project.book.contacts
+    index = project.book.index
 
     def unreached(limit: int | None = None) -> Iterator[Unreached]:
-        for row in store.unreached(selection, unconfirmed, limit):
-            contact = book.get(row.contact_id)
-            yield Unreached(
-                row.contact_id,
-                contact.name if contact else "",
-                row.recipient,
-                row.status.value,
-                " ".join(x for x in (row.error_code, row.error_text) if x),
-                row.occurrence,
-            )
+        for rows in _batched(store.unreached(selection, unconfirmed, limit), NAME_BATCH):
+            names = index.names([row.contact_id for row in rows])
+            for row in rows:
+                yield Unreached(
+                    row.contact_id,
+                    names.get(row.contact_id, ""),
+                    row.recipient,
+                    row.status.value,
+                    " ".join(x for x in (row.error_code, row.error_text) if x),
+                    row.occurrence,
+                )
 
     gateways = [
         GatewayFigures(g.gateway, _confirms(g.gateway), g.accepted, g.awaiting, g.last_receipt)
@@ -262,3 +268,15 @@ def _occurrence_figures(counts: list[OutcomeCount]) -> list[OccurrenceFigures]:
             reason = (row.skip_reason or row.status).value
             figure.skipped[reason] = figure.skipped.get(reason, 0) + row.count
     return [figures[key] for key in sorted(figures, key=lambda k: (k[1], k[0]))]
+
+
+def _batched(rows: Iterator[T], size: int) -> Iterator[list[T]]:
+    """`rows` in lists of `size` (the last one shorter)."""
+    batch: list[T] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -7,20 +7,24 @@
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
 from reminder.store.records import Approval, AuditEntry, User
+from reminder.store.replies import AckQuestion, Reply
 from reminder.store.sql import SqlStore, open_store
 from reminder.store.values import (
     CaseReading,
     ContactReach,
     GatewayReceipts,
     NewMessage,
+    NewReply,
     OutcomeCount,
     ReachState,
+    ReplyOutcome,
     Selection,
     SkipReason,
     UnreachedRow,
 )
 
 __all__ = [
+    "AckQuestion",
     "Approval",
     "AuditEntry",
     "CaseReading",
@@ -29,8 +33,11 @@ __all__ = [
     "GatewayReceipts",
     "Message",
     "NewMessage",
+    "NewReply",
     "OutcomeCount",
     "ReachState",
+    "Reply",
+    "ReplyOutcome",
     "Selection",
     "SkipReason",
     "SqlStore",

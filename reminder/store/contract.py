@@ -24,14 +24,17 @@ from typing import Any, Protocol, Self
 from reminder.status import Status
 from reminder.store.models import Message, Suppression
 from reminder.store.records import Approval, AuditEntry, User
+from reminder.store.replies import Reply
 from reminder.store.values import (
     Applied,
     CaseReading,
     ContactReach,
     GatewayReceipts,
     NewMessage,
+    NewReply,
     OutcomeCount,
     ReceiptUpdate,
+    ReplyOutcome,
     Selection,
     SkipReason,
     UnreachedRow,
@@ -242,6 +245,39 @@ class Store(Protocol):
         """Per gateway that accepted messages of `selection`, by name: how many it accepted
         (sent, delivered, undelivered), how many still await a receipt (`sent`), and when the
         last receipt (an event from a callback or a poll) arrived."""
+
+    # --- questions and replies (`reminder.store.replies`, `reminder.store.matching`) ---------
+
+    def ask(
+        self,
+        campaign: str,
+        push: str,
+        occurrence: date,
+        keywords: Collection[str],
+        within_seconds: int,
+        now: datetime,
+    ) -> bool:
+        """Record that the messages of this occurrence ask for an answer (`keywords` already
+        normalised); False if it was recorded already (the first record stays)."""
+
+    def add_replies(self, replies: Sequence[NewReply], now: datetime) -> list[ReplyOutcome | None]:
+        """Record each reply once, in order, all in one transaction, with what it was found to
+        be (`reminder.store.matching.decide` over the sender's open questions; an opt-out is
+        `opted_out` and matches nothing); an acknowledgement appends an event to its message
+        that changes nothing of its status. A reply whose `(gateway, provider_id)` was recorded
+        already is a duplicate: None, and nothing written."""
+
+    def replies(
+        self,
+        *,
+        campaign: str | None = None,
+        push: str | None = None,
+        occurrence: date | None = None,
+        outcomes: Collection[ReplyOutcome] = (),
+        limit: int | None = None,
+    ) -> list[Reply]:
+        """Replies, newest first, optionally filtered (by the campaign, push and date of the
+        message they acknowledge, and by outcome)."""
 
     # --- users, approvals and the audit trail (`reminder.store.records`) --------------------
 

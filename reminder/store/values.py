@@ -186,3 +186,45 @@ class Applied:
 
     message_id: int | None
     moved: bool
+
+
+class ReplyOutcome(StrEnum):
+    """What a reply was found to be when it arrived (kept in the reply's `outcome` column)."""
+
+    #: One of the keywords of exactly one open question: it acknowledges that message.
+    acknowledged = "acknowledged"
+    #: A keyword of two or more different open questions: kept for the operator to judge.
+    ambiguous = "ambiguous"
+    #: No open question takes it (an unknown word, a late answer, no question at all): kept.
+    unmatched = "unmatched"
+    #: An opt-out word: the sender was suppressed; opting out wins over everything.
+    opted_out = "opted_out"
+
+
+@dataclass(frozen=True, slots=True)
+class NewReply:
+    """One reply as the inbound path hands it to the store: `sender` in E.164, `words` the text
+    as answers are compared (`reminder.inputs.acks.normalise_reply`)."""
+
+    gateway: str
+    provider_id: str | None
+    sender: str
+    text: str
+    words: str
+    received_at: datetime
+    opted_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestion:
+    """A message to a number that asked for an answer, as matching weighs it: `asked_at` is
+    when it was sent (None while its acceptance is not yet recorded)."""
+
+    message_id: int
+    campaign: str
+    push: str
+    occurrence: date
+    contact_id: str
+    asked_at: datetime | None
+    keywords: frozenset[str]
+    within_seconds: int

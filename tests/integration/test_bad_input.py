@@ -195,6 +195,39 @@ CASES: list[tuple[str, Breaker, str]] = [
         "campaigns/test.yaml:12: push 'daily': send_at 23:00 falls in the quiet hours 21:30–07:30",
     ),
     (
+        "ack duration",
+        lambda f: f.write(
+            campaign=campaign_with(pushes=[push(ack={"keywords": ["1"], "within": "soon"})])
+        ),
+        "campaigns/test.yaml:16: pushes.0.ack.within: write a duration such as",
+    ),
+    (
+        "ack too long",
+        lambda f: f.write(
+            campaign=campaign_with(pushes=[push(ack={"keywords": ["1"], "within": "8d"})])
+        ),
+        "pushes.0.ack.within: an answer may be awaited for up to 7 days",
+    ),
+    (
+        "ack keywords that are the same",
+        lambda f: f.write(campaign=campaign_with(pushes=[push(ack={"keywords": ["1", "１"]})])),
+        "pushes.0.ack: two keywords are the same once spaces and width are ignored",
+    ),
+    (
+        "ack instruction without a question",
+        lambda f: f.write(templates={"daily.j2": "你好，{{ ack }}"}),
+        "templates/daily.j2:1: 'ack' is undefined",
+    ),
+    (
+        "follow-up of a push that asks nothing",
+        lambda f: f.write(
+            campaign=campaign_with(
+                pushes=[push(), push("again", audience={"not_acknowledged": "daily"})]
+            )
+        ),
+        "push 'again' follows 'daily', which is no push of this campaign that asks for an answer",
+    ),
+    (
         "campaign unknown field",
         lambda f: f.write(campaign=campaign_with(colour="red")),
         "campaigns/test.yaml:14: colour: unknown field",

@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from reminder.cli.app import COMMANDS, app
 
-HEAVY = ("apscheduler", "uvicorn", "alembic", "openpyxl")
+HEAVY = ("apscheduler", "uvicorn", "alembic", "openpyxl", "xlsxwriter")
 
 PROBE = """
 import json, sys

@@ -178,6 +178,12 @@ def test_inbound_stop_words_suppress_the_sender(served: tuple[str, Store]) -> No
         assert post(client, base, "/twilio/inbound", forged, "x").status_code == 403
     assert {s.number for s in store.suppressions()} == {"+8613800100001", "+8613800100002"}
     assert all(s.source == "inbound" for s in store.suppressions())
+    kept = {(r.sender, r.text, r.outcome, r.gateway) for r in store.replies()}
+    assert kept == {
+        ("+8613800100001", "STOP", "opted_out", "twilio"),
+        ("+8613800100002", " 退订 ", "opted_out", "twilio"),
+        ("+8613800100003", "谢谢提醒", "unmatched", "twilio"),
+    }, "every reply is kept, the forged one is not"
 
 
 def test_health_and_unknown_paths(served: tuple[str, Store]) -> None:

@@ -159,7 +159,11 @@ def test_the_workbook_is_ready_to_print(cli: Any, sample: Path, tmp_path: Path) 
     for sheet in (groups, occurrences, book["Not reached"]):
         assert sheet.freeze_panes == "A2"
         assert all(cell.font.bold for cell in sheet[1])
-        assert sheet.page_setup.paperSize == 9 and sheet.page_setup.fitToWidth == 1
+        assert sheet.page_setup.paperSize == 9 and sheet.page_setup.orientation == "landscape"
+        # One page wide (1 is the attribute's default in the file format, so it may be left
+        # out), as many pages tall as it takes.
+        assert (sheet.page_setup.fitToWidth or 1) == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$1:$1"
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert all(sheet.column_dimensions[c].width >= 8 for c in "ABC")
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}

@@ -17,7 +17,7 @@ from reminder.inputs.project import Project, load_project
 from reminder.planning.plan import plan_streaming
 from reminder.store import SkipReason
 from reminder.testing import InMemoryStore
-from tests.factories import ProjectFiles, cadre, spouse
+from tests.factories import ProjectFiles, cadre, push, spouse
 
 DAY = date(2027, 2, 1)
 CLOCK = FixedClock(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
@@ -92,3 +92,58 @@ def test_nothing_is_written_when_a_message_fails_to_render(tmp_path: Path) -> No
     with pytest.raises(InputError):
         plan(loaded, store, batch=1)
     assert store.messages() == [] and store.event_rows == []
+
+
+def test_a_push_that_asks_records_its_question_and_shows_the_instruction(tmp_path: Path) -> None:
+    ack = {"keywords": ["收到", "１"], "within": "4h"}
+    loaded = project(
+        tmp_path,
+        campaign={
+            "id": "test",
+            "name": "测试活动",
+            "festival": "spring_festival",
+            "window": {"start": "2027-01-30", "end": "2027-02-20"},
+            "pushes": [push(ack=ack)],
+        },
+        templates={"daily.j2": "{{ contact.name }}：节日廉洁提醒，{{ ack }}。"},
+    )
+    store = InMemoryStore()
+    plan(loaded, store)
+    assert {m.body for m in store.messages()} >= {"【测试纪委】干部1：节日廉洁提醒，回复收到确认。"}
+    assert store.question_rows == {("test", "daily", DAY): (frozenset({"收到", "1"}), 4 * 3600)}
+    assert not store.ask("test", "daily", DAY, ["x"], 60, CLOCK.now()), "asked once"
+
+
+def test_a_follow_up_goes_to_exactly_those_who_did_not_answer(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from reminder.inputs.acks import normalise_reply
+    from reminder.store import NewReply, Selection
+
+    asks = push(ack={"keywords": ["收到"], "within": "24h"})
+    again = push("again", audience={"not_acknowledged": "daily", "after": "24h"})
+    loaded = project(
+        tmp_path,
+        campaign={
+            "id": "test",
+            "name": "测试活动",
+            "festival": "spring_festival",
+            "window": {"start": "2027-01-30", "end": "2027-02-20"},
+            "pushes": [asks, again],
+        },
+    )
+    assert loaded.campaign("test").push("again").audience == ("everyone",)
+    store = InMemoryStore()
+    plan(loaded, store)
+    asked = store.claim_batch(Selection("test", "daily", DAY), "file", "me", CLOCK.now(), 10)
+    store.record_sent([(m.id or 0, None, "accepted") for m in asked], CLOCK.now())
+    number = loaded.book.contacts["c001"].phone
+    answer = NewReply("file", "r1", number, "收到", normalise_reply("收到"), CLOCK.now())
+    store.add_replies([answer], CLOCK.now())
+    next_day = DAY + timedelta(days=1)
+    assert plan_streaming(loaded, store, "test", "again", DAY, CLOCK) == 0, "nothing asked yet"
+    assert plan_streaming(loaded, store, "test", "again", next_day, CLOCK) == 2
+    followed = {m.contact_id for m in store.messages() if m.push == "again"}
+    assert followed == {"c002", "f001"}
+    store.add_replies([NewReply("file", "r2", number, "x", "x", CLOCK.now())], CLOCK.now())
+    assert plan_streaming(loaded, store, "test", "again", next_day, CLOCK) == 0, "planned once"

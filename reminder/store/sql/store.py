@@ -24,6 +24,7 @@ from reminder.store.sql.moves import MoveQueries
 from reminder.store.sql.planning import PlanningQueries
 from reminder.store.sql.reads import ReadQueries
 from reminder.store.sql.receipts import ReceiptQueries
+from reminder.store.sql.replies import ReplyQueries
 from reminder.store.sql.reports import ReportQueries
 
 
@@ -37,6 +38,7 @@ class SqlStore(
     ReportQueries,
     CaseQueries,
     GovernanceQueries,
+    ReplyQueries,
     Store,
 ):
     """Messages and delivery events in a SQL database; the truth about what was planned and
