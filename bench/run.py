@@ -281,11 +281,15 @@ def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> Twi
     )
 
 
+#: The day of the occurrence the dispatch parts plan and send.
+BENCH_DAY = date(2027, 2, 1)
+
+
 def planned_store(folder: Path, count: int, name: str) -> Store:
     config = load_config(write_project(folder / name, count))
     project = load_project(config)
     store = open_store(config.database_url)
-    plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), SystemClock())
+    plan_streaming(project, store, "bench", "daily", BENCH_DAY, SystemClock())
     return store
 
 
@@ -296,7 +300,7 @@ def run_dispatch(
         try:
             return await Dispatcher(
                 store, gateway, SystemClock(), per_number_cap=None, on_result=on_result
-            ).run(Selection("bench"))
+            ).run(Selection("bench", "daily", BENCH_DAY))  # one push's day, as `send` does
         finally:
             await gateway.aclose()
 
