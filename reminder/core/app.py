@@ -22,7 +22,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -238,7 +238,17 @@ class App(Resources, Governance):
         if campaign is not None:
             self.project.campaign(campaign)
         with self.existing_store() as store:
-            rows = agenda(self.project, first, last, campaign, store=store, today=self.today())
+            grace = timedelta(minutes=self.config.settings.scheduler.grace_minutes)
+            missed_before = self.clock.now() - grace
+            rows = agenda(
+                self.project,
+                first,
+                last,
+                campaign,
+                store=store,
+                today=self.today(),
+                missed_before=missed_before,
+            )
             return approval.mark_held(self, rows, store)
 
     def check(self, sample: date | None = None) -> list[CampaignCheck]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from reminder.i18n import N_
 from reminder.inputs.project import Project
@@ -71,10 +71,13 @@ def agenda(
     *,
     store: Store | None = None,
     today: date | None = None,
+    missed_before: datetime | None = None,
 ) -> list[AgendaRow]:
     """Every occurrence from `first` to `last`, in time order, with audience and segments; the
     cases chosen from what each person read (`store`) and will have read by then (from
-    `today`), as planning will choose them."""
+    `today`), as planning will choose them. An occurrence with nothing in the store whose time
+    is before `missed_before` (now less the daemon's grace) is shown expired: the daemon would
+    no longer send it."""
     rows = []
     cases = CaseSource(project, store, today)
     ids = [campaign_id] if campaign_id else sorted(project.campaigns)
@@ -87,7 +90,7 @@ def agenda(
                 tally = tally_push(project, cid, push, occurrence.window, occurrence.day, cases)
                 row = AgendaRow(occurrence, zone, tally.messages, tally.segments)
                 counts = held.get((occurrence.push, occurrence.day), Counter())
-                rows.append(replace(row, state=state_of(row, counts, today)))
+                rows.append(replace(row, state=state_of(row, counts, missed_before)))
     return sorted(rows, key=lambda r: (r.occurrence.at, r.occurrence.campaign, r.occurrence.push))
 
 
@@ -99,15 +102,16 @@ def stored(store: Store | None, selection: Selection) -> dict[tuple[str, date], 
     return found
 
 
-def state_of(row: AgendaRow, counts: Counter[str], today: date | None) -> str:
-    """Where one occurrence stands: nothing in the store yet (pending, or expired once its day
-    is past), every message dispatched (done), some of them (partly done), or none ever will
-    be (expired: missed, or canceled)."""
+def state_of(row: AgendaRow, counts: Counter[str], missed_before: datetime | None) -> str:
+    """Where one occurrence stands: nothing in the store yet (pending, or expired once its time
+    is before `missed_before`: past the daemon's grace), every message dispatched (done), some
+    of them (partly done), or none ever will be (expired: missed, or canceled)."""
     total = sum(counts.values())
     waiting = sum(counts[s] for s in _WAITING)
     dropped = sum(counts[s] for s in _DROPPED)
     if total == 0:
-        return EXPIRED if today is not None and row.occurrence.day < today else PENDING
+        missed = missed_before is not None and row.occurrence.at < missed_before
+        return EXPIRED if missed else PENDING
     if total == waiting + dropped:  # nothing went
         return PENDING if waiting else EXPIRED
     if waiting == 0 and dropped == 0 and total >= row.audience:

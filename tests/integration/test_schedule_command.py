@@ -197,3 +197,22 @@ def test_schedule_marks_what_the_store_holds_of_each_occurrence(cli: Any, sample
     table = later("--config", config, "schedule", *args)
     for word in ("已完成", "部分完成", "待审批", "已过期"):
         assert word in table.output
+
+
+def test_an_occurrence_is_expired_only_once_the_daemon_would_no_longer_send_it(
+    cli: Any, sample: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    args = ("--campaign", "spring-festival", "--from", "2027-02-01", "--to", "2027-02-01")
+    # daily-leading fires at 08:30 in Shanghai; the daemon catches up for 120 minutes (grace).
+    within = states(schedule(cli.at(datetime(2027, 2, 1, 2, 29, tzinfo=UTC)), sample, *args))
+    assert within[("daily-leading", "2027-02-01")] == "pending", "10:29: still caught up"
+    past = states(schedule(cli.at(datetime(2027, 2, 1, 2, 31, tzinfo=UTC)), sample, *args))
+    assert past[("daily-leading", "2027-02-01")] == "expired", "10:31: past the grace"
+    config = sample / "config.yaml"
+    config.write_text(
+        config.read_text("utf-8") + "scheduler:\n  grace_minutes: 180\n", encoding="utf-8"
+    )
+    longer = states(schedule(cli.at(datetime(2027, 2, 1, 2, 31, tzinfo=UTC)), sample, *args))
+    assert longer[("daily-leading", "2027-02-01")] == "pending", "a longer grace: caught up"
