@@ -54,6 +54,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts_baseline": 12_000,  # callbacks of the same storm the old server takes
         "receipt_rounds": 2,
         "smpp": 1_000,  # aiosmpplib's ESME (the baseline) stalled once at 5,000
+        "replies": (1_000_000, 10_000),  # stored messages, replies
     },
     "quick": {
         "planning": 2_000,
@@ -69,6 +70,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts_baseline": 500,
         "receipt_rounds": 1,
         "smpp": 200,
+        "replies": (20_000, 300),
     },
 }
 
@@ -670,6 +672,7 @@ PARTS = (
     "receipts",
     "smpp",
     "aliyun",
+    "replies",
 )
 
 
@@ -720,6 +723,10 @@ def main() -> None:
             from bench.aliyun import bench_aliyun  # needs the test extra (the fake's signer)
 
             rows += bench_aliyun(sizes, folder, args.latency)
+        if "replies" in args.only:
+            from bench.replies import bench_replies  # it uses this module's Row
+
+            rows += bench_replies(*sizes["replies"], folder)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")
