@@ -672,6 +672,7 @@ PARTS = (
     "receipts",
     "smpp",
     "aliyun",
+    "nodes",
     "replies",
 )
 
@@ -723,6 +724,10 @@ def main() -> None:
             from bench.aliyun import bench_aliyun  # needs the test extra (the fake's signer)
 
             rows += bench_aliyun(sizes, folder, args.latency)
+        if "nodes" in args.only:
+            from bench.nodes import bench_nodes  # needs PostgreSQL (REMINDER_TEST_DATABASE_URL)
+
+            rows += bench_nodes(sizes, folder, Row)
         if "replies" in args.only:
             from bench.replies import bench_replies  # it uses this module's Row
 

@@ -2,8 +2,9 @@
 
 Every command builds the application core (`State.app`) from the global options and calls it;
 commands parse and print, the core decides. Exit codes: 0 the command completed (per-message
-failures are counted, not fatal); 1 an operational error stopped it; 2 bad input or usage.
-Tracebacks only with `--debug`.
+failures are counted, not fatal); 1 an operational error stopped it (store, network, a gateway's
+credential unset or refused: `CredentialError`); 2 bad input or usage. Tracebacks only with
+`--debug`.
 
 The commands are listed in `COMMANDS`, in the order `--help` shows them; each one's module is
 imported only when it runs (`reminder.cli.lazy`), so this module imports nothing heavy.
@@ -251,6 +252,14 @@ COMMANDS = (
         ),
     ),
     LazyCommand(
+        "status",
+        "reminder.cli.status_command",
+        N_(
+            "Show the nodes running on the store, which one leads, each one's last heartbeat "
+            "and throughput, and the occurrences in flight."
+        ),
+    ),
+    LazyCommand(
         "pause",
         "reminder.cli.control",
         N_("Stop dispatching a campaign: running dispatches stop claiming its messages."),
@@ -386,20 +395,6 @@ def parse_day(text: str | None, option: str = "--date") -> date | None:
 
 def main() -> None:
     """Entry point of the `reminder` console script: usage errors in the reader's language."""
-    from reminder.cli.usage_errors import is_usage_error, show_usage_error, speak_typer
+    from reminder.cli.usage_errors import run_program
 
-    speak_typer()
-    try:
-        code = app(standalone_mode=False)
-    except Exception as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            exc.show()  # type: ignore[attr-defined]
-        elif not is_usage_error(exc):
-            if type(exc).__name__ != "Abort":
-                raise
-            stderr().print(_("aborted"), style="yellow", markup=False)
-            sys.exit(1)
-        else:
-            show_usage_error(exc, "--json" in sys.argv[1:])
-        sys.exit(getattr(exc, "exit_code", 2))
-    sys.exit(code if isinstance(code, int) else 0)
+    run_program(app)

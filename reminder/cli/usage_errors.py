@@ -13,7 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from reminder.i18n import N_, _
 
@@ -49,6 +49,26 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 EXTRA = re.compile(r"^Got unexpected extra argument(s|\(s\))? \((?P<args>.*)\)$")
 UNKNOWN_COMMAND = re.compile(r"^No such command '(?P<name>.*)'\.$")
+
+
+def run_program(app: Any) -> NoReturn:
+    """Run the Typer `app` on the command line and exit with its code; usage errors are said
+    in the reader's language (`show_usage_error`), not in Click's English."""
+    speak_typer()
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+        elif is_usage_error(exc):
+            show_usage_error(exc, "--json" in sys.argv[1:])
+        elif type(exc).__name__ == "Abort":
+            print(_("aborted"), file=sys.stderr)
+            sys.exit(1)
+        else:
+            raise
+        sys.exit(getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def speak_typer() -> None:

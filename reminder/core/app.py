@@ -27,7 +27,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from reminder.clock import today_in
-from reminder.core import approval, control, due, routes, sending
+from reminder.core import approval, control, due, nodes, routes, sending
 from reminder.core.governance import Governance
 from reminder.core.resources import Resources
 from reminder.core.template_codes import phone_text, template_codes
@@ -93,17 +93,27 @@ class App(Resources, Governance):
         """A dispatcher on this App's store, clock and gateway (or `gateway`, with `failover`
         when another follows it): the one place one is built."""
         self.give_sinks()
+        board = self.nodes
+
+        def counted(message: Message, status: Status) -> None:
+            if status is Status.sent:
+                self.sent_messages += 1  # the heartbeat's throughput
+            if on_result is not None:
+                on_result(message, status)
+
         return Dispatcher(
             self.store,
             gateway or self.gateway,
             self.clock,
             per_number_cap=self.config.settings.per_number_cap,
             should_stop=self.stopping.is_set,
-            on_result=on_result,
+            on_result=counted,
             sends_despite_suppression=self.project.sends_despite_suppression,
             failover=failover,
             gateways=self.find_gateway,
             zone_of=self._zone_of,
+            shared_rate=board.reserve if board is not None and board.shared else None,
+            heartbeats=board.beating if board is not None else None,
         )
 
     def _zone_of(self, campaign: str) -> str:
@@ -309,6 +319,11 @@ class App(Resources, Governance):
     def commitments(self, campaign: str) -> Commitments:
         """The commitments a campaign's committing pushes collected, one per family or person."""
         return commitments(self.project, self.store, campaign)
+
+    def cluster_status(self) -> nodes.ClusterStatus:
+        """The nodes of the store, who leads, and the occurrences in flight
+        (`nodes.cluster_status`)."""
+        return nodes.cluster_status(self)
 
     def status_counts(self, campaign: str | None = None) -> Counter[str]:
         """How many messages (of one campaign) are in each status."""

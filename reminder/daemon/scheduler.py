@@ -12,6 +12,10 @@ Only the leader fires occurrences (`reminder.store.leader`): on SQLite the one d
 file allows; on PostgreSQL whichever node holds the advisory lock. The others send what the
 leader planned (`App.work`), ask again every `node_poll_seconds`, and on taking over run the
 same catch-up as a daemon at start.
+
+Every node writes a heartbeat every `node_poll_seconds` (`reminder.store.nodes`): who it
+is, since when, whether it leads, how many messages it sent. `reminder status` shows them, and
+reconciliation on another host takes a node that stopped beating for the claim lease as dead.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from reminder.clock import Clock, local_text
 from reminder.core.app import App
-from reminder.errors import InputError
+from reminder.delivery import owner
+from reminder.errors import InputError, OperationalError
 from reminder.i18n import _
 from reminder.planning.occurrences import next_occurrence
 from reminder.store.leader import Leadership, SoleDaemon
+from reminder.store.nodes import Beat
 
 log = logging.getLogger("reminder.run")
 
@@ -108,6 +114,8 @@ class Daemon:
         self.leadership = leadership or SoleDaemon(None)
         #: Whether this node fires occurrences now (it holds the leadership).
         self.leading = False
+        #: When this node started, on the engine's clock (its heartbeat says so).
+        self.started = app.clock.now()
         self._wake = threading.Event()
         self._reload = threading.Event()
         self.scheduler = BackgroundScheduler(
@@ -193,6 +201,28 @@ class Daemon:
         is due, expires what was missed too long ago."""
         self.app.sweep()
 
+    def beat(self, *, running: bool = True) -> None:
+        """Write this node's heartbeat (an in-memory store keeps none); a store that cannot be
+        written to is logged, and the node runs on."""
+        nodes = self.app.nodes
+        if nodes is None:
+            return
+        me = owner.current()
+        beat = Beat(
+            str(me),
+            me.host,
+            me.pid,
+            self.started,
+            self.app.clock.now(),
+            self.app.sent_messages,
+            self.leading,
+            running,
+        )
+        try:
+            nodes.beat(beat)
+        except OperationalError as exc:
+            log.warning("%s", exc)
+
     def reload(self) -> None:
         """Re-read the campaign files; on any problem keep running with the old ones."""
         try:
@@ -231,11 +261,12 @@ class Daemon:
     def run(self) -> int:
         """Catch up, then fire every push on time until asked to stop; returns the exit code.
         On a shared store, a node that does not lead sends what the leader plans, and asks
-        for the leadership every `node_poll_seconds`."""
+        for the leadership every `node_poll_seconds`; every node beats that often."""
         shared = self.leadership.shared
-        poll = self.app.config.settings.scheduler.node_poll_seconds if shared else None
+        poll = self.app.config.settings.scheduler.node_poll_seconds
         try:
             self.follow_leadership()
+            self.beat()
             if not self.leading:
                 self.schedule_jobs()
                 log.info(_("standing by: another node leads; this one sends what it plans"))
@@ -249,9 +280,11 @@ class Daemon:
                     self.reload()
                 if shared and not self.app.stopping.is_set():
                     self.follow_leadership()
+                self.beat()
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
+            self.beat(running=False)
         log.info(_("stopped"))
         return 0
 

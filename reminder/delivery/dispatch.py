@@ -16,7 +16,8 @@ The rules, in the order a message meets them:
   store writer. A gateway with `max_batch > 1` gets groups of up to `max_batch` messages of one
   push's occurrence (one template) in one `send_batch` request, one outcome per message; others
   one message a request. Each request, retries included, first waits for the rate limiter for
-  all its messages and segments: the provider counts every message against its rate.
+  all its messages and segments: the provider counts every message against its rate. On a
+  store several nodes share, the rate is the total of all nodes (`reminder.delivery.shared_rate`).
 - **Outcomes**, per message (a failure of a whole batch request is every message's outcome):
   accepted → `sent` (written 64 at a time); transient → retried with exponential backoff and
   jitter, within a count and a deadline (no request starts after it), only the messages not
@@ -56,16 +57,17 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from reminder.clock import Clock
 from reminder.delivery import owner
 from reminder.delivery.gateways.base import DeliveryPolicy, Gateway
 from reminder.delivery.limits import PerNumberLimits
 from reminder.delivery.outcomes import DispatchResult, Outcomes
-from reminder.delivery.reconcile import GatewayFinder, Reconciler, outgoing
+from reminder.delivery.reconcile import GatewayFinder, Heartbeats, Reconciler, outgoing
 from reminder.delivery.sending import GroupSending
-from reminder.delivery.throttle import RateLimiter, Sleep
+from reminder.delivery.shared_rate import SharedRateLimiter
+from reminder.delivery.throttle import Limiter, RateLimiter, Sleep
 from reminder.heap import settled_objects_frozen
 from reminder.status import Status
 from reminder.store import Message, Selection, SkipReason, Store
@@ -75,6 +77,9 @@ log = logging.getLogger(__name__)
 #: Messages held at once (sending, or waiting to retry) per concurrency slot: bounds memory,
 #: and how many messages a provider outage takes through their attempts before claiming stops.
 HELD_PER_SLOT = 16
+#: Reserves a span of a gateway's timeline shared by every node (gateway, now, seconds,
+#: catch-up seconds → the span's start): `reminder.store.nodes.NodeBoard.reserve`.
+SharedTimeline = Callable[[str, datetime, float, float], datetime]
 #: The zone of a deferral's "next day" when the caller names none (the config's default).
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -97,6 +102,8 @@ class Dispatcher(GroupSending):
         failover: bool = False,
         gateways: GatewayFinder | None = None,
         zone_of: Callable[[str], str] = lambda _campaign: DEFAULT_ZONE,
+        shared_rate: SharedTimeline | None = None,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self.store = store
         self.gateway = gateway
@@ -109,9 +116,8 @@ class Dispatcher(GroupSending):
         self.failover = failover
         self.gateways = gateways
         self.zone_of = zone_of
-        self.limiter = RateLimiter(
-            clock, self.policy.messages_per_second, self.policy.segments_per_second, sleep
-        )
+        self.heartbeats = heartbeats
+        self.limiter = _limiter(clock, self.policy, gateway.name, shared_rate, sleep)
         self.limits = PerNumberLimits(store, clock, per_number_cap, gateway.per_number_limits)
         self.outcomes = Outcomes(store, gateway, clock, on_result)
         self.result: DispatchResult = self.outcomes.result
@@ -206,9 +212,31 @@ class Dispatcher(GroupSending):
         asking the provider that carried each; never by sending blindly (see
         `reminder.delivery.reconcile`)."""
         reconciler = Reconciler(
-            self.store, self.gateway, self.clock, on_found=self.outcomes.found, peers=self.gateways
+            self.store,
+            self.gateway,
+            self.clock,
+            on_found=self.outcomes.found,
+            peers=self.gateways,
+            heartbeats=self.heartbeats,
         )
         self.result.reconciled += await reconciler.run(selection)
+
+
+def _limiter(
+    clock: Clock,
+    policy: DeliveryPolicy,
+    gateway: str,
+    shared: SharedTimeline | None,
+    sleep: Sleep,
+) -> Limiter:
+    """The gateway's rate: shared by every node when the store is (`shared`), else this
+    process's own."""
+    rates = (policy.messages_per_second, policy.segments_per_second)
+    if shared is None:
+        return RateLimiter(clock, *rates, sleep)
+    return SharedRateLimiter(
+        clock, lambda now, seconds, catch_up: shared(gateway, now, seconds, catch_up), *rates, sleep
+    )
 
 
 async def dispatch_occurrence(

@@ -12,6 +12,11 @@ the claim): after a failover, a message of the first gateway is resolved by the 
 the next (a second provider cannot say the first does not have it). When that gateway cannot
 be reached from here (`peers` does not know it), the message is left as it is, or, abandoned
 `sending`, made `unknown`.
+
+Whether a claim's owner is gone: on this host its process tells (`reminder.delivery.owner`);
+on another, the node's heartbeat (`heartbeats`): a node that has not beat for the claim lease
+is dead, and its messages are asked about; a node that beats is at work, however long a
+message of it takes.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from reminder.store import Message, Selection, Store
 
 #: Finds a configured gateway by name (None: not configured, or not buildable here).
 GatewayFinder: TypeAlias = Callable[[str], Gateway | None]
+#: Whether a node (its owner text) beat within a lease of now: True, False, or None when it
+#: keeps no heartbeat here (`reminder.store.nodes.NodeBoard.beating`).
+Heartbeats: TypeAlias = Callable[[str, datetime, timedelta], bool | None]
 
 
 def outgoing(message: Message) -> OutgoingMessage:
@@ -65,6 +73,7 @@ class Reconciler:
         clock: Clock,
         on_found: Callable[[Message], None] = lambda _message: None,
         peers: GatewayFinder | None = None,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self.store = store
         self.gateway = gateway
@@ -72,6 +81,7 @@ class Reconciler:
         self.policy = gateway.settings.delivery
         self.on_found = on_found
         self.peers = peers
+        self.heartbeats = heartbeats
 
     def carrier(self, message: Message) -> Gateway | None:
         """The gateway that carried `message` (this one when the message names none)."""
@@ -89,12 +99,16 @@ class Reconciler:
         return resolved
 
     def abandoned(self, selection: Selection) -> list[Message]:
-        """Messages `sending` whose owner is gone, or (another host) silent past the lease."""
+        """Messages `sending` whose owner is gone: this host's process no longer runs, another
+        host's node has not beat for the lease (or, keeping no heartbeat, the message is
+        older than the lease)."""
         now = self.clock.now()
         lease = timedelta(seconds=self.policy.claim_lease_seconds)
         found = []
         for message in self.store.claims(selection, [Status.sending]):
             alive = owner_alive(message.claimed_by)
+            if alive is None and self.heartbeats is not None and message.claimed_by:
+                alive = self.heartbeats(message.claimed_by, now, lease)
             if alive is False or (alive is None and message.updated_at < now - lease):
                 found.append(message)
         return found
@@ -152,8 +166,14 @@ class Reconciler:
                 )
             return 0
         if found is None:
+            # Only while the claim it looked at holds it: another node's reconciliation may
+            # have put it back and a third claimed and sent it since.
             self.store.requeue(
-                message.id, now, source="reconcile", detail="the provider never received it"
+                message.id,
+                now,
+                source="reconcile",
+                detail="the provider never received it",
+                owner=message.claimed_by,
             )
         else:
             self._sent(message, found)

@@ -19,7 +19,7 @@ from reminder.delivery.gateways.base import Accepted, DeliveryPolicy, Gateway, O
 from reminder.delivery.limits import PerNumberLimits
 from reminder.delivery.outcomes import DispatchResult, Outcomes
 from reminder.delivery.reconcile import outgoing
-from reminder.delivery.throttle import RateLimiter, Sleep
+from reminder.delivery.throttle import Limiter, Sleep
 from reminder.errors import (
     AmbiguousGatewayError,
     DeferredGatewayError,
@@ -53,7 +53,7 @@ class GroupSending:
     jitter: random.Random
     failover: bool
     zone_of: Callable[[str], str]
-    limiter: RateLimiter
+    limiter: Limiter
     limits: PerNumberLimits
     outcomes: Outcomes
     result: DispatchResult
@@ -182,6 +182,9 @@ class GroupSending:
         if isinstance(exc, AmbiguousGatewayError):
             self.outcomes.finish(message, Status.unknown, exc, "the request may have arrived")
         elif isinstance(exc, GatewayStoppedError):
+            if exc.code is not None and exc.code in self.gateway.credential_codes:
+                fields = self.gateway.credential_codes[exc.code]
+                self.result.credentials_refused[self.gateway.name] = fields
             self._down(f"[{exc.code}] {exc.text}" if exc.code else exc.text)
             self.outcomes.release([message], self._why_halted("by the provider"))
         elif isinstance(exc, DeferredGatewayError):

@@ -16,12 +16,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from reminder.clock import Clock
 
 Sleep = Callable[[float], Awaitable[None]]
 #: How late a reserved slot may still be used (see the module doc).
 CATCH_UP = timedelta(milliseconds=50)
+
+
+class Limiter(Protocol):
+    """What dispatch waits on before each request: this process's `RateLimiter`, or the rate
+    every node shares (`reminder.delivery.shared_rate`)."""
+
+    @property
+    def unlimited(self) -> bool:
+        """True when no rate is set."""
+        ...
+
+    async def acquire(self, segments: int = 1, messages: int = 1) -> None:
+        """Wait until `messages` messages of `segments` segments in all may be sent."""
+        ...
 
 
 class RateLimiter:

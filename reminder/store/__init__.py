@@ -4,6 +4,7 @@
 (`open_store`), `reminder.testing.InMemoryStore` in plain dicts.
 """
 
+from reminder.store.cluster import Node, RateSlot
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
 from reminder.store.records import Approval, AuditEntry, User
@@ -34,7 +35,9 @@ __all__ = [
     "Message",
     "NewMessage",
     "NewReply",
+    "Node",
     "OutcomeCount",
+    "RateSlot",
     "ReachState",
     "Reply",
     "ReplyOutcome",

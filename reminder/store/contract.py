@@ -109,9 +109,19 @@ class Store(Protocol):
         (`sending → planned`, with an event): no claim takes it before `not_before`. False if
         it is not `sending` for `owner`."""
 
-    def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
+    def requeue(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        owner: str | None = None,
+    ) -> bool:
         """Put a failed, unknown or abandoned message back to `planned` (at once: a deferral's
-        `not_before` is cleared, as by every move back to `planned` but `defer`)."""
+        `not_before` is cleared, as by every move back to `planned` but `defer`); with `owner`,
+        only while that claim still holds it (a reconciliation on one node never takes back a
+        message another has claimed again since it looked)."""
 
     def claims(self, selection: Selection, statuses: Iterable[Status]) -> list[Message]:
         """The messages of `selection` in the given statuses, oldest first."""

@@ -8,8 +8,9 @@ fire every push. The store decides instead:
 - **PostgreSQL**: every node dispatches, one leads (plans occurrences). Leadership is a
   session-level `pg_try_advisory_lock` held on a connection of its own: it ends with the
   process or with that connection (a backend terminated, a network cut), and a standby that
-  asks again then gets it. The lock key is derived from the schema, so stores in different
-  schemas of one database have leaders of their own.
+  asks again then gets it. A leader that finds its connection gone stands down for one poll
+  before asking again, so that a standby takes over. The lock key is derived from the schema,
+  so stores in different schemas of one database have leaders of their own.
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class AdvisoryLeadership:
                 return True
             log.warning(_("leadership lost: the connection holding it is gone"))
             self._drop()
+            # Not asked again in the same breath: a node cut off from the database would most
+            # likely win it straight back; the standbys get one poll to take over first.
+            return False
         try:
             connection = self.engine.connect()
             got = bool(connection.execute(_TRY_LEAD).scalar())

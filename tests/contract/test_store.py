@@ -394,6 +394,17 @@ def test_requeue_puts_back_only_what_may_be_retried(store: Store) -> None:
     )
 
 
+def test_a_requeue_for_a_claim_that_no_longer_holds_changes_nothing(store: Store) -> None:
+    """Two nodes reconcile one abandoned message: the first puts it back, a third node claims
+    it again; the second node's requeue, for the dead claim it saw, must not take it back."""
+    (only,) = planned(store, 1)
+    store.claim_batch(SPRING_DAY, "twilio", "dead", NOW, 1)
+    assert store.requeue(only, NOW, source="reconcile", detail="never received", owner="dead")
+    store.claim_batch(SPRING_DAY, "twilio", "alive", NOW, 1)
+    assert not store.requeue(only, NOW, source="reconcile", detail="stale", owner="dead")
+    assert get(store, only).status == "sending" and get(store, only).claimed_by == "alive"
+
+
 def test_settling_an_occurrence_moves_only_what_is_still_planned(store: Store) -> None:
     ids = planned(store, 5)
     (other_day,) = add_planned(store, [message("c000", day=date(2027, 2, 2))], NOW)

@@ -105,10 +105,21 @@ class MemoryWrites(MemoryRows):
         return True
 
     @locked
-    def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
-        """Put a failed, unknown or abandoned message back to `planned`."""
+    def requeue(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        owner: str | None = None,
+    ) -> bool:
+        """Put a failed, unknown or abandoned message back to `planned` (with `owner`, only
+        while that claim holds it)."""
         row = self.rows.get(message_id)
         if row is None or Status(row["status"]) not in REQUEUABLE:
+            return False
+        if owner is not None and row["claimed_by"] != owner:
             return False
         self._back_to_planned(row, now, source, detail)
         return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from reminder.store import models, records, replies  # noqa: F401 - their tables join the metadata
+from reminder.store import cluster, models, records, replies  # noqa: F401 - their tables join the metadata
 
 config = context.config
 connection = config.attributes["connection"]

@@ -155,12 +155,26 @@ class ClaimQueries:
             )
         )
 
-    def requeue(self, message_id: int, now: datetime, *, source: str, detail: str) -> bool:
+    def requeue(
+        self,
+        message_id: int,
+        now: datetime,
+        *,
+        source: str,
+        detail: str,
+        owner: str | None = None,
+    ) -> bool:
         """Put a failed, unknown or abandoned message back to `planned` (operator retry, or a
-        reconciliation that found the provider never received it)."""
+        reconciliation that found the provider never received it); with `owner`, only while
+        that claim holds it."""
         return bool(
             self._back_to_planned(
-                message_id, now, source=source, detail=detail, only_from=set(REQUEUABLE)
+                message_id,
+                now,
+                source=source,
+                detail=detail,
+                only_from=set(REQUEUABLE),
+                owner=owner,
             )
         )
 
