@@ -223,10 +223,7 @@ COMMANDS = (
     LazyCommand(
         "commitments",
         "reminder.cli.commitments_command",
-        N_(
-            "Export the commitments a campaign collected (one per family or person): who, "
-            "when, with which words."
-        ),
+        N_("Export the commitments a campaign collected: who, when, with which words."),
     ),
     LazyCommand(
         "schedule",

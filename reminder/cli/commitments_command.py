@@ -29,8 +29,9 @@ class Format(StrEnum):
 @command(
     "commitments",
     help=N_(
-        "Export the commitments a campaign collected (one per family or person): who, "
-        "when, with which words."
+        "Export the commitments a campaign collected: who, when, with which words.\n\n"
+        "One per family or per person, as the push's ack says; numbers and words masked "
+        "unless --show-numbers."
     ),
 )
 def export_commitments(
