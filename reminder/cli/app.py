@@ -221,6 +221,11 @@ COMMANDS = (
         ),
     ),
     LazyCommand(
+        "commitments",
+        "reminder.cli.commitments_command",
+        N_("Export the commitments a campaign collected: who, when, with which words."),
+    ),
+    LazyCommand(
         "schedule",
         "reminder.cli.schedule_command",
         N_("List every upcoming occurrence: date, time, zone, campaign, push, audience, segments."),
