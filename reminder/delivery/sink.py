@@ -82,7 +82,8 @@ class StoreSink:
                     self.applied += 1
                     break
             else:
-                left.append(receipt)
+                if not receipt.later_part:  # a later part's says nothing the first's does not
+                    left.append(receipt)
         return left
 
     async def take_inbound(self, gateway: Gateway, messages: Sequence[Inbound]) -> None:

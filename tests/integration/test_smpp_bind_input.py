@@ -154,3 +154,36 @@ def test_parts_are_joined_in_order_and_unfinished_ones_are_bounded() -> None:
     tlvs = [(0x020C, 0x1234_0302), (0x020F, 2), (0x020E, 3)]
     assert concatenation(tlvs) == (0x1234, 3, 2)
     assert concatenation([(0x020C, 9), (0x020E, 1), (0x020F, 1)]) is None
+
+
+def test_an_id_as_written_is_tried_before_this_processs_id_read_the_other_way(
+    smsc: Smsc, tmp_path: Path
+) -> None:
+    """Decimal ids everywhere: this process sent "16"; a receipt for "10" (another process's
+    message) is not read as hexadecimal 0x10 = 16 while "10" itself is a message."""
+    import asyncio
+
+    from sqlalchemy import create_engine, text
+
+    store = store_with(tmp_path, ["【测试】一", "【测试】二"])
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE message SET status = 'sent', provider_id = '10' WHERE id = 1")
+        )
+        connection.execute(
+            text("UPDATE message SET status = 'sent', provider_id = '16' WHERE id = 2")
+        )
+    engine.dispose()
+    gw = gateway(smsc)
+    gw._first_ids.remember("16")
+    known = asyncio.run(gw._known(Receipt("10", "DELIVRD")))
+    assert known is not None and known.provider_id == "10" and known.aliases[0] == "16"
+    sink = StoreSink(store, FixedClock(NOW), hold_seconds=0)
+    assert sink._apply(gw, [known]) == []
+    status = {m.provider_id: m.status for m in store.messages()}
+    assert status == {"10": Status.delivered.value, "16": Status.sent.value}
+    gw._later_ids.remember("1a")  # a later part's id, written here in decimal (26)
+    later = asyncio.run(gw._known(Receipt("26", "DELIVRD")))
+    assert later is not None and later.later_part
+    assert sink._apply(gw, [later]) == [], "dropped, not waited for"

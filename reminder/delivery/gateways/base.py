@@ -121,6 +121,9 @@ class Receipt:
     #: Other ways the provider may have written `provider_id` when it sent the message (SMPP:
     #: the id in decimal or hexadecimal), tried only when `provider_id` matches no message.
     aliases: tuple[str, ...] = ()
+    #: Matching nothing as written nor under its aliases, the receipt is of a later part of a
+    #: long message (SMPP: written another way): dropped, not waited for.
+    later_part: bool = False
 
 
 @dataclass(frozen=True)

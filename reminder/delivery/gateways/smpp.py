@@ -322,17 +322,21 @@ class SmppGateway(Gateway):
         return 0
 
     async def _known(self, receipt: Receipt) -> Receipt | None:
-        """`receipt` with the id the SMSC gave when it wrote the id another way; with the id's
-        other forms when this process did not send the message; None for a later part's."""
+        """`receipt` as the store should try it: the id as written first (it may be another
+        process's message), then this process's id that it reads as written the other way,
+        then the id's other forms; None for a later part's id as written. Matching nothing,
+        a receipt whose other form is one of this process's later parts is dropped."""
         said = receipt.provider_id
-        if self._first_ids.resolve(said) is None and self._later_ids.resolve(said) is None:
+        if said not in self._first_ids and said not in self._later_ids:
             await asyncio.sleep(0)  # a submit_sm_resp read just before: let its sender note it
-        first = self._first_ids.resolve(said)
-        if first is not None:
-            return replace(receipt, provider_id=first)
-        if self._later_ids.resolve(said) is not None:
+        if said in self._later_ids:
             return None
-        return replace(receipt, aliases=id_forms(said))
+        if said in self._first_ids:
+            return receipt
+        ours = self._first_ids.resolve(said)
+        aliases = tuple(dict.fromkeys([*([ours] if ours else []), *id_forms(said)]))
+        later = ours is None and self._later_ids.resolve(said) is not None
+        return replace(receipt, aliases=aliases, later_part=later)
 
     def _whole_text(self, deliver: DeliverSm) -> str | None:
         """A person's message: its text, or for a part of a long one the whole text once
