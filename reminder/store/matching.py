@@ -2,9 +2,11 @@
 
 A question is open to a reply from the time its message was sent (a few minutes earlier, for
 clocks that differ) until its `within` has passed; a message being sent, whose acceptance is not
-recorded yet, is open too (a fast reply can overtake the acceptance). Of the open questions
-whose keywords hold the reply's words: none → unmatched; all of one push → the newest of them
-(a daily question answered once); of two or more pushes → ambiguous, never a guess.
+recorded yet, is open too, from its claim (a fast reply can overtake the acceptance; one left
+`sending` or `unknown` by a crash or a lost answer closes when its `within` has passed). Of the
+open questions whose keywords hold the reply's words: none → unmatched; all of one push → the
+newest of them (a daily question answered once); of two or more pushes → ambiguous, never a
+guess.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ LOOK_BACK = LONGEST_WITHIN
 
 
 def is_open(question: OpenQuestion, at: datetime) -> bool:
-    """Whether `question` takes a reply arriving at `at`."""
-    if question.asked_at is None:
+    """Whether `question` takes a reply arriving at `at`: from its sending (a message still
+    being sent: from its claim) for its `within`."""
+    asked = question.asked_at or question.claimed_at
+    if asked is None:
         return True
     within = timedelta(seconds=question.within_seconds)
-    return question.asked_at - CLOCK_SKEW <= at <= question.asked_at + within
+    return asked - CLOCK_SKEW <= at <= asked + within
 
 
 def decide(

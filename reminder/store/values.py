@@ -218,7 +218,8 @@ class NewReply:
 @dataclass(frozen=True, slots=True)
 class OpenQuestion:
     """A message to a number that asked for an answer, as matching weighs it: `asked_at` is
-    when it was sent (None while its acceptance is not yet recorded)."""
+    when it was sent (None while its acceptance is not yet recorded; then `claimed_at`, when a
+    dispatcher took it, bounds how long it stays open)."""
 
     message_id: int
     campaign: str
@@ -228,3 +229,4 @@ class OpenQuestion:
     asked_at: datetime | None
     keywords: frozenset[str]
     within_seconds: int
+    claimed_at: datetime | None = None

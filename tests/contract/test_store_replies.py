@@ -125,6 +125,17 @@ def test_an_answer_before_the_acceptance_is_recorded_acknowledges_it(store: Stor
     assert store.replies()[0].message_id == first
 
 
+def test_a_message_left_being_sent_closes_its_question_after_its_within(store: Store) -> None:
+    """A message a crash (or a lost answer) left `sending` a month ago does not hold its
+    question open: today's answer to another push's question is not ambiguous."""
+    month_ago = NOW - timedelta(days=30)
+    asked(store, ["c001"], push="weekly", day=DAY - timedelta(days=30), at=month_ago, accept=False)
+    [today] = asked(store, ["c001"], push="daily")
+    answer = reply("1", number("c001"), NOW + HOUR, "r1")
+    assert store.add_replies([answer], NOW + HOUR) == [ReplyOutcome.acknowledged]
+    assert store.replies()[0].message_id == today
+
+
 def test_the_newest_of_one_pushs_questions_is_answered(store: Store) -> None:
     asked(store, ["c001"], within=48 * HOUR)
     [newer] = asked(store, ["c001"], day=DAY + timedelta(days=1), at=NOW + 24 * HOUR)

@@ -124,7 +124,8 @@ class MemoryReplies(MemoryRows):
     @staticmethod
     def _may_take(row: Row, at: datetime) -> bool:
         if row["status"] in _BEING_SENT and row["sent_at"] is None:
-            return True
+            claimed = row.get("claimed_at")
+            return claimed is None or claimed >= at - LOOK_BACK
         sent = row["sent_at"]
         return (
             row["status"] in _ACCEPTED
@@ -144,4 +145,5 @@ def _question(row: Row, keywords: frozenset[str], within_seconds: int) -> OpenQu
         asked,
         keywords,
         within_seconds,
+        row.get("claimed_at"),
     )

@@ -199,6 +199,7 @@ def open_questions(
                     row.sent_at if row.status not in BEING_SENT else None,
                     frozenset(row.keywords),
                     row.within_seconds,
+                    row.claimed_at,
                 )
             )
     return found
@@ -224,6 +225,7 @@ def _open_query() -> Any:
             MESSAGE.c.occurrence,
             MESSAGE.c.contact_id,
             MESSAGE.c.sent_at,
+            MESSAGE.c.claimed_at,
             MESSAGE.c.status,
             QUESTION.c.keywords,
             QUESTION.c.within_seconds,
@@ -237,7 +239,14 @@ def _open_query() -> Any:
                     MESSAGE.c.sent_at <= bindparam("until", type_=UTCDateTime()),
                     MESSAGE.c.status.in_([s.value for s in ACCEPTED]),
                 ),
-                and_(MESSAGE.c.sent_at.is_(None), MESSAGE.c.status.in_(BEING_SENT)),
+                and_(
+                    MESSAGE.c.sent_at.is_(None),
+                    MESSAGE.c.status.in_(BEING_SENT),
+                    or_(
+                        MESSAGE.c.claimed_at.is_(None),
+                        MESSAGE.c.claimed_at >= bindparam("since", type_=UTCDateTime()),
+                    ),
+                ),
             ),
         )
     )
