@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from reminder.cli.app import command, state, stdout
+from reminder.errors import UsageError
 from reminder.i18n import N_, _, ngettext
 from reminder.phones import mask_words, shown
 from reminder.store import Reply, ReplyOutcome
@@ -52,6 +53,13 @@ def list_replies(
     ] = False,
 ) -> None:
     """The command `replies`: its help, shown translated, is given where it is registered."""
+    if unmatched and campaign is not None:
+        raise UsageError(
+            _(
+                "--unmatched lists replies no question took, which belong to no campaign: "
+                "leave out --campaign"
+            )
+        )
     with state(ctx).app() as app:
         found = app.replies(campaign, TO_READ if unmatched else (), limit)
         zone_name = app.config.settings.timezone

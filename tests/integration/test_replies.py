@@ -77,6 +77,8 @@ def test_replies_are_listed_masked(cli: Any, files: ProjectFiles) -> None:
         cli("--config", files.config_path, "replies", "--campaign", "nope", "--json").stdout
         == "[]\n"
     )
+    both = cli("--config", files.config_path, "replies", "--unmatched", "--campaign", "test")
+    assert both.exit_code == 2 and "belong to no campaign" in both.output
     table = cli("--config", files.config_path, "replies")
     assert "2 replies (newest first)" in table.output
     assert "acknowledged" in table.output and "test/daily" in table.output
