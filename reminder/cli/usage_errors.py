@@ -46,6 +46,23 @@ REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^(?P<value>.*) is not in the range (?P<range>.*)\.$"),
         N_("{value} is not in the range {range}"),
     ),
+    # Typer checks option values with pydantic, in pydantic's words.
+    (re.compile(r"^Input should be a valid integer\b"), N_("expected a whole number")),
+    (re.compile(r"^Input should be a valid number\b"), N_("expected a number")),
+    (re.compile(r"^Input should be a valid boolean\b"), N_("expected true or false")),
+    (
+        re.compile(r"^Input should be greater than or equal to (?P<ge>\S+?)\.?$"),
+        N_("must be at least {ge}"),
+    ),
+    (
+        re.compile(r"^Input should be greater than (?P<gt>\S+?)\.?$"),
+        N_("must be greater than {gt}"),
+    ),
+    (
+        re.compile(r"^Input should be less than or equal to (?P<le>\S+?)\.?$"),
+        N_("must be at most {le}"),
+    ),
+    (re.compile(r"^Input should be less than (?P<lt>\S+?)\.?$"), N_("must be less than {lt}")),
 )
 EXTRA = re.compile(r"^Got unexpected extra argument(s|\(s\))? \((?P<args>.*)\)$")
 UNKNOWN_COMMAND = re.compile(r"^No such command '(?P<name>.*)'\.$")

@@ -35,6 +35,8 @@ def chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["report", "x", "--format", "pdf"], "错误：'--format' 的值无效：pdf 不是可选值之一："),
         (["send", "x", "extra"], "错误：多余的参数：extra"),
         (["nosuch"], "错误：没有这个命令：nosuch"),
+        (["replies", "--limit", "abc"], "错误：'--limit' 的值无效：应为整数"),
+        (["replies", "--limit", "0"], "错误：'--limit' 的值无效：不能小于 1"),
     ],
 )
 def test_usage_errors_in_the_configs_language(
