@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from xlsxwriter import Workbook
 
-from reminder.i18n import N_, _, current_language
+from reminder.i18n import N_, _, current_language, ngettext
 from reminder.phones import mask_words, shown
 from reminder.reports.commitments import Commitments
 
@@ -58,8 +58,10 @@ def title(found: Commitments) -> str:
 
 def note(found: Commitments) -> str:
     """Which zone the times are in, and how many answers came after a family's first."""
-    return _(
-        "Times in {zone}; {repeated} later answers of the same family or person not listed"
+    return ngettext(
+        "Times in {zone}; {repeated} later answer of the same family or person not listed",
+        "Times in {zone}; {repeated} later answers of the same family or person not listed",
+        found.repeated,
     ).format(zone=found.zone, repeated=found.repeated)
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr, field_validator, model_validator
 
 from reminder.delivery.gateways.base import Inbound, OutgoingMessage, Receipt, TemplateCodeSettings
+from reminder.i18n import _
 
 ALIYUN_API = "https://dysmsapi.aliyuncs.com"
 #: Aliyun stamps its records (SendDate, send_time) in China Standard Time.
@@ -127,7 +128,7 @@ class AliyunSettings(TemplateCodeSettings):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+            raise ValueError(_("must be an http:// or https:// URL"))
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -136,8 +137,9 @@ class AliyunSettings(TemplateCodeSettings):
             used = set(PARAM.findall(template.text))
             if used != set(template.params):
                 raise ValueError(
-                    f"templates.{name}: the text's variables {sorted(used)} and params "
-                    f"{sorted(template.params)} differ (Aliyun takes exactly the ${{…}} of the "
-                    "registered text)"
+                    _(
+                        "templates.{name}: the text's variables {used} and params {params} "
+                        "differ (Aliyun takes exactly the ${{…}} of the registered text)"
+                    ).format(name=name, used=sorted(used), params=sorted(template.params))
                 )
         return self

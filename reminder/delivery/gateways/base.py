@@ -106,7 +106,7 @@ class TemplateCodeSettings(GatewaySettings):
     @classmethod
     def _bare_signature(cls, value: str) -> str:
         if any(mark in value for mark in "【】[]"):
-            raise ValueError("write the signature without 【】: the provider adds them")
+            raise ValueError(_("write the signature without 【】: the provider adds them"))
         return value
 
 

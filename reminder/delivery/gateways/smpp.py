@@ -285,8 +285,10 @@ class SmppGateway(Gateway):
 
     def _refused(self, exc: BindRefused) -> GatewayStoppedError:
         return GatewayStoppedError(
-            "the SMSC refused the bind: check gateways.smpp.system_id and the variable "
-            "gateways.smpp.password names",
+            _(
+                "the SMSC refused the bind: check gateways.smpp.system_id and the variable "
+                "gateways.smpp.password names"
+            ),
             code=status_name(exc.status),
         )
 

@@ -21,6 +21,7 @@ from reminder.delivery.gateways.base import (
 )
 from reminder.delivery.gateways.tencent_signing import error_for
 from reminder.errors import AmbiguousGatewayError, GatewayError, TransientGatewayError
+from reminder.i18n import _
 from reminder.phones import mask_in_text
 from reminder.status import Status
 
@@ -63,19 +64,25 @@ class TencentSettings(TemplateCodeSettings):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+            raise ValueError(_("must be an http:// or https:// URL"))
         return value.rstrip("/")
 
     @model_validator(mode="after")
     def _placeholders(self) -> TencentSettings:
         for name, template in self.templates.items():
             if not all(key.isdigit() for key in template.params):
-                raise ValueError(f"templates.{name}.params: keys are Tencent's indexes 1, 2, …")
+                raise ValueError(
+                    _("templates.{name}.params: keys are Tencent's indexes 1, 2, …").format(
+                        name=name
+                    )
+                )
             used = set(PLACEHOLDER.findall(template.text))
             if used != set(template.params):
                 raise ValueError(
-                    f"templates.{name}: the text's placeholders {sorted(used)} and params "
-                    f"{sorted(template.params)} differ"
+                    _(
+                        "templates.{name}: the text's placeholders {used} and params {params} "
+                        "differ"
+                    ).format(name=name, used=sorted(used), params=sorted(template.params))
                 )
         return self
 

@@ -35,6 +35,7 @@ from reminder.errors import (
     PermanentGatewayError,
     TransientGatewayError,
 )
+from reminder.i18n import _
 from reminder.logsetup import MaskPhones
 from reminder.phones import mask_in_text
 from reminder.status import Status
@@ -123,21 +124,21 @@ class TwilioSettings(GatewaySettings):
     @classmethod
     def _moved(cls, data: Any) -> Any:
         if isinstance(data, dict) and "timeout" in data:
-            raise ValueError("timeout is now delivery.request_timeout_seconds (default 5)")
+            raise ValueError(_("timeout is now delivery.request_timeout_seconds (default 5)"))
         return data
 
     @field_validator("account_sid")
     @classmethod
     def _account_sid(cls, value: str) -> str:
         if not re.fullmatch(r"AC[0-9a-fA-F]{32}", value):
-            raise ValueError("an Account SID is 'AC' followed by 32 hexadecimal digits")
+            raise ValueError(_("an Account SID is 'AC' followed by 32 hexadecimal digits"))
         return value
 
     @field_validator("messaging_service_sid")
     @classmethod
     def _service_sid(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"MG[0-9a-fA-F]{32}", value):
-            raise ValueError("a Messaging Service SID is 'MG' followed by 32 hexadecimal digits")
+            raise ValueError(_("a Messaging Service SID is 'MG' followed by 32 hexadecimal digits"))
         return value
 
     @field_validator("status_callback", "base_url")
