@@ -265,6 +265,7 @@ class Daemon:
         shared = self.leadership.shared
         poll = self.app.config.settings.scheduler.node_poll_seconds
         try:
+            self.beat()  # known before a leader's catch-up, however long that takes
             self.follow_leadership()
             self.beat()
             if not self.leading:

@@ -95,6 +95,9 @@ def test_spans_of_two_nodes_never_overlap_and_idle_time_is_not_saved_up() -> Non
     time.clock.advance(timedelta(seconds=60))
     later = run_nodes([first, second], time, [1] * 3, workers=1)
     assert min(t for t, _ in later) >= START + timedelta(seconds=60) - timedelta(milliseconds=50)
+    # A minute idle saves nothing up: after it, sends are still a tenth of a second apart.
+    spaced = sorted(t for t, _ in later)
+    assert all(b - a >= timedelta(seconds=0.1) for a, b in itertools.pairwise(spaced))
 
 
 def test_unlimited_never_asks_the_store() -> None:
