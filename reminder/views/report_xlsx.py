@@ -85,6 +85,8 @@ class _Sheets:
                 sheet.write_string(index, column, word(value))
             elif key == "skipped_by_reason":
                 sheet.write_string(index, column, reasons_text(value))
+            elif isinstance(value, str):  # as text: `write` would look for numbers and links
+                sheet.write_string(index, column, value)
             else:
                 sheet.write(index, column, value)
 
