@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from reminder.core import approval, audit, board, people
 from reminder.core.audit import Verification
+from reminder.errors import PermissionDeniedError
 from reminder.store import Approval, AuditEntry, User
 
 if TYPE_CHECKING:
@@ -39,6 +40,27 @@ class Governance:
         return self._app().store.audit_entries(
             actor=actor, action=action, subject=subject, newest=newest
         )
+
+    def show_numbers(
+        self,
+        what: str,
+        campaign: str | None = None,
+        day: date | None = None,
+        *,
+        user: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Record that phone numbers are shown in full (`what`: the page or export); before
+        that, a console `user` must be an approver or an admin, and a refusal is recorded too
+        (`PermissionDeniedError`). Without `user` the person at the command line acts."""
+        subject = "/".join(str(part) for part in (campaign or "*", day) if part is not None)
+        if user is not None:
+            try:
+                people.require(self._app(), user, "approver")
+            except PermissionDeniedError as exc:
+                self.audit(user, "numbers.refused", subject, what=what, reason=str(exc), **details)
+                raise
+        self.audit(user, "numbers.shown", subject, what=what, **details)
 
     def verify_audit(self) -> Verification:
         """Check the audit trail's hash chain from the first entry to the newest."""

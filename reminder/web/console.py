@@ -153,7 +153,12 @@ def _run(
             return finish(console, RedirectResponse("/login", status_code=303))
         if not allows(user.role, role):
             console.app.audit(
-                user.name, "access.denied", request.url.path, needed=role, role=user.role
+                user.name,
+                "access.denied",
+                request.url.path,
+                needed=role,
+                role=user.role,
+                **{k: str(v) for k, v in request.path_params.items()},
             )
             return finish(console, refused(ctx, 403, _("Your role does not allow this.")))
     if request.method == "POST" and (

@@ -113,11 +113,22 @@ def campaign(ctx: Ctx) -> Response:
 
 def occurrence(ctx: Ctx) -> Response:
     """One date: its messages (numbers masked), its approval and what may be done."""
+    return _occurrence(ctx, full=False)
+
+
+def occurrence_numbers(ctx: Ctx) -> Response:
+    """The same page with the numbers in full: an approver's POST, in the audit trail."""
+    return _occurrence(ctx, full=True)
+
+
+def _occurrence(ctx: Ctx, *, full: bool) -> Response:
     campaign_id, day = ctx.param("campaign"), _day(ctx)
     found = ctx.app.project.campaign(campaign_id)
     rows = ctx.app.occurrence_board(campaign_id, day, day)
     if not rows:
         return refused(ctx, 404, _("No push of this campaign fires on that date."))
+    if full:
+        ctx.app.show_numbers("occurrence", campaign_id, day, user=ctx.actor, via="web")
     preview = ctx.app.preview(campaign_id, day, limit=20)
     verdict = ctx.app.approval_verdict(campaign_id, day)
     why = None if verdict.may_send else explain(verdict, campaign_id, day)
@@ -129,6 +140,7 @@ def occurrence(ctx: Ctx) -> Response:
         verdict=verdict,
         why=why,
         required=ctx.app.approval_required,
+        full=full,
     )
 
 
@@ -185,6 +197,16 @@ def cancel(ctx: Ctx) -> Response:
 def report(ctx: Ctx) -> Response:
     """The coverage report of the campaign (numbers masked)."""
     page = as_html(ctx.app.report(ctx.param("campaign")), show_numbers=False)
+    return HTMLResponse(page, headers={"Content-Security-Policy": CSP_REPORT})
+
+
+def report_numbers(ctx: Ctx) -> Response:
+    """The report with the numbers in full (to follow up who was not reached): an approver's
+    POST, in the audit trail."""
+    campaign_id = ctx.param("campaign")
+    built = ctx.app.report(campaign_id)
+    ctx.app.show_numbers("report", campaign_id, user=ctx.actor, via="web")
+    page = as_html(built, show_numbers=True)
     return HTMLResponse(page, headers={"Content-Security-Policy": CSP_REPORT})
 
 
