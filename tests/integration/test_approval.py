@@ -226,3 +226,41 @@ def test_the_cli_requests_approves_and_lists(
     assert wrong.exit_code == 1 and "wrong user name or password" in wrong.output
     trail = run("--config", config, "audit", "show", "--json")
     assert "login.failed" in [e["action"] for e in json.loads(trail.stdout)]
+
+
+def test_roles_change_at_the_cli_audited_and_the_last_admin_stays(
+    sample: Path,
+    cli,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_app(sample, FixedClock(at(9))).close()
+    config = str(sample / "config.yaml")
+    monkeypatch.setenv("REMINDER_PASSWORD", PASSWORD)
+    assert cli("--config", config, "users", "add", "sun", "--role", "admin").exit_code == 0
+    promoted = cli("--config", config, "users", "role", "li", "approver")
+    assert promoted.exit_code == 0 and "li" in promoted.output, promoted.output
+    unknown = cli("--config", config, "users", "role", "li", "boss")
+    assert unknown.exit_code != 0 and "unknown role" in unknown.output
+    nobody = cli("--config", config, "users", "role", "nobody", "viewer")
+    assert nobody.exit_code != 0 and "no user" in nobody.output
+    last = cli("--config", config, "users", "role", "sun", "viewer")
+    assert last.exit_code != 0 and "last admin" in last.output
+    disabled = cli("--config", config, "users", "disable", "sun")
+    assert disabled.exit_code != 0 and "last admin" in disabled.output
+    # With a second admin the first may step down.
+    assert cli("--config", config, "users", "role", "wang", "admin").exit_code == 0
+    assert cli("--config", config, "users", "role", "sun", "viewer").exit_code == 0
+    app = App(load_config(sample / "config.yaml"), FixedClock(at(9)))
+    try:
+        roles = {u.name: (u.role, u.disabled) for u in app.users()}
+        assert roles["li"] == ("approver", False) and roles["sun"] == ("viewer", False)
+        assert roles["wang"] == ("admin", False)
+        changed = [(e.actor, e.subject, e.details) for e in app.audit_entries(action="user.role")]
+        assert [(subject, details["role"]) for _a, subject, details in changed] == [
+            ("user/li", "approver"),
+            ("user/wang", "admin"),
+            ("user/sun", "viewer"),
+        ]
+        assert all(actor.startswith("cli") for actor, _s, _d in changed)
+    finally:
+        app.close()
