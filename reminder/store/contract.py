@@ -23,7 +23,7 @@ from typing import Any, Protocol, Self
 
 from reminder.status import Status
 from reminder.store.models import Message, Suppression
-from reminder.store.records import Approval, AuditEntry, User
+from reminder.store.records import Approval, AuditEntry, User, WebSession
 from reminder.store.replies import Reply
 from reminder.store.values import (
     Applied,
@@ -334,3 +334,20 @@ class Store(Protocol):
 
     def audit_count(self) -> int:
         """How many entries the audit trail holds."""
+
+    # --- the console's sessions (`reminder.store.records.WebSession`) ------------------------
+
+    def add_session(self, session: WebSession) -> None:
+        """Keep a new session (keyed by the SHA-256 of its token)."""
+
+    def web_session(self, token_hash: str) -> WebSession | None:
+        """The session whose token hashes to `token_hash`, expired or not."""
+
+    def renew_session(self, token_hash: str, idle_until: datetime) -> None:
+        """Push a session's idle end on."""
+
+    def end_session(self, token_hash: str) -> None:
+        """Delete a session (a logout, an expiry); nothing if there is none."""
+
+    def end_sessions_before(self, moment: datetime) -> int:
+        """Delete every session idle or over at `moment`; how many."""

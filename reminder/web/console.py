@@ -51,7 +51,7 @@ class Console:
 
     def __post_init__(self) -> None:
         minutes = self.app.config.settings.approval.session_minutes
-        self.sessions = Sessions(self.app.clock, timedelta(minutes=minutes))
+        self.sessions = Sessions(self.app.store, self.app.clock, timedelta(minutes=minutes))
         self.throttle = Throttle(self.app.clock)
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),

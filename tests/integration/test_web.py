@@ -18,7 +18,7 @@ from reminder.core.app import App
 from reminder.errors import PermissionDeniedError
 from reminder.inputs.config import load_config
 from reminder.web.routes import ROUTES, create_app
-from reminder.web.security import COOKIE
+from reminder.web.security import COOKIE, token_hash
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CAMPAIGN = "spring-festival"
@@ -229,3 +229,28 @@ def test_the_core_refuses_full_numbers_to_a_drafter_and_records_it(core: App) ->
     assert [(e.actor, e.action, e.subject) for e in refused] == [
         ("li", "numbers.refused", f"{CAMPAIGN}/{DAY}")
     ]
+
+
+def test_sessions_live_in_the_store_hashed_shared_and_deleted_at_logout(
+    client: TestClient, core: App, sample: Path
+) -> None:
+    token = log_in(client, "wang")
+    cookie = client.cookies.get(COOKIE)
+    assert cookie
+    kept = core.store.web_session(token_hash(cookie))
+    assert kept is not None and kept.user == "wang"
+    assert core.store.web_session(cookie) is None, "the token itself is not stored"
+    # Another console process on the same store (or this one after a restart).
+    assert isinstance(core.clock, FixedClock)
+    other = App(load_config(sample / "config.yaml"), core.clock)
+    try:
+        second = TestClient(
+            create_app(other), base_url="https://testserver", follow_redirects=False
+        )
+        second.cookies.set(COOKIE, cookie)
+        assert second.get("/").status_code == 200, "still logged in"
+        assert second.post("/logout", data={"csrf": token}).status_code == 303
+        assert core.store.web_session(token_hash(cookie)) is None, "logout deletes it"
+        assert client.get("/").headers.get("location") == "/login"
+    finally:
+        other.close()
