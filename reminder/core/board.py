@@ -82,7 +82,7 @@ def board(app: App, campaign_id: str, first: date, last: date) -> list[Occurrenc
         for occurrence in occurrences(campaign, push, zone, first, last):
             fires.setdefault(occurrence.day, []).append((occurrence.at, push.id))
     approvals = app.store.approvals(campaign_id)
-    required = approval.required(app)
+    required = approval.required(app, campaign_id)
     now = app.clock.now()
     rows = []
     for day in sorted(fires):

@@ -66,10 +66,9 @@ class Governance:
         """Check the audit trail's hash chain from the first entry to the newest."""
         return audit.verify(self._app())
 
-    @property
-    def approval_required(self) -> bool:
-        """Whether dispatching needs approval (`approval.required`)."""
-        return approval.required(self._app())
+    def approval_required(self, campaign: str | None = None) -> bool:
+        """Whether dispatching (of `campaign`) needs approval (`approval.required`)."""
+        return approval.required(self._app(), campaign)
 
     def approval_verdict(self, campaign: str, day: date) -> approval.Verdict:
         """Whether the occurrence of `day` may be dispatched now, and why."""

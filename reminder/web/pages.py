@@ -139,7 +139,7 @@ def _occurrence(ctx: Ctx, *, full: bool) -> Response:
         preview=preview,
         verdict=verdict,
         why=why,
-        required=ctx.app.approval_required,
+        required=ctx.app.approval_required(campaign_id),
         full=full,
     )
 

@@ -146,7 +146,7 @@ def test_the_daemon_sends_an_approved_occurrence(sample: Path) -> None:
 
 def test_a_gateway_without_phones_needs_no_approval_unless_configured(sample: Path) -> None:
     app = make_app(sample, FixedClock(at(9)), required=None)
-    assert not app.approval_required
+    assert not app.approval_required()
     assert sum(p.sent for p in app.send_occurrence(CAMPAIGN, DAY).pushes) > 0
     app.close()
 
@@ -262,5 +262,29 @@ def test_roles_change_at_the_cli_audited_and_the_last_admin_stays(
             ("user/sun", "viewer"),
         ]
         assert all(actor.startswith("cli") for actor, _s, _d in changed)
+    finally:
+        app.close()
+
+
+def test_a_campaign_file_may_require_approval_on_a_gateway_without_phones(sample: Path) -> None:
+    path = sample / "campaigns" / "spring-festival.yaml"
+    path.write_text(path.read_text("utf-8") + "approval:\n  required: true\n", "utf-8")
+    app = make_app(sample, FixedClock(at(8, 31)), required=None)
+    try:
+        assert not app.approval_required() and app.approval_required(CAMPAIGN)
+        assert not app.approval_required("mid-autumn"), "other campaigns as the config says"
+        with pytest.raises(NotApprovedError, match="none was requested"):
+            app.send_occurrence(CAMPAIGN, DAY)
+        assert outbox(sample) == []
+        held = app.occurrence_board(CAMPAIGN, DAY, DAY)
+        assert [r.state for r in held] == ["awaiting_approval"]
+        outcomes = [o for o in app.run_due(CAMPAIGN, "daily-leading") if o.occurrence.day == DAY]
+        assert outbox(sample) == [] and [o.action for o in outcomes] != ["sent"]
+        approved(app)
+        assert (
+            sum(p.sent for p in app.send_occurrence(CAMPAIGN, DAY).pushes)
+            == len(outbox(sample))
+            > 0
+        )
     finally:
         app.close()
