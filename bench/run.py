@@ -54,6 +54,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts_baseline": 12_000,  # callbacks of the same storm the old server takes
         "receipt_rounds": 2,
         "smpp": 1_000,  # aiosmpplib's ESME (the baseline) stalled once at 5,000
+        "console": 1_000_000,
+        "console_repeat": 20,
+        "console_audit": 2_000,
     },
     "quick": {
         "planning": 2_000,
@@ -69,6 +72,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts_baseline": 500,
         "receipt_rounds": 1,
         "smpp": 200,
+        "console": 20_000,
+        "console_repeat": 3,
+        "console_audit": 50,
     },
 }
 
@@ -671,6 +677,7 @@ PARTS = (
     "smpp",
     "aliyun",
     "nodes",
+    "console",
 )
 
 
@@ -725,6 +732,10 @@ def main() -> None:
             from bench.nodes import bench_nodes  # needs PostgreSQL (REMINDER_TEST_DATABASE_URL)
 
             rows += bench_nodes(sizes, folder, Row)
+        if "console" in args.only:
+            from bench.console import bench_console  # starts the console in its own process
+
+            rows += bench_console(sizes, folder, Row)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")
