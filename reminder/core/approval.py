@@ -68,10 +68,26 @@ def subject(campaign: str, day: date | None = None, year: int | None = None) -> 
     return f"{campaign}/{day.isoformat()}" if day is not None else f"{campaign}/{year}"
 
 
+def _occurrence_fingerprint(app: App, campaign: str, day: date) -> str:
+    """The occurrence's fingerprint, computed once per loaded project: a project does not
+    change once loaded (a reload loads a new one) and a fingerprint depends on nothing else,
+    so a console showing a date again, or the gate before sending it, renders its messages
+    once per load, not at every look."""
+    project = app.project
+    loaded, known = app.fingerprints
+    if loaded is not project:
+        known = {}
+        app.fingerprints = (project, known)
+    found = known.get((campaign, day))
+    if found is None:
+        found = known[(campaign, day)] = occurrence_fingerprint(project, campaign, day)
+    return found
+
+
 def fingerprint_of(app: App, campaign: str, day: date | None, year: int | None) -> str:
     """The fingerprint of an occurrence (`day`) or of a campaign year (`year`)."""
     if day is not None:
-        return occurrence_fingerprint(app.project, campaign, day)
+        return _occurrence_fingerprint(app, campaign, day)
     assert year is not None
     return year_fingerprint(app.project, campaign, year)
 
@@ -80,7 +96,7 @@ def verdict(app: App, campaign: str, day: date) -> Verdict:
     """Whether the occurrence of `day` may be dispatched now (see the module docstring)."""
     if not required(app, campaign):
         return Verdict(NOT_REQUIRED)
-    now = occurrence_fingerprint(app.project, campaign, day)
+    now = _occurrence_fingerprint(app, campaign, day)
     relevant = [a for a in app.store.approvals(campaign) if a.day == day or a.year == day.year]
     year_now: str | None = None
     for approval in relevant:

@@ -71,6 +71,7 @@ def survey_occurrence(
     sample: int = 0,
     contact: str | None = None,
     since: date | None = None,
+    only_sample: bool = False,
 ) -> list[PlanResult]:
     """Render every message of the pushes that fire on `day`, batch by batch, and count them.
 
@@ -81,7 +82,9 @@ def survey_occurrence(
     is counted (`to_send`); with `since` (today), the occurrences from `since` to `day` not in
     the store yet count as read (`reminder.planning.history`). With `explicit` (the user named
     the push), a push that does not fire that day is an error; otherwise it is left out. A day
-    on which no push fires is an error.
+    on which no push fires is an error. With `only_sample`, only the first `sample` messages
+    of each push are rendered (and their segments counted); the rest of the audience is
+    counted, not rendered (a glance at a large occurrence).
     """
     campaign = project.campaign(campaign_id)
     window = window_for_day(campaign, day)
@@ -102,15 +105,23 @@ def survey_occurrence(
             continue
         result = PlanResult(campaign_id, push_id, day)
         contacts = audience(project, store, campaign, push, day)
+        glance = only_sample and contact is None
         with settled_objects_frozen():
-            while chunk := list(islice(contacts, PLAN_BATCH)):
-                drafts = list(
-                    iter_drafts(project, campaign_id, push, window, day, chunk, problems, cases)
+            while chunk := list(islice(contacts, sample if glance else PLAN_BATCH)):
+                drafts = iter_drafts(
+                    project, campaign_id, push, window, day, chunk, problems, cases
                 )
-                _count(result, drafts, store, sample, contact)
+                _count(result, list(drafts), store, sample, contact)
+                result.audience += sum(1 for _ in contacts) if glance else 0
         results.append(result)
     if problems:
         raise InputError(list(problems.values()))
+    _some(results, campaign_id, day)
+    return results
+
+
+def _some(results: list[PlanResult], campaign_id: str, day: date) -> None:
+    """A usage error when no push fired that day."""
     if not results:
         raise UsageError(
             _(
@@ -118,7 +129,6 @@ def survey_occurrence(
                 "`reminder schedule --campaign {campaign_id}`"
             ).format(campaign_id=campaign_id, day=day)
         )
-    return results
 
 
 def _count(

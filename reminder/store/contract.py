@@ -231,6 +231,12 @@ class Store(Protocol):
     ) -> Counter[str]:
         """How many messages are in each status (of every campaign when `campaign` is None)."""
 
+    def daily_status_counts(
+        self, campaign: str, first: date, last: date
+    ) -> dict[date, Counter[str]]:
+        """How many of the campaign's messages are in each status, by occurrence date from
+        `first` to `last` (dates without messages absent): one grouped read for a board."""
+
     def outcome_counts(self, selection: Selection) -> list[OutcomeCount]:
         """How many messages of each push and date of `selection` are in each status and skip
         reason, in no particular order."""

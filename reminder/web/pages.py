@@ -129,7 +129,7 @@ def _occurrence(ctx: Ctx, *, full: bool) -> Response:
         return refused(ctx, 404, _("No push of this campaign fires on that date."))
     if full:
         ctx.app.show_numbers("occurrence", campaign_id, day, user=ctx.actor, via="web")
-    preview = ctx.app.preview(campaign_id, day, limit=20)
+    preview = ctx.app.preview(campaign_id, day, limit=20, only_sample=True)
     verdict = ctx.app.approval_verdict(campaign_id, day)
     why = None if verdict.may_send else explain(verdict, campaign_id, day)
     return ctx.render(

@@ -513,6 +513,17 @@ def test_suppression_list(store: Store) -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def test_daily_status_counts_group_a_campaign_by_date(store: Store) -> None:
+    ids = planned(store, 3)
+    later, outside = date(2027, 2, 3), date(2027, 2, 9)
+    add_planned(store, [message("c000", day=later), message("c001", day=later, push="family")], NOW)
+    add_planned(store, [message("c000", day=outside), message("c000", campaign="autumn")], NOW)
+    store.skip(ids[0], SkipReason.suppressed, NOW, source="dispatch", detail="suppressed: STOP")
+    found = store.daily_status_counts("spring", DAY, date(2027, 2, 5))
+    assert found == {DAY: {"planned": 2, "skipped": 1}, later: {"planned": 2}}
+    assert store.daily_status_counts("autumn", later, outside) == {}
+
+
 def test_status_counts_and_filters(store: Store) -> None:
     ids = planned(store, 5)
     add_planned(store, [message("c000", campaign="autumn")], NOW)

@@ -254,3 +254,13 @@ def test_sessions_live_in_the_store_hashed_shared_and_deleted_at_logout(
         assert client.get("/").headers.get("location") == "/login"
     finally:
         other.close()
+
+
+def test_the_occurrence_page_renders_only_its_sample_and_counts_the_rest(core: App) -> None:
+    full = core.preview(CAMPAIGN, DAY, limit=5)
+    glance = core.preview(CAMPAIGN, DAY, limit=5, only_sample=True)
+    assert [r.audience for r in glance.results] == [r.audience for r in full.results]
+    assert all(r.audience > 5 for r in glance.results)
+    assert [[d.body for d in r.sample] for r in glance.results] == [
+        [d.body for d in r.sample] for r in full.results
+    ]
