@@ -1,9 +1,11 @@
 """The console's sessions in the store: a restart logs no one out, and several console
 processes share them. Only the SHA-256 of each session's token is kept.
 
-And the console's board counts a campaign's messages by date and status from an index alone:
-`(campaign, occurrence)` becomes `(campaign, occurrence, status)`, which serves every query the
-shorter one served (a million messages: seconds of per-date reads become one range scan).
+And a campaign's messages of a range of dates are counted from an index alone — the console's
+board by date and status, the report's outcomes by push, date, status and skip reason:
+`(campaign, occurrence)` becomes `(campaign, occurrence, push, status, skip_reason)`, which
+serves every query the shorter one served (a million messages: the board's per-date reads took
+seconds, the report's outcomes a scan of the campaign's every index entry).
 
 Revision ID: 0011
 Revises: 0010
@@ -20,6 +22,8 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+DAY_COLUMNS = ["campaign", "occurrence", "push", "status", "skip_reason"]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -31,7 +35,7 @@ def upgrade() -> None:
         sa.Column("ends", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_web_session_ends", "web_session", ["ends"])
-    op.create_index("ix_message_campaign_day", "message", ["campaign", "occurrence", "status"])
+    op.create_index("ix_message_campaign_day", "message", DAY_COLUMNS)
     op.drop_index("ix_message_campaign_occurrence", table_name="message")
 
 
