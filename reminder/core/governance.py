@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 from reminder.core import approval, audit, board, people
-from reminder.core.audit import Verification
+from reminder.core.audit import Verification, Watch
 from reminder.errors import PermissionDeniedError
 from reminder.store import Approval, AuditEntry, User
 
@@ -61,6 +61,16 @@ class Governance:
                 self.audit(user, "numbers.refused", subject, what=what, reason=str(exc), **details)
                 raise
         self.audit(user, "numbers.shown", subject, what=what, **details)
+
+    #: The console's view of the chain (`audit_state`), made at its first use.
+    _audit_watch: Watch | None = None
+
+    def audit_state(self) -> Verification:
+        """The chain's state for a page viewed often: checked whole at the first look and every
+        five minutes, and in between from the newest entry checked on (`audit.Watch`)."""
+        if self._audit_watch is None:
+            self._audit_watch = Watch()
+        return self._audit_watch.verify(self._app())
 
     def verify_audit(self) -> Verification:
         """Check the audit trail's hash chain from the first entry to the newest."""

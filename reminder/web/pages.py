@@ -218,7 +218,7 @@ def approvals(ctx: Ctx) -> Response:
 def audit(ctx: Ctx) -> Response:
     """The newest entries of the audit trail, and whether the chain holds."""
     entries = list(reversed(ctx.app.audit_entries(newest=200)))
-    return ctx.render("audit.html", entries=entries, verification=ctx.app.verify_audit())
+    return ctx.render("audit.html", entries=entries, verification=ctx.app.audit_state())
 
 
 def suppressions(ctx: Ctx) -> Response:

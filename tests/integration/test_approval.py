@@ -288,3 +288,33 @@ def test_a_campaign_file_may_require_approval_on_a_gateway_without_phones(sample
         )
     finally:
         app.close()
+
+
+def test_the_consoles_view_of_the_chain_checks_new_entries_and_the_whole_every_five_minutes(
+    sample: Path,
+) -> None:
+    clock = FixedClock(at(9))
+    app = make_app(sample, clock)
+    store = app.store
+    assert isinstance(store, SqlStore)
+    try:
+        first = app.audit_state()
+        assert first.broken is None and first.entries == app.store.audit_count() == 4
+        approved(app)
+        assert (app.audit_state().entries, app.audit_state().broken) == (6, None)
+        with store.engine.begin() as connection:  # the newest entry, edited
+            connection.execute(text("UPDATE audit_entry SET actor = 'someone' WHERE id = 6"))
+        broken = app.audit_state().broken
+        assert broken is not None and broken.id == 6
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE audit_entry SET actor = 'wang' WHERE id = 6"))
+        assert app.audit_state().broken is None
+        with store.engine.begin() as connection:  # an older one: seen at the next whole check
+            connection.execute(text("UPDATE audit_entry SET actor = 'someone' WHERE id = 2"))
+        assert app.audit_state().broken is None, "between whole checks, only new entries"
+        assert app.verify_audit().broken is not None, "`reminder audit verify` checks it whole"
+        clock.set(at(9, 6))
+        late = app.audit_state().broken
+        assert late is not None and late.id == 2
+    finally:
+        app.close()
