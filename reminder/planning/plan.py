@@ -6,22 +6,24 @@ an occurrence again adds nothing, so any command may be re-run safely.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
+from itertools import islice, product
 
 from reminder.calendar.windows import ResolvedWindow
 from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
 from reminder.i18n import _
-from reminder.inputs.campaigns import Campaign
+from reminder.inputs.campaigns import Campaign, Push
+from reminder.inputs.contacts import Contact
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
 from reminder.planning.follow_ups import audience
 from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import occurrence_on
+from reminder.planning.template_checks import ParamCheck, TemplateCodes
 from reminder.status import Status
 from reminder.store import NewMessage, SkipReason, Store
 
@@ -71,6 +73,7 @@ def survey_occurrence(
     sample: int = 0,
     contact: str | None = None,
     since: date | None = None,
+    codes: Callable[[str], Sequence[TemplateCodes]] | None = None,
     only_sample: bool = False,
 ) -> list[PlanResult]:
     """Render every message of the pushes that fire on `day`, batch by batch, and count them.
@@ -82,42 +85,54 @@ def survey_occurrence(
     is counted (`to_send`); with `since` (today), the occurrences from `since` to `day` not in
     the store yet count as read (`reminder.planning.history`). With `explicit` (the user named
     the push), a push that does not fire that day is an error; otherwise it is left out. A day
-    on which no push fires is an error. With `only_sample`, only the first `sample` messages
-    of each push are rendered (and their segments counted); the rest of the audience is
-    counted, not rendered (a glance at a large occurrence).
+    on which no push fires is an error. With `codes` (push → the template-code mappings of its
+    gateways), every message is checked against them as `validate` checks them. With
+    `only_sample`, only the first `sample` messages of each push are rendered (and their
+    segments counted); the rest of the audience is counted, not rendered (a glance).
     """
     campaign = project.campaign(campaign_id)
-    window = window_for_day(campaign, day)
-    zone = project.timezone(campaign)
+    window, zone = window_for_day(campaign, day), project.timezone(campaign)
     problems: dict[str, Problem] = {}
-    results = []
-    cases = CaseSource(project, store, since)
+    results, cases = [], CaseSource(project, store, since)
     for push_id in push_ids:
         push = campaign.push(push_id)
-        if occurrence_on(campaign, push, zone, day) is None:
-            if explicit:
-                raise UsageError(
-                    _(
-                        "push {push_id!r} of campaign {campaign_id!r} does not fire "
-                        "on {day}; see `reminder schedule --campaign {campaign_id}`"
-                    ).format(push_id=push_id, campaign_id=campaign_id, day=day)
-                )
+        if not _fires(campaign, push, zone, day, explicit=explicit):
             continue
-        result = PlanResult(campaign_id, push_id, day)
-        contacts = audience(project, store, campaign, push, day)
-        glance = only_sample and contact is None
-        with settled_objects_frozen():
-            while chunk := list(islice(contacts, sample if glance else PLAN_BATCH)):
-                drafts = iter_drafts(
-                    project, campaign_id, push, window, day, chunk, problems, cases
-                )
-                _count(result, list(drafts), store, sample, contact)
-                result.audience += sum(1 for _ in contacts) if glance else 0
-        results.append(result)
+        glance = sample if only_sample and contact is None else 0
+        results.append(
+            _survey_push(
+                project,
+                store,
+                campaign,
+                push,
+                window,
+                day,
+                problems,
+                cases,
+                codes=codes,
+                sample=sample,
+                contact=contact,
+                glance=glance,
+            )
+        )
     if problems:
         raise InputError(list(problems.values()))
     _some(results, campaign_id, day)
     return results
+
+
+def _fires(campaign: Campaign, push: Push, zone: str, day: date, *, explicit: bool) -> bool:
+    """Whether the push fires on `day`; a usage error when it does not and was `explicit`."""
+    if occurrence_on(campaign, push, zone, day) is not None:
+        return True
+    if explicit:
+        raise UsageError(
+            _(
+                "push {push_id!r} of campaign {campaign_id!r} does not fire "
+                "on {day}; see `reminder schedule --campaign {campaign_id}`"
+            ).format(push_id=push.id, campaign_id=campaign.id, day=day)
+        )
+    return False
 
 
 def _some(results: list[PlanResult], campaign_id: str, day: date) -> None:
@@ -129,6 +144,71 @@ def _some(results: list[PlanResult], campaign_id: str, day: date) -> None:
                 "`reminder schedule --campaign {campaign_id}`"
             ).format(campaign_id=campaign_id, day=day)
         )
+
+
+def _survey_push(
+    project: Project,
+    store: Store | None,
+    campaign: Campaign,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    problems: dict[str, Problem],
+    cases: CaseSource,
+    *,
+    codes: Callable[[str], Sequence[TemplateCodes]] | None,
+    sample: int,
+    contact: str | None,
+    glance: int,
+) -> PlanResult:
+    """Render one push's messages of `day` (or `glance` at the first so many), check them
+    against `codes` and count them."""
+    result = PlanResult(campaign.id, push.id, day)
+    people = iter(audience(project, store, campaign, push, day))
+    checks = _param_checks(codes(push.id) if codes else (), campaign.id, push, problems)
+    with settled_objects_frozen():
+        batches = _batches(project, people, campaign.id, push, window, day, problems, cases, glance)
+        for drafts in batches:
+            for check, draft in product(checks, drafts):
+                check(draft)
+            _count(result, drafts, store, sample, contact)
+    result.audience += sum(1 for _ in people)  # after a glance, the rest: counted only
+    for check in checks:
+        problems.update((str(p), p) for p in check.problems.values())
+    return result
+
+
+def _batches(
+    project: Project,
+    people: Iterator[Contact],
+    campaign_id: str,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    problems: dict[str, Problem],
+    cases: CaseSource,
+    glance: int = 0,
+) -> Iterator[list[Draft]]:
+    """The messages of `people` (the push's audience) on `day`, rendered `PLAN_BATCH` contacts
+    at a time; with `glance`, only that many, the rest of `people` left unread."""
+    while chunk := list(islice(people, glance or PLAN_BATCH)):
+        yield list(iter_drafts(project, campaign_id, push, window, day, chunk, problems, cases))
+        if glance:
+            return
+
+
+def _param_checks(
+    mappings: Iterable[TemplateCodes], campaign_id: str, push: Push, problems: dict[str, Problem]
+) -> list[ParamCheck]:
+    """A check of each message against each mapping; an unmapped template is a problem now."""
+    checks = []
+    for mapping in mappings:
+        unmapped = mapping.unmapped(campaign_id, push)
+        if unmapped is None:
+            checks.append(ParamCheck(mapping, push))
+        else:
+            problems.setdefault(str(unmapped), unmapped)
+    return checks
 
 
 def _count(
