@@ -55,6 +55,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipt_rounds": 2,
         "smpp": 1_000,  # aiosmpplib's ESME (the baseline) stalled once at 5,000
         "replies": (1_000_000, 10_000),  # stored messages, replies
+        "console": 1_000_000,
+        "console_repeat": 20,
+        "console_audit": 2_000,
     },
     "quick": {
         "planning": 2_000,
@@ -71,6 +74,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipt_rounds": 1,
         "smpp": 200,
         "replies": (20_000, 300),
+        "console": 20_000,
+        "console_repeat": 3,
+        "console_audit": 50,
     },
 }
 
@@ -678,6 +684,7 @@ PARTS = (
     "aliyun",
     "nodes",
     "replies",
+    "console",
 )
 
 
@@ -736,6 +743,10 @@ def main() -> None:
             from bench.replies import bench_replies  # it uses this module's Row
 
             rows += bench_replies(*sizes["replies"], folder)
+        if "console" in args.only:
+            from bench.console import bench_console  # starts the console in its own process
+
+            rows += bench_console(sizes, folder, Row)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

@@ -186,6 +186,23 @@ def users_disable(
     _say((_("user {name} enabled") if enable else _("user {name} disabled")).format(name=name))
 
 
+@users_app.command(
+    "role",
+    help=N_("Give a user another role (the last admin keeps theirs)."),
+    cls=TranslatedCommand,
+)
+@boundary
+def users_role(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help=N_("User name."))],
+    role: Annotated[str, typer.Argument(help=N_("viewer, drafter, approver or admin."))],
+) -> None:
+    """Give a user another role (the last admin keeps theirs)."""
+    with state(ctx).app() as app:
+        app.set_role(name, role)
+    _say(_("user {name} is now {role}").format(name=name, role=role))
+
+
 @users_app.command("passwd", help=N_("Set a user's password."), cls=TranslatedCommand)
 @boundary
 def users_passwd(

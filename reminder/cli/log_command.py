@@ -53,6 +53,8 @@ def log_messages(
     with state(ctx).app() as app:
         wanted = _statuses(status or [])
         messages = app.messages(campaign, wanted, limit)
+        if show_numbers:
+            app.show_numbers("log", campaign, count=len(messages), via="cli")
         # Counted over every matching message, not only the newest shown: unknown or failed
         # ones further back are not hidden by --limit. (The JSON list is left as it is.)
         counts = app.status_counts(campaign) if not as_json else None

@@ -75,7 +75,10 @@ def preview(
             return
         if campaign is None:
             raise UsageError(_("name a campaign (or give --contact alone for upcoming cases)"))
-        previewed = app.preview(campaign, parse_day(date), push, contact=contact, limit=limit)
+        day = parse_day(date)
+        previewed = app.preview(campaign, day, push, contact=contact, limit=limit)
+        if show_numbers:
+            app.show_numbers("preview", campaign, day, push=push, contact=contact, via="cli")
         # What the phone shows: a template-code gateway's own template, filled.
         texts = {
             id(item): app.phone_text(item) for result in previewed.results for item in result.sample

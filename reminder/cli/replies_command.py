@@ -62,6 +62,8 @@ def list_replies(
         )
     with state(ctx).app() as app:
         found = app.replies(campaign, TO_READ if unmatched else (), limit)
+        if show_numbers:
+            app.show_numbers("replies", campaign, count=len(found), via="cli")
         zone_name = app.config.settings.timezone
     rows = [_row(r, ZoneInfo(zone_name), show_numbers) for r in found]
     if as_json:

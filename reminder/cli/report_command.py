@@ -76,7 +76,10 @@ def report(
         app.project.campaign(campaign)
         if format_ is Format.xlsx and output is None:
             raise UsageError(_("--format xlsx needs --output FILE.xlsx"))
-        built = app.report(campaign, parse_day(date))
+        day = parse_day(date)
+        built = app.report(campaign, day)
+        if show_numbers:
+            app.show_numbers("report", campaign, day, format=format_.value, via="cli")
         if format_ is Format.table and output is None:
             stdout().print(as_table(built, show_numbers))
             return

@@ -13,6 +13,7 @@ import uvicorn
 from reminder.cli.app import command, state
 from reminder.cli.serve import receipt_server
 from reminder.clock import Clock, ScaledClock
+from reminder.core.app import App
 from reminder.daemon.scheduler import Daemon
 from reminder.errors import UsageError
 from reminder.i18n import N_, _
@@ -20,6 +21,7 @@ from reminder.inputs.config import Config
 from reminder.logsetup import configure_logging, engine_time
 from reminder.store import Store
 from reminder.store.leader import leadership_for
+from reminder.web.routes import create_app
 
 
 @command(
@@ -49,6 +51,13 @@ def run(
             "--serve", help=N_("Also receive receipts and replies (as `reminder serve`).")
         ),
     ] = False,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help=N_("Also serve the web console (as `reminder web`, on web.host:web.port)."),
+        ),
+    ] = False,
 ) -> None:
     """The command `run`: its help, shown translated, is given where it is registered."""
     current = state(ctx)
@@ -61,6 +70,7 @@ def run(
             daemon = Daemon(app, leadership)
             daemon.install_signal_handlers()
             server = _receipt_server(app.config, app.store, app.clock) if serve else None
+            console = web_console(app) if web else None
             zones = {app.project.timezone(f.campaign) for f in app.project.campaigns.values()}
             zone = zones.pop() if len(zones) == 1 else app.config.settings.timezone
             try:
@@ -69,6 +79,8 @@ def run(
             finally:
                 if server is not None:
                     server.should_exit = True
+                if console is not None:
+                    console.should_exit = True
         finally:
             leadership.close()
     raise typer.Exit(code)
@@ -103,4 +115,29 @@ def _receipt_server(config: Config, store: Store, clock: Clock) -> uvicorn.Serve
         )
     )
     threading.Thread(target=server.run, name="receipts", daemon=True).start()
+    return server
+
+
+def web_console(app: App) -> uvicorn.Server:
+    """Start the web console in a thread beside the scheduler, on web.host:web.port; the caller
+    stops it. It has its own application core on the daemon's config, clock and store (its own
+    gateways: a resume from the console dispatches as `reminder resume` would, without closing
+    the connections of the daemon's loop)."""
+    core = App(app.config, app.clock, store=app.store)
+    core.load()
+    settings = app.config.settings.web
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(core, secure_cookies=settings.secure_cookies),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+        )
+    )
+    threading.Thread(target=server.run, name="web", daemon=True).start()
+    logging.getLogger(__name__).info(
+        _("web console on http://%s:%s/"), settings.host, settings.port
+    )
     return server

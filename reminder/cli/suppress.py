@@ -88,6 +88,8 @@ def list_(
     """The command `list`: its help, shown translated, is given where it is registered."""
     with state(ctx).app() as app:
         entries = app.suppressions()
+        if show_numbers:
+            app.show_numbers("suppressions", count=len(entries), via="cli")
         zone = app.config.settings.timezone
     rows = [
         {

@@ -20,8 +20,12 @@ from reminder.web.routes import create_app
 )
 def web(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8090,
+    host: Annotated[
+        str | None, typer.Option(help=N_("Address to listen on (default: the config's web.host)."))
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help=N_("Port to listen on (default: the config's web.port)."))
+    ] = None,
     insecure_cookies: Annotated[
         bool,
         typer.Option(
@@ -33,7 +37,11 @@ def web(
     """Serve the web console (127.0.0.1 by default; put it behind a reverse proxy with TLS)."""
     with state(ctx).app() as app:
         app.load()
-        console = create_app(app, secure_cookies=not insecure_cookies)
+        settings = app.config.settings.web
+        host = host or settings.host
+        port = port or settings.port
+        secure = settings.secure_cookies and not insecure_cookies
+        console = create_app(app, secure_cookies=secure)
         stdout().print(
             _("web console on http://{host}:{port}/").format(host=host, port=port), markup=False
         )

@@ -162,9 +162,12 @@ class App(Resources, Governance):
         *,
         contact: str | None = None,
         limit: int = 10,
+        only_sample: bool = False,
     ) -> sending.Preview:
         """The first `limit` rendered messages of each push (`sending.preview`)."""
-        return sending.preview(self, campaign, day, push, contact=contact, limit=limit)
+        return sending.preview(
+            self, campaign, day, push, contact=contact, limit=limit, only_sample=only_sample
+        )
 
     def send_occurrence(
         self,

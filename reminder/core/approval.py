@@ -1,12 +1,14 @@
 """Approval before anything goes out (ARCHITECTURE.md invariant 11).
 
-Where it is required (`required`: the config's `approval.required`, else whenever the gateway
-reaches real phones), an occurrence is dispatched — by `send` or by the daemon — only when an
-approval matches what would go now: one for its date whose fingerprint is the occurrence's
-(`planning.fingerprint.occurrence_fingerprint`), or one for its campaign year whose fingerprint
-is the year's. A drafter requests approval of what they previewed; an approver who is not the
-requester (four eyes) grants or rejects it; a template, case or contact changed since makes the
-fingerprint differ, and the approval no longer counts. Every step is in the audit trail.
+Where it is required (`required`: a campaign file's `approval: {required: true}`, the config's
+`approval.required`, else whenever the gateway reaches real phones), an occurrence is
+dispatched — by `send` or by the daemon — only when an approval matches what would go now:
+one for its date whose fingerprint is the occurrence's
+(`planning.fingerprint.occurrence_fingerprint`), or one for its campaign year whose
+fingerprint is the year's. A drafter requests approval of what they previewed; an approver
+who is not the requester (four eyes) grants or rejects it; a template, case or contact changed
+since makes the fingerprint differ, and the approval no longer counts.
+Every step is in the audit trail.
 """
 
 from __future__ import annotations
@@ -51,9 +53,12 @@ class Verdict:
         return self.reason in (NOT_REQUIRED, APPROVED)
 
 
-def required(app: App) -> bool:
-    """Whether dispatching needs approval: as the config says, else when the gateway reaches
+def required(app: App, campaign: str | None = None) -> bool:
+    """Whether dispatching (of `campaign`) needs approval: when the campaign file says so
+    (`approval: {required: true}`), else as the config says, else when the gateway reaches
     real phones."""
+    if campaign is not None and app.project.campaign(campaign).approval.required:
+        return True
     setting = app.config.settings.approval.required
     return app.gateway.real if setting is None else setting
 
@@ -63,19 +68,35 @@ def subject(campaign: str, day: date | None = None, year: int | None = None) -> 
     return f"{campaign}/{day.isoformat()}" if day is not None else f"{campaign}/{year}"
 
 
+def _occurrence_fingerprint(app: App, campaign: str, day: date) -> str:
+    """The occurrence's fingerprint, computed once per loaded project: a project does not
+    change once loaded (a reload loads a new one) and a fingerprint depends on nothing else,
+    so a console showing a date again, or the gate before sending it, renders its messages
+    once per load, not at every look."""
+    project = app.project
+    loaded, known = app.fingerprints
+    if loaded is not project:
+        known = {}
+        app.fingerprints = (project, known)
+    found = known.get((campaign, day))
+    if found is None:
+        found = known[(campaign, day)] = occurrence_fingerprint(project, campaign, day)
+    return found
+
+
 def fingerprint_of(app: App, campaign: str, day: date | None, year: int | None) -> str:
     """The fingerprint of an occurrence (`day`) or of a campaign year (`year`)."""
     if day is not None:
-        return occurrence_fingerprint(app.project, campaign, day)
+        return _occurrence_fingerprint(app, campaign, day)
     assert year is not None
     return year_fingerprint(app.project, campaign, year)
 
 
 def verdict(app: App, campaign: str, day: date) -> Verdict:
     """Whether the occurrence of `day` may be dispatched now (see the module docstring)."""
-    if not required(app):
+    if not required(app, campaign):
         return Verdict(NOT_REQUIRED)
-    now = occurrence_fingerprint(app.project, campaign, day)
+    now = _occurrence_fingerprint(app, campaign, day)
     relevant = [a for a in app.store.approvals(campaign) if a.day == day or a.year == day.year]
     year_now: str | None = None
     for approval in relevant:
@@ -99,7 +120,8 @@ def mark_held(app: App, rows: list[AgendaRow], store: Store | None) -> list[Agen
     """The agenda with each pending occurrence that no approval covers marked as awaiting
     approval (when approval is required). Cheap: a changed fingerprint is not looked for, as
     `gate` does when the occurrence is sent."""
-    if not required(app):
+    needing = {c for c in {row.occurrence.campaign for row in rows} if required(app, c)}
+    if not needing:
         return rows
     found = store.approvals() if store is not None else []
     approved = {(a.campaign, a.day, a.year) for a in found if a.status == "approved"}
@@ -111,7 +133,7 @@ def mark_held(app: App, rows: list[AgendaRow], store: Store | None) -> list[Agen
             None,
             o.day.year,
         ) in approved
-        return row.state == PENDING and not covered
+        return row.state == PENDING and o.campaign in needing and not covered
 
     return [replace(row, state=AWAITING_APPROVAL) if held(row) else row for row in rows]
 

@@ -82,12 +82,13 @@ def board(app: App, campaign_id: str, first: date, last: date) -> list[Occurrenc
         for occurrence in occurrences(campaign, push, zone, first, last):
             fires.setdefault(occurrence.day, []).append((occurrence.at, push.id))
     approvals = app.store.approvals(campaign_id)
-    required = approval.required(app)
+    required = approval.required(app, campaign_id)
     now = app.clock.now()
+    every = app.store.daily_status_counts(campaign_id, min(fires, default=first), last)
     rows = []
     for day in sorted(fires):
         at = min(t for t, _ in fires[day])
-        counts = app.store.status_counts(campaign_id, None, day)
+        counts = every.get(day, Counter())
         mine = relevant(approvals, day)
         state, decisive = state_of(counts, mine, required, at <= now)
         pushes = [p for _, p in sorted(fires[day])]

@@ -7,7 +7,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 from reminder.core import approval, audit, board, people
-from reminder.core.audit import Verification
+from reminder.core.audit import Verification, Watch
+from reminder.errors import PermissionDeniedError
 from reminder.store import Approval, AuditEntry, User
 
 if TYPE_CHECKING:
@@ -40,14 +41,44 @@ class Governance:
             actor=actor, action=action, subject=subject, newest=newest
         )
 
+    def show_numbers(
+        self,
+        what: str,
+        campaign: str | None = None,
+        day: date | None = None,
+        *,
+        user: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Record that phone numbers are shown in full (`what`: the page or export); before
+        that, a console `user` must be an approver or an admin, and a refusal is recorded too
+        (`PermissionDeniedError`). Without `user` the person at the command line acts."""
+        subject = "/".join(str(part) for part in (campaign or "*", day) if part is not None)
+        if user is not None:
+            try:
+                people.require(self._app(), user, "approver")
+            except PermissionDeniedError as exc:
+                self.audit(user, "numbers.refused", subject, what=what, reason=str(exc), **details)
+                raise
+        self.audit(user, "numbers.shown", subject, what=what, **details)
+
+    #: The console's view of the chain (`audit_state`), made at its first use.
+    _audit_watch: Watch | None = None
+
+    def audit_state(self) -> Verification:
+        """The chain's state for a page viewed often: checked whole at the first look and every
+        five minutes, and in between from the newest entry checked on (`audit.Watch`)."""
+        if self._audit_watch is None:
+            self._audit_watch = Watch()
+        return self._audit_watch.verify(self._app())
+
     def verify_audit(self) -> Verification:
         """Check the audit trail's hash chain from the first entry to the newest."""
         return audit.verify(self._app())
 
-    @property
-    def approval_required(self) -> bool:
-        """Whether dispatching needs approval (`approval.required`)."""
-        return approval.required(self._app())
+    def approval_required(self, campaign: str | None = None) -> bool:
+        """Whether dispatching (of `campaign`) needs approval (`approval.required`)."""
+        return approval.required(self._app(), campaign)
 
     def approval_verdict(self, campaign: str, day: date) -> approval.Verdict:
         """Whether the occurrence of `day` may be dispatched now, and why."""

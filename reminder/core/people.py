@@ -57,16 +57,32 @@ def add_user(app: App, name: str, role: str, password: str, *, actor: str) -> Us
     return user
 
 
+def _keep_an_admin(app: App, name: str) -> None:
+    """Refuse to take away the last enabled admin: nobody could give the role back."""
+    user = app.store.user(name)
+    if user is None or user.role != "admin" or user.disabled:
+        return
+    others = [u for u in app.store.users() if u.role == "admin" and not u.disabled]
+    if [u.name for u in others] == [name]:
+        raise UsageError(
+            _("{name} is the last admin; make another user admin first").format(name=name)
+        )
+
+
 def set_disabled(app: App, name: str, disabled: bool, *, actor: str) -> None:
     """Disable (or enable again) a user: a disabled user cannot log in or approve."""
+    if disabled:
+        _keep_an_admin(app, name)
     if not app.store.update_user(name, disabled=disabled):
         raise UsageError(_("no user {name!r}").format(name=name))
     app.audit(actor, "user.disabled" if disabled else "user.enabled", f"user/{name}")
 
 
 def set_role(app: App, name: str, role: str, *, actor: str) -> None:
-    """Give a user another role."""
+    """Give a user another role (not the last admin another than admin)."""
     _check_role(role)
+    if role != "admin":
+        _keep_an_admin(app, name)
     if not app.store.update_user(name, role=role):
         raise UsageError(_("no user {name!r}").format(name=name))
     app.audit(actor, "user.role", f"user/{name}", role=role)

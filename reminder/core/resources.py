@@ -14,6 +14,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Self
 
@@ -55,6 +56,8 @@ class Resources:
         self._store = store
         self._owns_store = store is None
         self._nodes: NodeBoard | None = None
+        #: Occurrence fingerprints of one loaded project, by (campaign, date) (`core.approval`).
+        self.fingerprints: tuple[object, dict[tuple[str, date], str]] = (None, {})
         #: Messages this process sent (accepted by a provider): the heartbeat's throughput.
         self.sent_messages = 0
         #: Set to stop: dispatches finish the message in flight, runs of what is due stop.

@@ -132,6 +132,7 @@ def survey(
     contact: str | None = None,
     look_ahead: bool = False,
     mapped: bool = False,
+    only_sample: bool = False,
 ) -> list[PlanResult]:
     """Render and count every message of the pushes (or the one asked for) that fire on `day`;
     write nothing. With `store`, cases are chosen from what each person has read, as planning
@@ -157,6 +158,7 @@ def survey(
         contact=contact,
         since=app.today(campaign_id) if look_ahead else None,
         codes=codes if mapped else None,
+        only_sample=only_sample,
     )
 
 
@@ -168,16 +170,26 @@ def preview(
     *,
     contact: str | None = None,
     limit: int = 10,
+    only_sample: bool = False,
 ) -> Preview:
     """The first `limit` messages of each push (of `contact` only, if given) on `day` (default:
-    today, else the first day of the next window). Writes nothing."""
+    today, else the first day of the next window). Writes nothing. With `only_sample` the
+    rest of each audience is counted, not rendered (its segments are not counted)."""
     campaign = app.project.campaign(campaign_id)
     day = day or first_day_from(campaign, app.today(campaign_id))
     if contact is not None and contact not in app.project.book.contacts:
         raise UsageError(_("no contact has id {contact!r}").format(contact=contact))
     with app.existing_store() as store:
         results = survey(
-            app, campaign_id, day, push, store=store, sample=limit, contact=contact, look_ahead=True
+            app,
+            campaign_id,
+            day,
+            push,
+            store=store,
+            sample=limit,
+            contact=contact,
+            look_ahead=True,
+            only_sample=only_sample,
         )
     return Preview(day, results)
 

@@ -195,6 +195,23 @@ class Window(_Strict):
         return self.end.fixed.year if self.end.fixed is not None else None
 
 
+class CampaignApproval(_Strict):
+    """A campaign's own approval rule, on top of the config's: `required: true` makes its
+    occurrences need approval even through the console or file gateway (a rehearsal that must
+    be approved as the real sending will be). A campaign cannot waive what the config requires."""
+
+    required: bool = False
+
+    @field_validator("required")
+    @classmethod
+    def _only_adds(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                _("a campaign can only add approval (required: true); the config decides the rest")
+            )
+        return value
+
+
 class Campaign(_Strict):
     """A validated campaign file."""
 
@@ -204,6 +221,7 @@ class Campaign(_Strict):
     timezone: str | None = None
     window: Window
     pushes: tuple[Push, ...] = Field(min_length=1)
+    approval: CampaignApproval = Field(default_factory=CampaignApproval)
 
     @field_validator("pushes")
     @classmethod

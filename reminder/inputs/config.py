@@ -77,6 +77,16 @@ class ReceiptSettings(_Strict):
     public_url: str | None = None
 
 
+class WebSettings(_Strict):
+    """Where the web console listens (`reminder web`, `reminder run --web`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=1, le=65535)
+    #: Session cookies with the Secure flag (sent over HTTPS only): false only for plain HTTP
+    #: on 127.0.0.1 without a proxy.
+    secure_cookies: bool = True
+
+
 class SuppressionSettings(_Strict):
     """Who the suppression list applies to."""
 
@@ -111,6 +121,7 @@ class Settings(_Strict):
     paths: Paths = Field(default_factory=Paths)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     receipts: ReceiptSettings = Field(default_factory=ReceiptSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     suppression: SuppressionSettings = Field(default_factory=SuppressionSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     gateway: str = "console"

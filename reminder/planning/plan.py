@@ -17,6 +17,7 @@ from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
 from reminder.i18n import _
 from reminder.inputs.campaigns import Campaign, Push
+from reminder.inputs.contacts import Contact
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
 from reminder.planning.follow_ups import audience
@@ -73,6 +74,7 @@ def survey_occurrence(
     contact: str | None = None,
     since: date | None = None,
     codes: Callable[[str], Sequence[TemplateCodes]] | None = None,
+    only_sample: bool = False,
 ) -> list[PlanResult]:
     """Render every message of the pushes that fire on `day`, batch by batch, and count them.
 
@@ -84,7 +86,9 @@ def survey_occurrence(
     the store yet count as read (`reminder.planning.history`). With `explicit` (the user named
     the push), a push that does not fire that day is an error; otherwise it is left out. A day
     on which no push fires is an error. With `codes` (push → the template-code mappings of its
-    gateways), every message is checked against them as `validate` checks them.
+    gateways), every message is checked against them as `validate` checks them. With
+    `only_sample`, only the first `sample` messages of each push are rendered (and their
+    segments counted); the rest of the audience is counted, not rendered (a glance).
     """
     campaign = project.campaign(campaign_id)
     window, zone = window_for_day(campaign, day), project.timezone(campaign)
@@ -92,27 +96,47 @@ def survey_occurrence(
     results, cases = [], CaseSource(project, store, since)
     for push_id in push_ids:
         push = campaign.push(push_id)
-        if occurrence_on(campaign, push, zone, day) is None:
-            if explicit:
-                raise UsageError(
-                    _(
-                        "push {push_id!r} of campaign {campaign_id!r} does not fire "
-                        "on {day}; see `reminder schedule --campaign {campaign_id}`"
-                    ).format(push_id=push_id, campaign_id=campaign_id, day=day)
-                )
+        if not _fires(campaign, push, zone, day, explicit=explicit):
             continue
-        result = PlanResult(campaign_id, push_id, day)
-        checks = _param_checks(codes(push_id) if codes else (), campaign_id, push, problems)
-        with settled_objects_frozen():
-            for drafts in _batches(project, store, campaign, push, window, day, problems, cases):
-                for check, draft in product(checks, drafts):
-                    check(draft)
-                _count(result, drafts, store, sample, contact)
-        for check in checks:
-            problems.update((str(p), p) for p in check.problems.values())
-        results.append(result)
+        glance = sample if only_sample and contact is None else 0
+        results.append(
+            _survey_push(
+                project,
+                store,
+                campaign,
+                push,
+                window,
+                day,
+                problems,
+                cases,
+                codes=codes,
+                sample=sample,
+                contact=contact,
+                glance=glance,
+            )
+        )
     if problems:
         raise InputError(list(problems.values()))
+    _some(results, campaign_id, day)
+    return results
+
+
+def _fires(campaign: Campaign, push: Push, zone: str, day: date, *, explicit: bool) -> bool:
+    """Whether the push fires on `day`; a usage error when it does not and was `explicit`."""
+    if occurrence_on(campaign, push, zone, day) is not None:
+        return True
+    if explicit:
+        raise UsageError(
+            _(
+                "push {push_id!r} of campaign {campaign_id!r} does not fire "
+                "on {day}; see `reminder schedule --campaign {campaign_id}`"
+            ).format(push_id=push.id, campaign_id=campaign.id, day=day)
+        )
+    return False
+
+
+def _some(results: list[PlanResult], campaign_id: str, day: date) -> None:
+    """A usage error when no push fired that day."""
     if not results:
         raise UsageError(
             _(
@@ -120,10 +144,9 @@ def survey_occurrence(
                 "`reminder schedule --campaign {campaign_id}`"
             ).format(campaign_id=campaign_id, day=day)
         )
-    return results
 
 
-def _batches(
+def _survey_push(
     project: Project,
     store: Store | None,
     campaign: Campaign,
@@ -132,11 +155,46 @@ def _batches(
     day: date,
     problems: dict[str, Problem],
     cases: CaseSource,
-) -> Iterator[list[Draft]]:
-    """The messages of the push's audience on `day`, rendered `PLAN_BATCH` contacts at a time."""
+    *,
+    codes: Callable[[str], Sequence[TemplateCodes]] | None,
+    sample: int,
+    contact: str | None,
+    glance: int,
+) -> PlanResult:
+    """Render one push's messages of `day` (or `glance` at the first so many), check them
+    against `codes` and count them."""
+    result = PlanResult(campaign.id, push.id, day)
     people = iter(audience(project, store, campaign, push, day))
-    while chunk := list(islice(people, PLAN_BATCH)):
-        yield list(iter_drafts(project, campaign.id, push, window, day, chunk, problems, cases))
+    checks = _param_checks(codes(push.id) if codes else (), campaign.id, push, problems)
+    with settled_objects_frozen():
+        batches = _batches(project, people, campaign.id, push, window, day, problems, cases, glance)
+        for drafts in batches:
+            for check, draft in product(checks, drafts):
+                check(draft)
+            _count(result, drafts, store, sample, contact)
+    result.audience += sum(1 for _ in people)  # after a glance, the rest: counted only
+    for check in checks:
+        problems.update((str(p), p) for p in check.problems.values())
+    return result
+
+
+def _batches(
+    project: Project,
+    people: Iterator[Contact],
+    campaign_id: str,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    problems: dict[str, Problem],
+    cases: CaseSource,
+    glance: int = 0,
+) -> Iterator[list[Draft]]:
+    """The messages of `people` (the push's audience) on `day`, rendered `PLAN_BATCH` contacts
+    at a time; with `glance`, only that many, the rest of `people` left unread."""
+    while chunk := list(islice(people, glance or PLAN_BATCH)):
+        yield list(iter_drafts(project, campaign_id, push, window, day, chunk, problems, cases))
+        if glance:
+            return
 
 
 def _param_checks(

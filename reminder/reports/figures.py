@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from reminder.delivery.gateways.registry import available, gateway_class
+from reminder.delivery.gateways.registry import gateway_class, loadable_classes
 from reminder.inputs.groups import resolve
 from reminder.inputs.project import Project
 from reminder.reports.acks import AckFigures, ack_figures
@@ -162,7 +162,8 @@ def build_report(
     selection = Selection(campaign_id, None, day, period.first, period.until)
     if period.first is None:  # no window near: every message of the campaign so far
         selection = Selection(campaign_id, None, day, None, local.date())
-    unconfirmed = [name for name in available() if not _confirms(name)]
+    # A gateway that cannot load counts as confirming (`_confirms`).
+    unconfirmed = sorted(n for n, c in loadable_classes().items() if not c.confirms_delivery)
     groups = _group_figures(project, campaign_id)
     targeted = reached = awaiting = 0
     for best in _best_per_contact(store.contact_reach(selection, unconfirmed), groups):

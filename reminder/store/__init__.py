@@ -7,7 +7,7 @@
 from reminder.store.cluster import Node, RateSlot
 from reminder.store.contract import Store
 from reminder.store.models import DeliveryEvent, Message, Suppression
-from reminder.store.records import Approval, AuditEntry, User
+from reminder.store.records import Approval, AuditEntry, User, WebSession
 from reminder.store.replies import AckQuestion, Reply
 from reminder.store.sql import SqlStore, open_store
 from reminder.store.values import (
@@ -48,5 +48,6 @@ __all__ = [
     "Suppression",
     "UnreachedRow",
     "User",
+    "WebSession",
     "open_store",
 ]

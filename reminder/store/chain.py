@@ -50,11 +50,14 @@ def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
     return link(prev_hash, content)
 
 
-def first_broken(entries: Iterable[AuditEntry]) -> tuple[AuditEntry, str] | None:
+def first_broken(
+    entries: Iterable[AuditEntry], after: AuditEntry | None = None
+) -> tuple[AuditEntry, str] | None:
     """The first entry (oldest first) that does not follow from the ones before, and why; None
-    when the whole chain holds."""
-    prev_hash = GENESIS
-    prev_id = 0
+    when the whole chain holds. With `after`, `entries` continue the chain from that entry
+    (checked before)."""
+    prev_hash = after.hash if after is not None else GENESIS
+    prev_id = after.id or 0 if after is not None else 0
     for entry in entries:
         assert entry.id is not None
         if entry.prev_hash != prev_hash:

@@ -23,7 +23,7 @@ from typing import Any, Protocol, Self
 
 from reminder.status import Status
 from reminder.store.models import Message, Suppression
-from reminder.store.records import Approval, AuditEntry, User
+from reminder.store.records import Approval, AuditEntry, User, WebSession
 from reminder.store.replies import Reply
 from reminder.store.values import (
     Applied,
@@ -231,6 +231,12 @@ class Store(Protocol):
     ) -> Counter[str]:
         """How many messages are in each status (of every campaign when `campaign` is None)."""
 
+    def daily_status_counts(
+        self, campaign: str, first: date, last: date
+    ) -> dict[date, Counter[str]]:
+        """How many of the campaign's messages are in each status, by occurrence date from
+        `first` to `last` (dates without messages absent): one grouped read for a board."""
+
     def outcome_counts(self, selection: Selection) -> list[OutcomeCount]:
         """How many messages of each push and date of `selection` are in each status and skip
         reason, in no particular order."""
@@ -334,3 +340,20 @@ class Store(Protocol):
 
     def audit_count(self) -> int:
         """How many entries the audit trail holds."""
+
+    # --- the console's sessions (`reminder.store.records.WebSession`) ------------------------
+
+    def add_session(self, session: WebSession) -> None:
+        """Keep a new session (keyed by the SHA-256 of its token)."""
+
+    def web_session(self, token_hash: str) -> WebSession | None:
+        """The session whose token hashes to `token_hash`, expired or not."""
+
+    def renew_session(self, token_hash: str, idle_until: datetime) -> None:
+        """Push a session's idle end on."""
+
+    def end_session(self, token_hash: str) -> None:
+        """Delete a session (a logout, an expiry); nothing if there is none."""
+
+    def end_sessions_before(self, moment: datetime) -> int:
+        """Delete every session idle or over at `moment`; how many."""

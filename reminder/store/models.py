@@ -49,7 +49,7 @@ class Message(SQLModel, table=True):
             "campaign", "push", "occurrence", "contact_id", name="uq_message_identity"
         ),
         Index("ix_message_claim", "status", "campaign", "occurrence", "push"),
-        Index("ix_message_campaign_occurrence", "campaign", "occurrence"),
+        Index("ix_message_campaign_day", "campaign", "occurrence", "push", "status", "skip_reason"),
         Index("ix_message_recipient_sent_at", "recipient", "sent_at"),
         Index("ix_message_provider_id", "provider_id"),
         Index("ix_message_outcome", "campaign", "push", "occurrence", "status", "skip_reason"),

@@ -68,4 +68,19 @@ class AuditEntry(SQLModel, table=True):
     hash: str
 
 
-__all__ = ["Approval", "AuditEntry", "User"]
+class WebSession(SQLModel, table=True):
+    """A console session: only the SHA-256 of its token (the cookie's value) is kept, so
+    reading the table gives no one a session; its CSRF token, who logged in (None before
+    login) and when it ends (`idle_until`, pushed on by use, and `ends`)."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_ends", "ends"),)
+
+    token_hash: str = Field(primary_key=True)
+    csrf: str
+    user: str | None = None
+    idle_until: datetime = _utc()
+    ends: datetime = _utc()
+
+
+__all__ = ["Approval", "AuditEntry", "User", "WebSession"]

@@ -51,7 +51,7 @@ class Console:
 
     def __post_init__(self) -> None:
         minutes = self.app.config.settings.approval.session_minutes
-        self.sessions = Sessions(self.app.clock, timedelta(minutes=minutes))
+        self.sessions = Sessions(self.app.store, self.app.clock, timedelta(minutes=minutes))
         self.throttle = Throttle(self.app.clock)
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
@@ -153,7 +153,12 @@ def _run(
             return finish(console, RedirectResponse("/login", status_code=303))
         if not allows(user.role, role):
             console.app.audit(
-                user.name, "access.denied", request.url.path, needed=role, role=user.role
+                user.name,
+                "access.denied",
+                request.url.path,
+                needed=role,
+                role=user.role,
+                **{k: str(v) for k, v in request.path_params.items()},
             )
             return finish(console, refused(ctx, 403, _("Your role does not allow this.")))
     if request.method == "POST" and (

@@ -113,12 +113,23 @@ def campaign(ctx: Ctx) -> Response:
 
 def occurrence(ctx: Ctx) -> Response:
     """One date: its messages (numbers masked), its approval and what may be done."""
+    return _occurrence(ctx, full=False)
+
+
+def occurrence_numbers(ctx: Ctx) -> Response:
+    """The same page with the numbers in full: an approver's POST, in the audit trail."""
+    return _occurrence(ctx, full=True)
+
+
+def _occurrence(ctx: Ctx, *, full: bool) -> Response:
     campaign_id, day = ctx.param("campaign"), _day(ctx)
     found = ctx.app.project.campaign(campaign_id)
     rows = ctx.app.occurrence_board(campaign_id, day, day)
     if not rows:
         return refused(ctx, 404, _("No push of this campaign fires on that date."))
-    preview = ctx.app.preview(campaign_id, day, limit=20)
+    if full:
+        ctx.app.show_numbers("occurrence", campaign_id, day, user=ctx.actor, via="web")
+    preview = ctx.app.preview(campaign_id, day, limit=20, only_sample=True)
     verdict = ctx.app.approval_verdict(campaign_id, day)
     why = None if verdict.may_send else explain(verdict, campaign_id, day)
     return ctx.render(
@@ -128,7 +139,8 @@ def occurrence(ctx: Ctx) -> Response:
         preview=preview,
         verdict=verdict,
         why=why,
-        required=ctx.app.approval_required,
+        required=ctx.app.approval_required(campaign_id),
+        full=full,
     )
 
 
@@ -188,6 +200,16 @@ def report(ctx: Ctx) -> Response:
     return HTMLResponse(page, headers={"Content-Security-Policy": CSP_REPORT})
 
 
+def report_numbers(ctx: Ctx) -> Response:
+    """The report with the numbers in full (to follow up who was not reached): an approver's
+    POST, in the audit trail."""
+    campaign_id = ctx.param("campaign")
+    built = ctx.app.report(campaign_id)
+    ctx.app.show_numbers("report", campaign_id, user=ctx.actor, via="web")
+    page = as_html(built, show_numbers=True)
+    return HTMLResponse(page, headers={"Content-Security-Policy": CSP_REPORT})
+
+
 def approvals(ctx: Ctx) -> Response:
     """Every request for approval and decision, newest first."""
     return ctx.render("approvals.html", approvals=ctx.app.approvals())
@@ -196,7 +218,7 @@ def approvals(ctx: Ctx) -> Response:
 def audit(ctx: Ctx) -> Response:
     """The newest entries of the audit trail, and whether the chain holds."""
     entries = list(reversed(ctx.app.audit_entries(newest=200)))
-    return ctx.render("audit.html", entries=entries, verification=ctx.app.verify_audit())
+    return ctx.render("audit.html", entries=entries, verification=ctx.app.audit_state())
 
 
 def suppressions(ctx: Ctx) -> Response:

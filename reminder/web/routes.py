@@ -22,9 +22,11 @@ ROUTES: list[tuple[str, str, Handler, str | None]] = [
     ("/suppressions", "GET", pages.suppressions, "viewer"),
     ("/campaigns/{campaign}", "GET", pages.campaign, "viewer"),
     ("/campaigns/{campaign}/report", "GET", pages.report, "viewer"),
+    ("/campaigns/{campaign}/report/numbers", "POST", pages.report_numbers, "approver"),
     ("/campaigns/{campaign}/pause", "POST", pages.pause, "approver"),
     ("/campaigns/{campaign}/resume", "POST", pages.resume, "approver"),
     ("/campaigns/{campaign}/{day}", "GET", pages.occurrence, "viewer"),
+    ("/campaigns/{campaign}/{day}/numbers", "POST", pages.occurrence_numbers, "approver"),
     ("/campaigns/{campaign}/{day}/request", "POST", pages.request_approval, "drafter"),
     ("/campaigns/{campaign}/{day}/cancel", "POST", pages.cancel, "approver"),
 ]

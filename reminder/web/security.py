@@ -1,14 +1,17 @@
 """The console's guards: server-side sessions with expiry, CSRF tokens, login throttling and the
 security headers of every response.
 
-Sessions live in the web process (a restart logs everyone out): the cookie carries only a
-random token, so a forged or guessed one names no session. Each session has its own CSRF token,
-which every state-changing form carries; a login form gets an anonymous session for its token.
-Time comes from the App's clock, so tests move it to expire a session.
+Sessions live in the store (`web_session`), so a restart logs no one out and several console
+processes share them. The cookie carries only a random token, and the store only its SHA-256:
+a forged or guessed token names no session, and reading the table opens none. Expiry is
+checked here, on the server, at every request; logging out deletes the row. Each session has
+its own CSRF token, which every state-changing form carries; a login form gets an anonymous
+session for its token. Time comes from the App's clock, so tests move it to expire a session.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from collections import deque
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reminder.clock import Clock
+from reminder.store import Store, WebSession
 
 COOKIE = "reminder_session"
 #: After this many failed logins of one name, or from one address, within `THROTTLE_WINDOW`,
@@ -53,18 +57,32 @@ class Session:
     ends: datetime
 
 
-class Sessions:
-    """Every live session, by token."""
+#: A session's idle end is written again only once it has moved on this much (not at every
+#: request: a page view stays a read).
+RENEW_STEP = timedelta(minutes=1)
+#: How often a process deletes the sessions that are over (anonymous ones of login forms too).
+PURGE_EVERY = timedelta(minutes=10)
 
-    def __init__(self, clock: Clock, idle: timedelta) -> None:
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a session's token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sessions:
+    """Every live session, in the store, by the hash of its token."""
+
+    def __init__(self, store: Store, clock: Clock, idle: timedelta) -> None:
+        self.store = store
         self.clock = clock
         self.idle = idle
-        self._sessions: dict[str, Session] = {}
+        self._purged: datetime | None = None
         self._lock = threading.Lock()
 
     def start(self, user: str | None) -> Session:
         """A new session (a new token: no fixation of a token from before login)."""
         now = self.clock.now()
+        self._purge(now)
         session = Session(
             secrets.token_urlsafe(32),
             secrets.token_urlsafe(32),
@@ -72,8 +90,15 @@ class Sessions:
             now + self.idle,
             now + SESSION_MAX,
         )
-        with self._lock:
-            self._sessions[session.token] = session
+        self.store.add_session(
+            WebSession(
+                token_hash=token_hash(session.token),
+                csrf=session.csrf,
+                user=user,
+                idle_until=session.idle_until,
+                ends=session.ends,
+            )
+        )
         return session
 
     def get(self, token: str | None) -> Session | None:
@@ -81,20 +106,29 @@ class Sessions:
         if not token:
             return None
         now = self.clock.now()
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is None:
-                return None
-            if now >= session.idle_until or now >= session.ends:
-                del self._sessions[token]
-                return None
-            session.idle_until = now + self.idle
-            return session
+        key = token_hash(token)
+        found = self.store.web_session(key)
+        if found is None:
+            return None
+        if now >= found.idle_until or now >= found.ends:
+            self.store.end_session(key)
+            return None
+        idle_until = now + self.idle
+        if idle_until - found.idle_until >= RENEW_STEP:
+            self.store.renew_session(key, idle_until)
+        return Session(token, found.csrf, found.user, idle_until, found.ends)
 
     def end(self, token: str | None) -> None:
         """Log out."""
+        if token:
+            self.store.end_session(token_hash(token))
+
+    def _purge(self, now: datetime) -> None:
         with self._lock:
-            self._sessions.pop(token or "", None)
+            if self._purged is not None and now - self._purged < PURGE_EVERY:
+                return
+            self._purged = now
+        self.store.end_sessions_before(now)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from reminder.store import (
     SkipReason,
     SqlStore,
     Store,
+    WebSession,
     open_store,
 )
 from reminder.store.sql.tables import MESSAGE
@@ -512,6 +513,17 @@ def test_suppression_list(store: Store) -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def test_daily_status_counts_group_a_campaign_by_date(store: Store) -> None:
+    ids = planned(store, 3)
+    later, outside = date(2027, 2, 3), date(2027, 2, 9)
+    add_planned(store, [message("c000", day=later), message("c001", day=later, push="family")], NOW)
+    add_planned(store, [message("c000", day=outside), message("c000", campaign="autumn")], NOW)
+    store.skip(ids[0], SkipReason.suppressed, NOW, source="dispatch", detail="suppressed: STOP")
+    found = store.daily_status_counts("spring", DAY, date(2027, 2, 5))
+    assert found == {DAY: {"planned": 2, "skipped": 1}, later: {"planned": 2}}
+    assert store.daily_status_counts("autumn", later, outside) == {}
+
+
 def test_status_counts_and_filters(store: Store) -> None:
     ids = planned(store, 5)
     add_planned(store, [message("c000", campaign="autumn")], NOW)
@@ -728,3 +740,27 @@ def test_audit_entries_written_concurrently_keep_one_chain(opener: Opener) -> No
         thread.join()
     entries = opener().audit_entries()
     assert len(entries) == 30 and first_broken(entries) is None
+
+
+def test_console_sessions_are_shared_renewed_and_ended(opener: Opener) -> None:
+    one, other = opener(), opener()
+    session = WebSession(
+        token_hash="a" * 64,
+        csrf="token",
+        user="wang",
+        idle_until=NOW + timedelta(minutes=30),
+        ends=NOW + timedelta(hours=12),
+    )
+    one.add_session(session)
+    one.add_session(session.model_copy(update={"token_hash": "b" * 64, "user": None, "ends": NOW}))
+    found = other.web_session("a" * 64)
+    assert found == session, "another process reads the same session"
+    assert other.web_session("c" * 64) is None
+    other.renew_session("a" * 64, NOW + timedelta(minutes=45))
+    renewed = one.web_session("a" * 64)
+    assert renewed is not None and renewed.idle_until == NOW + timedelta(minutes=45)
+    assert one.end_sessions_before(NOW) == 1, "the one over at NOW"
+    assert one.web_session("b" * 64) is None and one.web_session("a" * 64) is not None
+    other.end_session("a" * 64)
+    other.end_session("a" * 64)
+    assert one.web_session("a" * 64) is None

@@ -28,7 +28,7 @@ def approve_year(root: Path, year: int = 2027) -> None:
     os.environ["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
     try:
         with App(load_config(root / "config.yaml"), SystemClock()) as app:
-            assert app.approval_required
+            assert app.approval_required()
             app.add_user("li", "drafter", "drafter password", actor="setup")
             app.add_user("wang", "approver", "approver password", actor="setup")
             asked = app.request_approval("spring-festival", year=year, actor="li")

@@ -162,3 +162,61 @@ def test_run_serves_callbacks_in_process(tmp_path: Path) -> None:
         finally:
             if daemon.poll() is None:
                 daemon.kill()
+
+
+def test_run_web_serves_the_console_and_a_restart_keeps_the_session(tmp_path: Path) -> None:
+    import re
+
+    import httpx
+
+    from tests.support.servers import free_port
+
+    root = copy_sample(tmp_path)
+    port = free_port()
+    (root / "config.yaml").write_text(
+        f"web: {{host: 127.0.0.1, port: {port}, secure_cookies: false}}\n"
+        "approval: {required: false}\ngateway: file\ngateways:\n  file: {path: outbox.jsonl}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REMINDER_")}
+    added = subprocess.run(
+        [sys.executable, "-m", "reminder", "users", "add", "wang", "--role", "approver"],
+        cwd=root,
+        env={**env, "REMINDER_PASSWORD": "correct horse battery"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert added.returncode == 0, added.stderr
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base}/login", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    browser = httpx.Client(base_url=base, timeout=10)
+    for attempt in range(2):
+        daemon = start(root, "--web", "--clock-start", "2027-01-30T08:29:58+08:00")
+        try:
+            wait_for(answers, "the console beside the daemon")
+            if attempt == 0:
+                form = browser.get("/login").text
+                found = re.search(r'name="csrf" value="([^"]+)"', form)
+                assert found
+                login = browser.post(
+                    "/login",
+                    data={"name": "wang", "password": "correct horse battery", "csrf": found[1]},
+                )
+                assert login.status_code == 303, login.text
+            # The second time, after a restart: the same cookie, still logged in.
+            index = browser.get("/")
+            assert index.status_code == 200 and "spring-festival" in index.text
+            wait_for(lambda: counts(root)["sent"] == 36, "the daemon sending beside it")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+    browser.close()

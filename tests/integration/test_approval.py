@@ -146,7 +146,7 @@ def test_the_daemon_sends_an_approved_occurrence(sample: Path) -> None:
 
 def test_a_gateway_without_phones_needs_no_approval_unless_configured(sample: Path) -> None:
     app = make_app(sample, FixedClock(at(9)), required=None)
-    assert not app.approval_required
+    assert not app.approval_required()
     assert sum(p.sent for p in app.send_occurrence(CAMPAIGN, DAY).pushes) > 0
     app.close()
 
@@ -226,3 +226,95 @@ def test_the_cli_requests_approves_and_lists(
     assert wrong.exit_code == 1 and "wrong user name or password" in wrong.output
     trail = run("--config", config, "audit", "show", "--json")
     assert "login.failed" in [e["action"] for e in json.loads(trail.stdout)]
+
+
+def test_roles_change_at_the_cli_audited_and_the_last_admin_stays(
+    sample: Path,
+    cli,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_app(sample, FixedClock(at(9))).close()
+    config = str(sample / "config.yaml")
+    monkeypatch.setenv("REMINDER_PASSWORD", PASSWORD)
+    assert cli("--config", config, "users", "add", "sun", "--role", "admin").exit_code == 0
+    promoted = cli("--config", config, "users", "role", "li", "approver")
+    assert promoted.exit_code == 0 and "li" in promoted.output, promoted.output
+    unknown = cli("--config", config, "users", "role", "li", "boss")
+    assert unknown.exit_code != 0 and "unknown role" in unknown.output
+    nobody = cli("--config", config, "users", "role", "nobody", "viewer")
+    assert nobody.exit_code != 0 and "no user" in nobody.output
+    last = cli("--config", config, "users", "role", "sun", "viewer")
+    assert last.exit_code != 0 and "last admin" in last.output
+    disabled = cli("--config", config, "users", "disable", "sun")
+    assert disabled.exit_code != 0 and "last admin" in disabled.output
+    # With a second admin the first may step down.
+    assert cli("--config", config, "users", "role", "wang", "admin").exit_code == 0
+    assert cli("--config", config, "users", "role", "sun", "viewer").exit_code == 0
+    app = App(load_config(sample / "config.yaml"), FixedClock(at(9)))
+    try:
+        roles = {u.name: (u.role, u.disabled) for u in app.users()}
+        assert roles["li"] == ("approver", False) and roles["sun"] == ("viewer", False)
+        assert roles["wang"] == ("admin", False)
+        changed = [(e.actor, e.subject, e.details) for e in app.audit_entries(action="user.role")]
+        assert [(subject, details["role"]) for _a, subject, details in changed] == [
+            ("user/li", "approver"),
+            ("user/wang", "admin"),
+            ("user/sun", "viewer"),
+        ]
+        assert all(actor.startswith("cli") for actor, _s, _d in changed)
+    finally:
+        app.close()
+
+
+def test_a_campaign_file_may_require_approval_on_a_gateway_without_phones(sample: Path) -> None:
+    path = sample / "campaigns" / "spring-festival.yaml"
+    path.write_text(path.read_text("utf-8") + "approval:\n  required: true\n", "utf-8")
+    app = make_app(sample, FixedClock(at(8, 31)), required=None)
+    try:
+        assert not app.approval_required() and app.approval_required(CAMPAIGN)
+        assert not app.approval_required("mid-autumn"), "other campaigns as the config says"
+        with pytest.raises(NotApprovedError, match="none was requested"):
+            app.send_occurrence(CAMPAIGN, DAY)
+        assert outbox(sample) == []
+        held = app.occurrence_board(CAMPAIGN, DAY, DAY)
+        assert [r.state for r in held] == ["awaiting_approval"]
+        outcomes = [o for o in app.run_due(CAMPAIGN, "daily-leading") if o.occurrence.day == DAY]
+        assert outbox(sample) == [] and [o.action for o in outcomes] != ["sent"]
+        approved(app)
+        assert (
+            sum(p.sent for p in app.send_occurrence(CAMPAIGN, DAY).pushes)
+            == len(outbox(sample))
+            > 0
+        )
+    finally:
+        app.close()
+
+
+def test_the_consoles_view_of_the_chain_checks_new_entries_and_the_whole_every_five_minutes(
+    sample: Path,
+) -> None:
+    clock = FixedClock(at(9))
+    app = make_app(sample, clock)
+    store = app.store
+    assert isinstance(store, SqlStore)
+    try:
+        first = app.audit_state()
+        assert first.broken is None and first.entries == app.store.audit_count() == 4
+        approved(app)
+        assert (app.audit_state().entries, app.audit_state().broken) == (6, None)
+        with store.engine.begin() as connection:  # the newest entry, edited
+            connection.execute(text("UPDATE audit_entry SET actor = 'someone' WHERE id = 6"))
+        broken = app.audit_state().broken
+        assert broken is not None and broken.id == 6
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE audit_entry SET actor = 'wang' WHERE id = 6"))
+        assert app.audit_state().broken is None
+        with store.engine.begin() as connection:  # an older one: seen at the next whole check
+            connection.execute(text("UPDATE audit_entry SET actor = 'someone' WHERE id = 2"))
+        assert app.audit_state().broken is None, "between whole checks, only new entries"
+        assert app.verify_audit().broken is not None, "`reminder audit verify` checks it whole"
+        clock.set(at(9, 6))
+        late = app.audit_state().broken
+        assert late is not None and late.id == 2
+    finally:
+        app.close()

@@ -228,6 +228,21 @@ CASES: list[tuple[str, Breaker, str]] = [
         "push 'again' follows 'daily', which is no push of this campaign that asks for an answer",
     ),
     (
+        "campaign approval waived",
+        lambda f: f.write(campaign=campaign_with(approval={"required": False})),
+        "campaigns/test.yaml:15: approval.required: a campaign can only add approval",
+    ),
+    (
+        "campaign approval not a yes or no",
+        lambda f: f.write(campaign=campaign_with(approval={"required": "maybe"})),
+        "campaigns/test.yaml:15: approval.required:",
+    ),
+    (
+        "campaign approval unknown field",
+        lambda f: f.write(campaign=campaign_with(approval={"needed": True})),
+        "campaigns/test.yaml:15: approval.needed: unknown field",
+    ),
+    (
         "campaign unknown field",
         lambda f: f.write(campaign=campaign_with(colour="red")),
         "campaigns/test.yaml:14: colour: unknown field",

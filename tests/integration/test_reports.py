@@ -155,6 +155,20 @@ def test_one_date_and_show_numbers(cli: Any, sample: Path) -> None:
     )
     assert (data["targeted"], data["reached"]) == (36, 35)
     assert all(u["number"].startswith("+86") and "*" not in u["number"] for u in data["unreached"])
+    config = sample / "config.yaml"
+    report(cli, sample, "--format", "json")  # masked: not in the audit trail
+    cli("--config", config, "log", "--json", "--show-numbers")
+    cli("--config", config, "preview", "spring-festival", "--date", "2027-01-31", "--show-numbers")
+    trail = json.loads(cli("--config", config, "audit", "show", "--json").stdout)
+    shown = [(e["actor"], e["subject"], e["details"]["what"]) for e in trail
+             if e["action"] == "numbers.shown"]  # fmt: skip
+    assert [subject for _actor, subject, _what in shown] == [
+        "spring-festival/2027-01-31",
+        "*",
+        "spring-festival/2027-01-31",
+    ]
+    assert [what for _actor, _subject, what in shown] == ["report", "log", "preview"]
+    assert all(actor.startswith("cli") for actor, _subject, _what in shown)
 
 
 def test_csv_table_and_xlsx_hold_the_same_numbers(cli: Any, sample: Path, tmp_path: Path) -> None:

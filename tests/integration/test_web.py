@@ -15,9 +15,10 @@ from starlette.testclient import TestClient
 
 from reminder.clock import FixedClock
 from reminder.core.app import App
+from reminder.errors import PermissionDeniedError
 from reminder.inputs.config import load_config
 from reminder.web.routes import ROUTES, create_app
-from reminder.web.security import COOKIE
+from reminder.web.security import COOKIE, token_hash
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CAMPAIGN = "spring-festival"
@@ -174,3 +175,92 @@ def test_the_drafter_and_approver_pages(client: TestClient, core: App) -> None:
         report.status_code == 200
         and "script-src 'none'" in report.headers["content-security-policy"]
     )
+
+
+FULL_NUMBER = re.compile(r"\+861[3-9]\d{9}")
+
+
+def test_an_approver_sees_full_numbers_by_a_form_and_it_is_audited(
+    client: TestClient, core: App
+) -> None:
+    token = log_in(client, "wang")
+    page = client.get(f"/campaigns/{CAMPAIGN}/{DAY}")
+    assert 'id="show-numbers"' in page.text and not FULL_NUMBER.search(page.text)
+    assert client.get(f"/campaigns/{CAMPAIGN}/{DAY}/numbers").status_code == 405
+    assert client.post(f"/campaigns/{CAMPAIGN}/{DAY}/numbers", data={}).status_code == 403
+    assert core.audit_entries(action="numbers.") == [], "no CSRF token: nothing shown"
+    full = client.post(f"/campaigns/{CAMPAIGN}/{DAY}/numbers", data={"csrf": token})
+    assert full.status_code == 200 and FULL_NUMBER.search(full.text)
+    assert full.headers["cache-control"] == "no-store"
+    report = client.post(f"/campaigns/{CAMPAIGN}/report/numbers", data={"csrf": token})
+    assert report.status_code == 200
+    shown = core.audit_entries(action="numbers.shown")
+    assert [(e.actor, e.subject, e.details["what"]) for e in shown] == [
+        ("wang", f"{CAMPAIGN}/{DAY}", "occurrence"),
+        ("wang", CAMPAIGN, "report"),
+    ]
+    assert all(e.at == NOW for e in shown)
+    assert core.verify_audit().broken is None
+
+
+@pytest.mark.parametrize("name", ["zhao", "li"])
+def test_a_viewer_or_drafter_asking_for_full_numbers_gets_403_audited(
+    client: TestClient, core: App, name: str
+) -> None:
+    token = log_in(client, name)
+    page = client.get(f"/campaigns/{CAMPAIGN}/{DAY}")
+    assert 'id="show-numbers"' not in page.text
+    for path in (f"/campaigns/{CAMPAIGN}/{DAY}/numbers", f"/campaigns/{CAMPAIGN}/report/numbers"):
+        answer = client.post(path, data={"csrf": token})
+        assert answer.status_code == 403 and not FULL_NUMBER.search(answer.text), path
+    assert core.audit_entries(action="numbers.shown") == []
+    denied = core.audit_entries(action="access.denied")
+    named = [(e.actor, e.subject, e.details.get("campaign"), e.details.get("day")) for e in denied]
+    assert named == [
+        (name, f"/campaigns/{CAMPAIGN}/{DAY}/numbers", CAMPAIGN, str(DAY)),
+        (name, f"/campaigns/{CAMPAIGN}/report/numbers", CAMPAIGN, None),
+    ]
+
+
+def test_the_core_refuses_full_numbers_to_a_drafter_and_records_it(core: App) -> None:
+    with pytest.raises(PermissionDeniedError):
+        core.show_numbers("occurrence", CAMPAIGN, DAY, user="li", via="web")
+    refused = core.audit_entries(action="numbers.")
+    assert [(e.actor, e.action, e.subject) for e in refused] == [
+        ("li", "numbers.refused", f"{CAMPAIGN}/{DAY}")
+    ]
+
+
+def test_sessions_live_in_the_store_hashed_shared_and_deleted_at_logout(
+    client: TestClient, core: App, sample: Path
+) -> None:
+    token = log_in(client, "wang")
+    cookie = client.cookies.get(COOKIE)
+    assert cookie
+    kept = core.store.web_session(token_hash(cookie))
+    assert kept is not None and kept.user == "wang"
+    assert core.store.web_session(cookie) is None, "the token itself is not stored"
+    # Another console process on the same store (or this one after a restart).
+    assert isinstance(core.clock, FixedClock)
+    other = App(load_config(sample / "config.yaml"), core.clock)
+    try:
+        second = TestClient(
+            create_app(other), base_url="https://testserver", follow_redirects=False
+        )
+        second.cookies.set(COOKIE, cookie)
+        assert second.get("/").status_code == 200, "still logged in"
+        assert second.post("/logout", data={"csrf": token}).status_code == 303
+        assert core.store.web_session(token_hash(cookie)) is None, "logout deletes it"
+        assert client.get("/").headers.get("location") == "/login"
+    finally:
+        other.close()
+
+
+def test_the_occurrence_page_renders_only_its_sample_and_counts_the_rest(core: App) -> None:
+    full = core.preview(CAMPAIGN, DAY, limit=5)
+    glance = core.preview(CAMPAIGN, DAY, limit=5, only_sample=True)
+    assert [r.audience for r in glance.results] == [r.audience for r in full.results]
+    assert all(r.audience > 5 for r in glance.results)
+    assert [[d.body for d in r.sample] for r in glance.results] == [
+        [d.body for d in r.sample] for r in full.results
+    ]

@@ -59,6 +59,16 @@ class MemoryReads(MemoryRows):
         return Counter(r["status"] for r in self.selected(Selection(campaign, push, occurrence)))
 
     @locked
+    def daily_status_counts(
+        self, campaign: str, first: date, last: date
+    ) -> dict[date, Counter[str]]:
+        """How many of the campaign's messages are in each status, by date."""
+        found: dict[date, Counter[str]] = {}
+        for r in self.selected(Selection(campaign, since=first, until=last)):
+            found.setdefault(r["occurrence"], Counter())[r["status"]] += 1
+        return found
+
+    @locked
     def recent_counts(
         self, recipients: Iterable[str], since: datetime, exclude: Iterable[int] = ()
     ) -> dict[str, int]:

@@ -55,6 +55,23 @@ class ReadQueries:
         with self.engine.connect() as connection:
             return Counter({status: count for status, count in connection.execute(query)})
 
+    def daily_status_counts(
+        self, campaign: str, first: date, last: date
+    ) -> dict[date, Counter[str]]:
+        """How many of the campaign's messages are in each status, by date (one grouped read
+        of `ix_message_campaign_day`)."""
+        day = MESSAGE.c.occurrence
+        query = (
+            select(day, MESSAGE.c.status, func.count())
+            .where(MESSAGE.c.campaign == campaign, day >= first, day <= last)
+            .group_by(day, MESSAGE.c.status)
+        )
+        found: dict[date, Counter[str]] = {}
+        with self.engine.connect() as connection:
+            for occurrence, status, count in connection.execute(query):
+                found.setdefault(occurrence, Counter())[status] = count
+        return found
+
     def by_provider_id(self, provider_id: str) -> Message | None:
         """The message a provider knows by `provider_id`."""
         query = select(MESSAGE).where(MESSAGE.c.provider_id == provider_id).limit(1)

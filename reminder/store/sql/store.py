@@ -26,6 +26,7 @@ from reminder.store.sql.reads import ReadQueries
 from reminder.store.sql.receipts import ReceiptQueries
 from reminder.store.sql.replies import ReplyQueries
 from reminder.store.sql.reports import ReportQueries
+from reminder.store.sql.sessions import SessionQueries
 
 
 class SqlStore(
@@ -39,6 +40,7 @@ class SqlStore(
     CaseQueries,
     GovernanceQueries,
     ReplyQueries,
+    SessionQueries,
     Store,
 ):
     """Messages and delivery events in a SQL database; the truth about what was planned and
