@@ -10,21 +10,28 @@ to write them to (`StoreSink`) when a dispatch begins (`give_sinks`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Self
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.gateways.registry import build_gateway
 from reminder.delivery.sink import StoreSink
 from reminder.errors import InputError, OperationalError, Problem, ReminderError
+from reminder.i18n import _
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.store import Store, open_store
 from reminder.store.nodes import NodeBoard, node_board
+
+log = logging.getLogger("reminder.run")
 
 
 class Resources:
@@ -86,6 +93,18 @@ class Resources:
         if self._nodes is None:
             self._nodes = node_board(self.store)
         return self._nodes
+
+    def wake_nodes(self, due: datetime | None = None) -> None:
+        """Tell the idle nodes of a shared store that messages are planned (`due`: deferred
+        ones falling due then), so they send at once rather than at their next poll
+        (`reminder.store.wakeup`). A failure only costs them that poll: logged, not raised."""
+        board = self.nodes
+        if board is None or not board.shared:
+            return
+        try:
+            board.wake(due.isoformat() if due is not None else "")
+        except SQLAlchemyError as exc:
+            log.warning(_("cannot wake the other nodes: %s"), exc.__class__.__name__)
 
     def load(self) -> None:
         """Load and check every file and the gateway settings; raise one `InputError` with every
