@@ -1,5 +1,7 @@
 """Several `reminder run` on one store, as real subprocesses: one per SQLite file; on
-PostgreSQL one leader that plans, every node dispatching, and a standby that takes over."""
+PostgreSQL one leader that plans, every node dispatching, a standby that takes over, a standby
+woken by the leader's plan long before its next poll, and two nodes opening an old schema at
+once that migrate it once."""
 
 from __future__ import annotations
 
