@@ -18,14 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.gateways.registry import build_gateway
 from reminder.delivery.sink import StoreSink
 from reminder.errors import InputError, OperationalError, Problem, ReminderError
-from reminder.i18n import _
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.store import Store, open_store
@@ -103,8 +100,8 @@ class Resources:
             return
         try:
             board.wake(due.isoformat() if due is not None else "")
-        except SQLAlchemyError as exc:
-            log.warning(_("cannot wake the other nodes: %s"), exc.__class__.__name__)
+        except OperationalError as exc:
+            log.warning("%s", exc)
 
     def load(self) -> None:
         """Load and check every file and the gateway settings; raise one `InputError` with every

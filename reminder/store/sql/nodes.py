@@ -117,8 +117,13 @@ class SqlNodeBoard:
         (`reminder.store.wakeup`); nothing on SQLite, which one daemon serves."""
         if not self.shared:
             return
-        with self.engine.begin() as connection:
-            notify(connection, payload)
+        try:
+            with self.engine.begin() as connection:
+                notify(connection, payload)
+        except SQLAlchemyError as exc:
+            raise OperationalError(
+                _("cannot wake the other nodes: {kind}").format(kind=exc.__class__.__name__)
+            ) from None
 
     def reserve(self, gateway: str, now: datetime, seconds: float, catch_up: float) -> datetime:
         """Reserve `seconds` of `gateway`'s shared timeline (see `_RESERVE`); returns where the
