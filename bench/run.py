@@ -54,6 +54,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts_baseline": 12_000,  # callbacks of the same storm the old server takes
         "receipt_rounds": 2,
         "smpp": 1_000,  # aiosmpplib's ESME (the baseline) stalled once at 5,000
+        "replies": (1_000_000, 10_000),  # stored messages, replies
     },
     "quick": {
         "planning": 2_000,
@@ -69,6 +70,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "receipts_baseline": 500,
         "receipt_rounds": 1,
         "smpp": 200,
+        "replies": (20_000, 300),
     },
 }
 
@@ -281,11 +283,15 @@ def twilio_gateway(url: str, concurrency: int, rate: float | None = None) -> Twi
     )
 
 
+#: The day of the occurrence the dispatch parts plan and send.
+BENCH_DAY = date(2027, 2, 1)
+
+
 def planned_store(folder: Path, count: int, name: str) -> Store:
     config = load_config(write_project(folder / name, count))
     project = load_project(config)
     store = open_store(config.database_url)
-    plan_streaming(project, store, "bench", "daily", date(2027, 2, 1), SystemClock())
+    plan_streaming(project, store, "bench", "daily", BENCH_DAY, SystemClock())
     return store
 
 
@@ -296,7 +302,7 @@ def run_dispatch(
         try:
             return await Dispatcher(
                 store, gateway, SystemClock(), per_number_cap=None, on_result=on_result
-            ).run(Selection("bench"))
+            ).run(Selection("bench", "daily", BENCH_DAY))  # one push's day, as `send` does
         finally:
             await gateway.aclose()
 
@@ -671,6 +677,7 @@ PARTS = (
     "smpp",
     "aliyun",
     "nodes",
+    "replies",
 )
 
 
@@ -725,6 +732,10 @@ def main() -> None:
             from bench.nodes import bench_nodes  # needs PostgreSQL (REMINDER_TEST_DATABASE_URL)
 
             rows += bench_nodes(sizes, folder, Row)
+        if "replies" in args.only:
+            from bench.replies import bench_replies  # it uses this module's Row
+
+            rows += bench_replies(*sizes["replies"], folder)
     print(f"{'measure':38} {'ours':>12} {'baseline':>26} {'ratio':>7}  goal")
     for row in rows:
         verdict = "" if row.goal == "info" else ("met" if row.met else "MISSED")

@@ -7,7 +7,9 @@
     ├── NotApprovedError      approval is required and the content was not approved as it is
     ├── PermissionDeniedError the user's role or the four-eyes rule does not allow the action
     ├── OperationalError      the environment stopped a command: store, network (exit 1)
-    │   └── MissingExtraError an optional dependency is not installed
+    │   ├── MissingExtraError an optional dependency is not installed
+    │   └── CredentialError   a gateway's credential is not in the environment, or the
+    │                         provider refused it: nothing went through that gateway
     └── GatewayError          a gateway could not send one message
         ├── TransientGatewayError   not sent; worth retrying later
         ├── PermanentGatewayError   not sent; retrying will not help
@@ -114,6 +116,12 @@ class OperationalError(ReminderError):
 
 class MissingExtraError(OperationalError):
     """An optional dependency is needed; the message says how to install it."""
+
+
+class CredentialError(OperationalError):
+    """A gateway cannot send: the environment variable holding its credential is not set, or
+    the provider refused the credential. The message names the gateway and the variable (never
+    a value); exit 1, like every error of the environment rather than of the user's files."""
 
 
 class GatewayError(ReminderError):

@@ -2,8 +2,9 @@
 
 Every command builds the application core (`State.app`) from the global options and calls it;
 commands parse and print, the core decides. Exit codes: 0 the command completed (per-message
-failures are counted, not fatal); 1 an operational error stopped it; 2 bad input or usage.
-Tracebacks only with `--debug`.
+failures are counted, not fatal); 1 an operational error stopped it (store, network, a gateway's
+credential unset or refused: `CredentialError`); 2 bad input or usage. Tracebacks only with
+`--debug`.
 
 The commands are listed in `COMMANDS`, in the order `--help` shows them; each one's module is
 imported only when it runs (`reminder.cli.lazy`), so this module imports nothing heavy.
@@ -218,6 +219,11 @@ COMMANDS = (
             "Per occurrence and group: targeted, delivered, sent, failed, pending, unknown, "
             "skipped; coverage; and the contacts never reached, with their last error."
         ),
+    ),
+    LazyCommand(
+        "commitments",
+        "reminder.cli.commitments_command",
+        N_("Export the commitments a campaign collected: who, when, with which words."),
     ),
     LazyCommand(
         "schedule",

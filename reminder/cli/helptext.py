@@ -4,7 +4,8 @@ Help texts are written in English and marked `N_()` where a command or option de
 they are translated when the help is shown, not when the module is imported, because the
 language is known only then: the config's `language:` when the command line names or finds a
 config file (read before a sub-command's help), else `REMINDER_LANGUAGE`, else the locale
-(`LC_ALL`, `LC_MESSAGES`, `LANG`), else English (`reminder.i18n`). Click's own headings
+(`LC_ALL`, `LC_MESSAGES`, `LANG`), else English (`reminder.i18n`); `reminder --help` alone
+reads the config it would find too. Click's own headings
 ("Usage:", "Options", …) are translated here too.
 """
 
@@ -72,7 +73,14 @@ class TranslatedGroup(TyperGroup):
     """A group of sub-commands whose help page is shown in the current language."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        """The help page, translated as it is written."""
+        """The help page in the config's language (`reminder --help` comes before the group's
+        callback reads it), translated as it is written."""
+        from reminder.i18n import use_language
+        from reminder.inputs.config import configured_language
+
+        language = configured_language(ctx.params.get("config"))
+        if language:
+            use_language(language)
         with translated(self, ctx, formatter):
             super().format_help(ctx, formatter)
 

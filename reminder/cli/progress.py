@@ -1,4 +1,5 @@
-"""Progress of a dispatch on standard error: a live bar in a terminal, periodic lines otherwise."""
+"""Progress of a dispatch on standard error: a live bar in a terminal, periodic lines otherwise
+(at each tenth done, at most one every `LINE_EVERY` on the engine's clock, and the last)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from reminder.i18n import _
 from reminder.status import Status
 from reminder.store import Message
 
+#: The least time between two progress lines outside a terminal: a fast push prints one line.
+LINE_EVERY = timedelta(seconds=5)
+
 
 class DispatchProgress:
     """Counts results as the dispatcher reports them (`on_result`) and shows them."""
@@ -38,6 +42,7 @@ class DispatchProgress:
         self.unknown = 0
         self.interactive = sys.stderr.isatty() if interactive is None else interactive
         self._started = clock.now()
+        self._last_line = self._started
         self._step = max(total // 10, 1)
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -97,10 +102,13 @@ class DispatchProgress:
                 unknown=self.unknown,
                 rate=f"{self.rate():.1f}",
             )
-        elif self.done % self._step == 0 or self.done == self.total:
+        elif self.done == self.total or (
+            self.done % self._step == 0 and self.clock.now() - self._last_line >= LINE_EVERY
+        ):
             self._line()
 
     def _line(self) -> None:
+        self._last_line = self.clock.now()
         eta = self.eta()
         left = _(", about {eta} left").format(eta=eta) if eta is not None else ""
         stderr().print(

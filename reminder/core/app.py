@@ -40,6 +40,7 @@ from reminder.planning.checks import CampaignCheck, check_project
 from reminder.planning.drafts import Draft
 from reminder.planning.forecast import CaseUsage, Upcoming, case_usage, upcoming_cases
 from reminder.planning.plan import PlanResult
+from reminder.reports.commitments import Commitments, commitments
 from reminder.reports.figures import Report, build_report
 from reminder.status import Status
 from reminder.store import Message, Reply, ReplyOutcome, Selection
@@ -318,6 +319,10 @@ class App(Resources, Governance):
     ) -> list[Reply]:
         """The newest replies, optionally to one campaign's questions and with some outcomes."""
         return self.store.replies(campaign=campaign, outcomes=outcomes, limit=limit)
+
+    def commitments(self, campaign: str) -> Commitments:
+        """The commitments a campaign's committing pushes collected, one per family or person."""
+        return commitments(self.project, self.store, campaign)
 
     def cluster_status(self) -> nodes.ClusterStatus:
         """The nodes of the store, who leads, and the occurrences in flight

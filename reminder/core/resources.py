@@ -10,9 +10,10 @@ to write them to (`StoreSink`) when a dispatch begins (`give_sinks`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,13 @@ from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway
 from reminder.delivery.gateways.registry import build_gateway
 from reminder.delivery.sink import StoreSink
-from reminder.errors import InputError, OperationalError, Problem, ReminderError
+from reminder.errors import (
+    CredentialError,
+    InputError,
+    OperationalError,
+    Problem,
+    ReminderError,
+)
 from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.store import Store, open_store
@@ -105,8 +112,9 @@ class Resources:
 
     def load(self) -> None:
         """Load and check every file and the gateway settings; raise one `InputError` with every
-        problem of both."""
+        problem of both, else the first `CredentialError` (a credential not in the environment)."""
         problems: list[Problem] = []
+        unset: list[CredentialError] = []
         project, gateway = self._project, self._gateway
         if project is None:
             try:
@@ -114,20 +122,18 @@ class Resources:
             except InputError as exc:
                 problems.extend(exc.problems)
         if gateway is None:
-            try:
-                gateway = build_gateway(self.config)
-            except InputError as exc:
-                problems.extend(exc.problems)
+            gateway = _built(lambda: build_gateway(self.config), problems, unset)
         others: dict[str, Gateway] = {}
         for name in project.gateway_names() if project is not None else ():
             if gateway is None or name == gateway.name or name in self._gateways:
                 continue
-            try:
-                others[name] = build_gateway(self.config, name)
-            except InputError as exc:
-                problems.extend(exc.problems)
+            built = _built(functools.partial(build_gateway, self.config, name), problems, unset)
+            if built is not None:
+                others[name] = built
         if problems:
             raise InputError(problems)
+        if unset:
+            raise unset[0]
         self._project, self._gateway = project, gateway
         self._gateways.update(others)
 
@@ -204,3 +210,16 @@ def _open_existing(url: str) -> Store | None:
         return open_store(url, migrate_schema=False)
     except OperationalError:
         return None
+
+
+def _built(
+    build: Callable[[], Gateway], problems: list[Problem], unset: list[CredentialError]
+) -> Gateway | None:
+    """`build()`, or None with its input problems or missing credential collected."""
+    try:
+        return build()
+    except InputError as exc:
+        problems.extend(exc.problems)
+    except CredentialError as exc:
+        unset.append(exc)
+    return None

@@ -10,18 +10,21 @@ anything twice: planning is idempotent and only `planned` messages are claimed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from reminder.core import approval, routes
+from reminder.core.template_codes import template_codes
 from reminder.delivery.dispatch import DispatchResult
-from reminder.errors import QuietHoursError, UsageError
-from reminder.i18n import _
+from reminder.delivery.gateways.registry import credential_variables
+from reminder.errors import CredentialError, QuietHoursError, UsageError
+from reminder.i18n import _, ngettext
 from reminder.inputs.campaigns import Campaign
 from reminder.planning.plan import PlanResult, count_existing, plan_streaming, survey_occurrence
+from reminder.planning.template_checks import TemplateCodes
 from reminder.status import Status
 from reminder.store import Message, Selection, Store
 
@@ -128,12 +131,21 @@ def survey(
     sample: int = 0,
     contact: str | None = None,
     look_ahead: bool = False,
+    mapped: bool = False,
 ) -> list[PlanResult]:
     """Render and count every message of the pushes (or the one asked for) that fire on `day`;
     write nothing. With `store`, cases are chosen from what each person has read, as planning
     chooses them, and what is still to send is counted; `look_ahead` also takes every
-    occurrence from today to `day` not planned yet as sent (what `preview` shows)."""
+    occurrence from today to `day` not planned yet as sent (what `preview` shows); `mapped`
+    checks every message against the template mapping of each template-code gateway its push
+    goes through (what `send` does before anything is written or sent)."""
     campaign = app.project.campaign(campaign_id)
+
+    def codes(push_id: str) -> list[TemplateCodes]:
+        gateways = routes.gateways_for(app, campaign_id, push_id)
+        found = (template_codes(app.config, gateway) for gateway in gateways)
+        return [mapping for mapping in found if mapping is not None]
+
     return survey_occurrence(
         app.project,
         campaign_id,
@@ -144,6 +156,7 @@ def survey(
         sample=sample,
         contact=contact,
         since=app.today(campaign_id) if look_ahead else None,
+        codes=codes if mapped else None,
     )
 
 
@@ -191,7 +204,7 @@ def send_occurrence(
     campaign = app.project.campaign(campaign_id)
     day = day or _today_in_window(campaign, app.today(campaign_id))
     with app.existing_store() as existing:
-        results = survey(app, campaign_id, day, push, store=existing)
+        results = survey(app, campaign_id, day, push, store=existing, mapped=True)
         if dry_run:
             for result in results:
                 count_existing(existing, result)
@@ -226,7 +239,35 @@ def send_occurrence(
                 outcome.by_gateway,
             )
         )
+    _stop_on_refused_credential(app, dispatched.values(), pushes)
     return SendResult(campaign_id, day, False, pushes)
+
+
+def _stop_on_refused_credential(
+    app: App, dispatched: Iterable[DispatchResult], pushes: list[PushSent]
+) -> None:
+    """A `CredentialError` when a provider refused a gateway's credential and messages were
+    left unsent: the operator must fix the environment (the messages wait as planned)."""
+    waiting = sum(p.statuses.get(Status.planned.value, 0) for p in pushes)
+    for result in dispatched:
+        for name, fields in result.credentials_refused.items():
+            if not waiting:
+                return
+            names = ", ".join(credential_variables(app.config, name, fields))
+            raise CredentialError(
+                ngettext(
+                    "the {gateway} gateway's credential was refused ({reason}): check {names}; "
+                    "{count} message was not sent and waits as planned",
+                    "the {gateway} gateway's credential was refused ({reason}): check {names}; "
+                    "{count} messages were not sent and wait as planned",
+                    waiting,
+                ).format(
+                    gateway=name,
+                    reason=result.gateways_down.get(name, ""),
+                    names=names,
+                    count=waiting,
+                )
+            )
 
 
 def warnings(result: DispatchResult) -> list[str]:

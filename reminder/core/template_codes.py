@@ -28,7 +28,7 @@ def template_codes(config: Config, gateway: Gateway) -> TemplateCodes | None:
         file=config.source_name,
         line=line,
         params={name: dict(t.params) for name, t in settings.templates.items()},
-        max_length=type(gateway).max_param_length,
+        max_length=gateway.max_param_length,  # an account may set its own (Tencent)
         lines=lines,
     )
 

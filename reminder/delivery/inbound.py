@@ -3,10 +3,19 @@ the question it answers; an opt-out word adds the sender to the suppression list
 nothing (opting out wins over everything).
 
 A reply's text is personal data: it is stored, never logged.
+
+A repeated reply is recorded once: by the provider's id when it gives one (Twilio's MessageSid,
+Aliyun's sequence_id); an SMPP mobile-originated message and a Tencent reply carry none (SMPP's
+sequence number belongs to the bind, and an SMSC that sends a deliver_sm again gives it a new
+one), so such a reply is keyed by its number, its exact text and the minute it arrived
+(`repeat_key`): the same words from the same number within that minute count once. Two repeats
+either side of a minute's end count twice, and a person who really writes the same words twice
+in one minute is recorded once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -31,6 +40,13 @@ def is_opt_out(text: str) -> bool:
     return normalise_reply(text) in _OPT_OUT_KEYS
 
 
+def repeat_key(sender: str, text: str, at: datetime) -> str:
+    """The id of a reply whose provider gives none: its number, text and minute, hashed (the
+    text is personal data, and the key is not shown)."""
+    digest = hashlib.sha256(f"{sender}\0{text}".encode()).hexdigest()[:24]
+    return f"repeat:{at:%Y%m%d%H%M}:{digest}"
+
+
 def take_inbound(
     store: Store,
     messages: Iterable[Inbound],
@@ -49,7 +65,7 @@ def take_inbound(
         replies.append(
             NewReply(
                 gateway=gateway,
-                provider_id=message.provider_id,
+                provider_id=message.provider_id or repeat_key(number, message.text, now),
                 sender=number,
                 text=message.text,
                 words=normalise_reply(message.text),

@@ -54,6 +54,9 @@ class DispatchResult:
     #: Gateways that went down in this run (stopped by the provider, or out of attempts with a
     #: gateway to fail over to), with the reason.
     gateways_down: dict[str, str] = field(default_factory=dict)
+    #: Gateways whose provider refused the credential, with the settings it points at (the
+    #: gateway's `credential_codes`).
+    credentials_refused: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Pushes whose template the provider rejected: "campaign/push date: [code] text".
     templates_rejected: list[str] = field(default_factory=list)
     #: Messages of those pushes failed without being sent (`reminder retry --failed` resends
@@ -75,6 +78,7 @@ class DispatchResult:
         self.stopped = self.stopped or other.stopped
         self.by_gateway.update(other.by_gateway)
         self.gateways_down.update(other.gateways_down)
+        self.credentials_refused.update(other.credentials_refused)
         self.templates_rejected += other.templates_rejected
 
 

@@ -182,6 +182,9 @@ class GroupSending:
         if isinstance(exc, AmbiguousGatewayError):
             self.outcomes.finish(message, Status.unknown, exc, "the request may have arrived")
         elif isinstance(exc, GatewayStoppedError):
+            if exc.code is not None and exc.code in self.gateway.credential_codes:
+                fields = self.gateway.credential_codes[exc.code]
+                self.result.credentials_refused[self.gateway.name] = fields
             self._down(f"[{exc.code}] {exc.text}" if exc.code else exc.text)
             self.outcomes.release([message], self._why_halted("by the provider"))
         elif isinstance(exc, DeferredGatewayError):

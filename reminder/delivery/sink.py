@@ -6,7 +6,9 @@ Receipts are applied forward only through `updates_of` and `Store.apply_receipts
 (`take_inbound`). A receipt can
 overtake its own acceptance: the dispatcher writes acceptances in small batches, so a receipt
 whose provider id no message has yet is tried again for a few seconds before it is given up
-(the SMSC is then told it was taken: holding it longer would stall its other receipts).
+(the SMSC is then told it was taken: holding it longer would stall its other receipts). A
+receipt that names its message in another form than the provider gave (SMPP's decimal and
+hexadecimal ids) is tried under each form it carries (`Receipt.aliases`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from reminder.clock import Clock
 from reminder.delivery.gateways.base import Gateway, Inbound, Receipt
@@ -51,19 +54,37 @@ class StoreSink:
 
     async def take_receipts(self, gateway: Gateway, receipts: Sequence[Receipt]) -> None:
         """Apply `receipts`; one for a message not yet known is tried again for a while."""
-        waiting = updates_of(gateway, receipts, "bind")
+        waiting = list(receipts)
         loop = asyncio.get_running_loop()
         give_up = loop.time() + self.hold_seconds
         while True:
-            applied = self.store.apply_receipts(waiting, self.clock.now())
-            self.applied += sum(1 for a in applied if a.message_id is not None)
-            waiting = [u for u, a in zip(waiting, applied, strict=True) if a.message_id is None]
+            waiting = self._apply(gateway, waiting)
             if not waiting or loop.time() >= give_up:
                 break
             await asyncio.sleep(self.retry_seconds)
         if waiting:
             self.unmatched += len(waiting)
             log.info(_("%d receipts for unknown messages ignored"), len(waiting))
+
+    def _apply(self, gateway: Gateway, receipts: list[Receipt]) -> list[Receipt]:
+        """Apply `receipts`; those that matched no message are returned. A receipt whose id
+        matches nothing is tried under each of its `aliases` (the id written another way)."""
+        now = self.clock.now()
+        applied = self.store.apply_receipts(updates_of(gateway, receipts, "bind"), now)
+        unmatched = [r for r, a in zip(receipts, applied, strict=True) if a.message_id is None]
+        self.applied += len(receipts) - len(unmatched)
+        left = []
+        for receipt in unmatched:
+            for alias in receipt.aliases:
+                moved = replace(receipt, provider_id=alias, aliases=())
+                (one,) = self.store.apply_receipts(updates_of(gateway, [moved], "bind"), now)
+                if one.message_id is not None:
+                    self.applied += 1
+                    break
+            else:
+                if not receipt.later_part:  # a later part's says nothing the first's does not
+                    left.append(receipt)
+        return left
 
     async def take_inbound(self, gateway: Gateway, messages: Sequence[Inbound]) -> None:
         """Record the replies; suppress the senders of opt-out words."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -48,13 +48,16 @@ def normalise_reply(text: str) -> str:
 class Ack(BaseModel):
     """`ack: {keywords: [...], within: "24h"}`: the push asks for an answer; a reply that is one
     of `keywords` within `within` of the message acknowledges it. `instruction` is what the
-    template shows (its `ack` variable); by default it names the first keyword."""
+    template shows (its `ack` variable); by default it names the first keyword. `commitment`
+    makes an answer a signed commitment (节日廉洁承诺) kept once per `family` (a cadre and their
+    family members) or per `person` (`reminder commitments`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     keywords: tuple[str, ...] = Field(min_length=1)
     within: timedelta = timedelta(hours=24)
     instruction: str | None = None
+    commitment: Literal["family", "person"] | None = None
 
     @field_validator("keywords")
     @classmethod

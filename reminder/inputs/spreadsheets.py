@@ -11,10 +11,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from reminder.i18n import _
 
 #: The columns of a contact sheet, with the explanation the template puts in its comment row.
@@ -50,6 +46,9 @@ def read_rows(path: Path) -> Iterator[tuple[str, int, dict[str, Any], dict[str, 
     A sheet whose header lacks id, name or phone yields one row numbered 1 with no values and a
     `"__error__"` key saying so.
     """
+    from openpyxl import load_workbook  # only when a workbook is read: a large import
+    from openpyxl.utils import get_column_letter
+
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in workbook.worksheets:
@@ -88,6 +87,10 @@ def _cell(value: Any) -> Any:
 
 def write_template(path: Path, sheet: str = "干部名单") -> None:
     """Write an empty contact workbook: the header row, then a comment row explaining columns."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     worksheet = workbook.active
     assert worksheet is not None

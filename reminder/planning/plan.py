@@ -6,22 +6,23 @@ an occurrence again adds nothing, so any command may be re-run safely.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
+from itertools import islice, product
 
 from reminder.calendar.windows import ResolvedWindow
 from reminder.clock import Clock
 from reminder.errors import InputError, Problem, UsageError
 from reminder.heap import settled_objects_frozen
 from reminder.i18n import _
-from reminder.inputs.campaigns import Campaign
+from reminder.inputs.campaigns import Campaign, Push
 from reminder.inputs.project import Project, overrides_suppression
 from reminder.planning.drafts import Draft, iter_drafts
 from reminder.planning.follow_ups import audience
 from reminder.planning.history import CaseSource
 from reminder.planning.occurrences import occurrence_on
+from reminder.planning.template_checks import ParamCheck, TemplateCodes
 from reminder.status import Status
 from reminder.store import NewMessage, SkipReason, Store
 
@@ -71,6 +72,7 @@ def survey_occurrence(
     sample: int = 0,
     contact: str | None = None,
     since: date | None = None,
+    codes: Callable[[str], Sequence[TemplateCodes]] | None = None,
 ) -> list[PlanResult]:
     """Render every message of the pushes that fire on `day`, batch by batch, and count them.
 
@@ -81,14 +83,13 @@ def survey_occurrence(
     is counted (`to_send`); with `since` (today), the occurrences from `since` to `day` not in
     the store yet count as read (`reminder.planning.history`). With `explicit` (the user named
     the push), a push that does not fire that day is an error; otherwise it is left out. A day
-    on which no push fires is an error.
+    on which no push fires is an error. With `codes` (push → the template-code mappings of its
+    gateways), every message is checked against them as `validate` checks them.
     """
     campaign = project.campaign(campaign_id)
-    window = window_for_day(campaign, day)
-    zone = project.timezone(campaign)
+    window, zone = window_for_day(campaign, day), project.timezone(campaign)
     problems: dict[str, Problem] = {}
-    results = []
-    cases = CaseSource(project, store, since)
+    results, cases = [], CaseSource(project, store, since)
     for push_id in push_ids:
         push = campaign.push(push_id)
         if occurrence_on(campaign, push, zone, day) is None:
@@ -101,13 +102,14 @@ def survey_occurrence(
                 )
             continue
         result = PlanResult(campaign_id, push_id, day)
-        contacts = audience(project, store, campaign, push, day)
+        checks = _param_checks(codes(push_id) if codes else (), campaign_id, push, problems)
         with settled_objects_frozen():
-            while chunk := list(islice(contacts, PLAN_BATCH)):
-                drafts = list(
-                    iter_drafts(project, campaign_id, push, window, day, chunk, problems, cases)
-                )
+            for drafts in _batches(project, store, campaign, push, window, day, problems, cases):
+                for check, draft in product(checks, drafts):
+                    check(draft)
                 _count(result, drafts, store, sample, contact)
+        for check in checks:
+            problems.update((str(p), p) for p in check.problems.values())
         results.append(result)
     if problems:
         raise InputError(list(problems.values()))
@@ -119,6 +121,36 @@ def survey_occurrence(
             ).format(campaign_id=campaign_id, day=day)
         )
     return results
+
+
+def _batches(
+    project: Project,
+    store: Store | None,
+    campaign: Campaign,
+    push: Push,
+    window: ResolvedWindow,
+    day: date,
+    problems: dict[str, Problem],
+    cases: CaseSource,
+) -> Iterator[list[Draft]]:
+    """The messages of the push's audience on `day`, rendered `PLAN_BATCH` contacts at a time."""
+    people = iter(audience(project, store, campaign, push, day))
+    while chunk := list(islice(people, PLAN_BATCH)):
+        yield list(iter_drafts(project, campaign.id, push, window, day, chunk, problems, cases))
+
+
+def _param_checks(
+    mappings: Iterable[TemplateCodes], campaign_id: str, push: Push, problems: dict[str, Problem]
+) -> list[ParamCheck]:
+    """A check of each message against each mapping; an unmapped template is a problem now."""
+    checks = []
+    for mapping in mappings:
+        unmapped = mapping.unmapped(campaign_id, push)
+        if unmapped is None:
+            checks.append(ParamCheck(mapping, push))
+        else:
+            problems.setdefault(str(unmapped), unmapped)
+    return checks
 
 
 def _count(

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from reminder.delivery.gateways.registry import available, gateway_class
 from reminder.inputs.groups import resolve
 from reminder.inputs.project import Project
+from reminder.reports.acks import AckFigures, ack_figures
 from reminder.reports.period import Period, period_of
 from reminder.status import Status
 from reminder.store import ContactReach, OutcomeCount, ReachState, Selection, Store
@@ -118,6 +119,8 @@ class Report:
     awaiting: int
     unreached_count: int
     unreached: Callable[[int | None], Iterator[Unreached]]
+    #: Answers to the pushes that ask (`ack:`); None when none does.
+    acks: AckFigures | None = None
 
     @property
     def coverage(self) -> float:
@@ -185,6 +188,8 @@ def build_report(
         GatewayFigures(g.gateway, _confirms(g.gateway), g.accepted, g.awaiting, g.last_receipt)
         for g in store.receipt_summary(selection)
     ]
+    occurrences = _occurrence_figures(store.outcome_counts(selection))
+    accepted = [(o.push, o.occurrence, o.delivered + o.sent) for o in occurrences]
     return Report(
         campaign_id,
         campaign.name,
@@ -192,7 +197,7 @@ def build_report(
         day,
         local,
         period,
-        _occurrence_figures(store.outcome_counts(selection)),
+        occurrences,
         [figures for figures, _ in groups.values()],
         gateways,
         targeted,
@@ -200,6 +205,7 @@ def build_report(
         awaiting,
         targeted - reached - awaiting,
         unreached,
+        ack_figures(project, store, campaign_id, selection, accepted, unconfirmed),
     )
 
 

@@ -20,6 +20,18 @@ from reminder.i18n import N_, _, ngettext
 from reminder.phones import shown
 from reminder.reports.figures import Report
 from reminder.store import SkipReason
+from reminder.views.report_acks import (
+    ACK_COLUMNS,
+    EMPTY,
+    SHARES,
+    SILENT_COLUMNS,
+    ack_json,
+    ack_lines,
+    group_cells,
+    occurrence_cells,
+    silent_rows,
+    silent_title,
+)
 
 #: Columns by JSON key, with the heading a person reads.
 OCCURRENCE_COLUMNS = {
@@ -68,6 +80,16 @@ STATUS_WORDS = {
 }
 #: Rows of the list of contacts not reached shown in the terminal (and on the HTML page).
 FIRST_ROWS = 20
+
+
+def occurrence_columns(report: Report) -> dict[str, str]:
+    """The occurrences' columns: with the acknowledgements' when a push asks."""
+    return OCCURRENCE_COLUMNS | ACK_COLUMNS if report.acks is not None else OCCURRENCE_COLUMNS
+
+
+def group_columns(report: Report) -> dict[str, str]:
+    """The groups' columns: with the acknowledgements' beside coverage when a push asks."""
+    return GROUP_COLUMNS | ACK_COLUMNS if report.acks is not None else GROUP_COLUMNS
 
 
 def word(value: str) -> str:
@@ -122,6 +144,7 @@ def summary_lines(report: Report) -> list[str]:
             unreached=report.unreached_count,
         ),
     ]
+    lines += ack_lines(report)
     lines += gateway_lines(report)
     lines.append(_("Generated {moment}").format(moment=moment(report.generated_at, report.zone)))
     return lines
@@ -157,6 +180,8 @@ def gateway_lines(report: Report) -> list[str]:
 
 def occurrence_rows(report: Report) -> list[dict[str, Any]]:
     """One dict per occurrence (JSON keys; statuses and reasons as their codes)."""
+    acks = occurrence_cells(report)
+    extra = EMPTY if report.acks is not None else {}
     return [
         {
             "date": o.occurrence,
@@ -169,6 +194,7 @@ def occurrence_rows(report: Report) -> list[dict[str, Any]]:
             "unknown": o.unknown,
             "skipped": o.skipped_total,
             "skipped_by_reason": dict(sorted(o.skipped.items())),
+            **acks.get((o.push, o.occurrence), extra),
         }
         for o in report.occurrences
     ]
@@ -181,6 +207,8 @@ def reasons_text(reasons: dict[str, int]) -> str:
 
 def group_rows(report: Report) -> list[dict[str, Any]]:
     """One dict per audience group."""
+    acks = group_cells(report)
+    extra = EMPTY if report.acks is not None else {}
     return [
         {
             "group": g.group,
@@ -190,6 +218,7 @@ def group_rows(report: Report) -> list[dict[str, Any]]:
             "reached": g.reached,
             "awaiting": g.awaiting,
             "coverage": round(g.coverage, 4) if g.targeted else None,
+            **acks.get(g.group, extra),
         }
         for g in report.groups
     ]
@@ -212,7 +241,7 @@ def unreached_rows(
 
 def shown_cell(key: str, value: Any) -> str:
     """A cell of a table as text: dates as ISO, shares as percent, statuses in words."""
-    if key == "coverage":
+    if key in SHARES or (key in ACK_COLUMNS and value is None):
         return percent(value) if value is not None else "—"
     if key == "last_status":
         return word(value)
@@ -234,8 +263,11 @@ def as_table(report: Report, show_numbers: bool) -> RenderableType:
     """The summary, the occurrences and groups, and the first contacts not reached, with the
     count and where the whole list is (CSV or xlsx)."""
     parts: list[RenderableType] = list(summary_lines(report))
-    parts.append(_table(_("Per occurrence"), OCCURRENCE_COLUMNS, occurrence_rows(report)))
-    parts.append(_table(_("Per group"), GROUP_COLUMNS, group_rows(report)))
+    parts.append(_table(_("Per occurrence"), occurrence_columns(report), occurrence_rows(report)))
+    parts.append(_table(_("Per group"), group_columns(report), group_rows(report)))
+    if report.acks is not None:
+        rows = silent_rows(report, show_numbers)
+        parts.append(_table(silent_title(report), SILENT_COLUMNS, rows))
     title = _("Not reached ({count})").format(count=report.unreached_count)
     rows = unreached_rows(report, show_numbers, FIRST_ROWS)
     parts.append(_table(title, UNREACHED_COLUMNS, rows))
@@ -286,6 +318,8 @@ def write_json(report: Report, show_numbers: bool, out: TextIO) -> None:
         "occurrences": [{k: _plain(v) for k, v in r.items()} for r in occurrence_rows(report)],
         "groups": group_rows(report),
     }
+    if report.acks is not None:
+        head["acknowledgements"] = ack_json(report, show_numbers)
     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "unreached": [')
     for index, row in enumerate(unreached_rows(report, show_numbers)):
         out.write(
@@ -301,15 +335,18 @@ def write_csv(report: Report, show_numbers: bool, out: TextIO) -> None:
     writer = csv.writer(out)
     for line in summary_lines(report):
         writer.writerow(["# " + line])
-    for title, columns, rows in (
-        (_("Per occurrence"), OCCURRENCE_COLUMNS, occurrence_rows(report)),
-        (_("Per group"), GROUP_COLUMNS, group_rows(report)),
+    sections: list[tuple[str, dict[str, str], Any]] = [
+        (_("Per occurrence"), occurrence_columns(report), occurrence_rows(report)),
+        (_("Per group"), group_columns(report), group_rows(report)),
         (
             _("Not reached ({count})").format(count=report.unreached_count),
             UNREACHED_COLUMNS,
             unreached_rows(report, show_numbers),
         ),
-    ):
+    ]
+    if report.acks is not None:
+        sections.append((silent_title(report), SILENT_COLUMNS, silent_rows(report, show_numbers)))
+    for title, columns, rows in sections:
         writer.writerow([])
         writer.writerow([f"# {title}"])
         writer.writerow(headings(columns))

@@ -17,19 +17,20 @@ from reminder.i18n import N_, _, current_language
 from reminder.reports.figures import Report
 from reminder.views.report import (
     FIRST_ROWS,
-    GROUP_COLUMNS,
-    OCCURRENCE_COLUMNS,
     UNREACHED_COLUMNS,
     gateway_lines,
+    group_columns,
     group_rows,
     headings,
     moment,
+    occurrence_columns,
     occurrence_rows,
     percent,
     period_text,
     shown_cell,
     unreached_rows,
 )
+from reminder.views.report_acks import SILENT_COLUMNS, ack_lines, silent_rows, silent_title
 
 #: The CJK font stack: Debian's, then Windows', then macOS', then the generic family.
 FONTS = (
@@ -150,6 +151,14 @@ def _legend() -> str:
     )
 
 
+def _silent(report: Report, show_numbers: bool) -> str:
+    if report.acks is None:
+        return ""
+    rows = silent_rows(report, show_numbers)
+    title = html.escape(silent_title(report))
+    return f'<h2>{title}</h2>\n<div id="silent">{_table(SILENT_COLUMNS, rows)}</div>'
+
+
 def as_html(report: Report, show_numbers: bool) -> str:
     """One self-contained page (no scripts, no network): heading, summary, chart, tables."""
     e = html.escape
@@ -163,6 +172,7 @@ def as_html(report: Report, show_numbers: bool) -> str:
         awaiting=report.awaiting, unreached=report.unreached_count
     )
     notes = "".join(f'<p class="note">{e(line)}</p>' for line in gateway_lines(report))
+    notes = "".join(f'<p id="acks">{e(line)}</p>' for line in ack_lines(report)) + notes
     rows = unreached_rows(report, show_numbers, PAGE_ROWS)
     more = ""
     if report.unreached_count > PAGE_ROWS:
@@ -200,11 +210,12 @@ def as_html(report: Report, show_numbers: bool) -> str:
 <div id="chart">{chart(report)}</div>
 <p class="legend">{legend}</p>
 <h2>{e(per_occurrence)}</h2>
-{_table(OCCURRENCE_COLUMNS, occurrence_rows(report))}
+{_table(occurrence_columns(report), occurrence_rows(report))}
 <h2>{e(per_group)}</h2>
-{_table(GROUP_COLUMNS, group_rows(report))}
+{_table(group_columns(report), group_rows(report))}
 <h2>{e(not_reached)}</h2>
 <div id="unreached">{_table(UNREACHED_COLUMNS, rows)}</div>
 {more}
+{_silent(report, show_numbers)}
 </body></html>
 """

@@ -17,17 +17,18 @@ from xlsxwriter.worksheet import Worksheet
 from reminder.i18n import _
 from reminder.reports.figures import Report
 from reminder.views.report import (
-    GROUP_COLUMNS,
-    OCCURRENCE_COLUMNS,
     UNREACHED_COLUMNS,
+    group_columns,
     group_rows,
     headings,
+    occurrence_columns,
     occurrence_rows,
     reasons_text,
     summary_lines,
     unreached_rows,
     word,
 )
+from reminder.views.report_acks import SHARES, SILENT_COLUMNS, silent_rows
 
 #: Widths of columns whose rows stream (fitted to what such a column holds).
 STREAMED_WIDTHS = {
@@ -76,7 +77,7 @@ class _Sheets:
             value = row[key]
             if value is None:
                 continue
-            if key == "coverage":
+            if key in SHARES:
                 sheet.write_number(index, column, value, self.percent)
             elif isinstance(value, date):
                 sheet.write_datetime(index, column, value, self.day)
@@ -115,10 +116,14 @@ def write_xlsx(report: Report, path: Path, show_numbers: bool) -> None:
     for line in summary_lines(report):
         index += 1
         summary.write_string(index, 1, line)
-    for title, columns, rows in (
-        (_("Per occurrence"), OCCURRENCE_COLUMNS, occurrence_rows(report)),
-        (_("Per group"), GROUP_COLUMNS, group_rows(report)),
-    ):
+    tables = [
+        (_("Per occurrence"), occurrence_columns(report), occurrence_rows(report)),
+        (_("Per group"), group_columns(report), group_rows(report)),
+    ]
+    if report.acks is not None:
+        silent = list(silent_rows(report, show_numbers))
+        tables.append((_("Never acknowledged"), SILENT_COLUMNS, silent))
+    for title, columns, rows in tables:
         sheet = sheets.sheet(title, headings(columns), _fitted(columns, rows))
         for index, row in enumerate(rows, start=1):
             sheets.row(sheet, index, columns, row)

@@ -41,6 +41,7 @@ def test_quick_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     assert any(m.startswith("peak RSS") for m in measures)
     assert any(m.startswith("report over") for m in measures)
     assert "receipts SQLite (callbacks/s)" in measures
+    assert "replies SQLite, vs 20,000 (ms/reply)" in measures
     storm = {row["measure"]: row for row in results["rows"]}
     assert storm["receipts SQLite regressions+errors"]["value"] == 0, "every message ends right"
     assert all(row["value"] >= 0 and row["baseline_value"] >= 0 for row in results["rows"])

@@ -8,53 +8,14 @@ accepted every message of the occurrence exactly once: zero duplicates, zero los
 from __future__ import annotations
 
 import os
-import random
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
-from datetime import date, timedelta
 from pathlib import Path
 
 from tests.e2e.test_cli_subprocess import copy_sample
-from tests.e2e.test_daemon_subprocess import wait_for
+from tests.support.crash import Resumed, kill_and_resume, statuses
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
 
 RUNS = 20
-
-
-def send(root: Path, day: date, capture: bool = False) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "TWILIO_"))}
-    env["TWILIO_AUTH_TOKEN"] = AUTH_TOKEN
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reminder",
-            "send",
-            "spring-festival",
-            "--date",
-            day.isoformat(),
-            "--yes",
-            "--ignore-quiet-hours",
-        ],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE if capture else subprocess.DEVNULL,
-        text=True,
-    )
-
-
-def statuses(root: Path, day: date) -> Counter[str]:
-    with sqlite3.connect(root / "reminder.db") as db:
-        rows = db.execute(
-            "select status, count(*) from message where occurrence = ? group by status",
-            (day.isoformat(),),
-        ).fetchall()
-    return Counter(dict(rows))
 
 
 def approve_year(root: Path, year: int = 2027) -> None:
@@ -78,9 +39,7 @@ def approve_year(root: Path, year: int = 2027) -> None:
 
 
 def test_sigkill_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> None:
-    rng = random.Random(2027)
     root = copy_sample(tmp_path)
-    kills_mid_dispatch = 0
     with TwilioLikeServer(delay=0.02) as server:
         (root / "config.yaml").write_text(
             "per_number_cap: null\ngateway: twilio\ngateways:\n  twilio:\n"
@@ -90,31 +49,22 @@ def test_sigkill_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> N
             encoding="utf-8",
         )
         approve_year(root)
-        for run in range(RUNS):
-            day = date(2027, 1, 30) + timedelta(days=run)
-            before = len(server.recorded.accepted)
-            victim = send(root, day)
-            if run % 2 == 0:  # somewhere in the dispatch: after k messages were accepted
-                k = rng.randint(1, 30)
 
-                def reached(b: int = before, k: int = k, v: subprocess.Popen[str] = victim) -> bool:
-                    return len(server.recorded.accepted) - b >= k or v.poll() is not None
+        def check(done: Resumed) -> None:
+            planned = sum(statuses(root, done.day).values())
+            received = Counter(
+                (f["To"], f["Body"]) for f in server.recorded.accepted[done.before :]
+            )
+            assert statuses(root, done.day) == Counter({"sent": planned}), done
+            assert len(received) == planned, f"run {done.run}: lost messages"
+            assert max(received.values()) == 1, f"run {done.run}: duplicates"
 
-                wait_for(reached, "the dispatch to reach the kill point")
-            else:  # anywhere from start-up through planning to dispatch
-                time.sleep(rng.uniform(0.0, 1.5))
-            victim.send_signal(signal.SIGKILL)
-            victim.wait(timeout=30)
-            if len(server.recorded.accepted) > before:
-                kills_mid_dispatch += 1
-
-            again = send(root, day, capture=True)
-            _, err = again.communicate(timeout=120)
-            assert again.returncode == 0, err
-
-            planned = sum(statuses(root, day).values())
-            received = Counter((f["To"], f["Body"]) for f in server.recorded.accepted[before:])
-            assert statuses(root, day) == Counter({"sent": planned}), (run, statuses(root, day))
-            assert len(received) == planned, f"run {run}: lost messages"
-            assert max(received.values()) == 1, f"run {run}: duplicates"
-    assert kills_mid_dispatch >= 10, "most kills happened mid-dispatch"
+        mid_dispatch = kill_and_resume(
+            root,
+            runs=RUNS,
+            seed=2027,
+            env={"TWILIO_AUTH_TOKEN": AUTH_TOKEN},
+            accepted=lambda: len(server.recorded.accepted),
+            check=check,
+        )
+    assert mid_dispatch >= 10, "most kills happened mid-dispatch"

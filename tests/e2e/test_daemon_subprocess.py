@@ -12,22 +12,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.test_cli_subprocess import copy_sample
+from tests.support.crash import wait_for
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, TwilioLikeServer
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll until `condition` holds (an event, not a duration, is what the test waits for)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def start(root: Path, *run_args: str) -> subprocess.Popen[str]:

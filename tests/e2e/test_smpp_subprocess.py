@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_cli_subprocess import copy_sample
-from tests.e2e.test_crash_suite import statuses
-from tests.e2e.test_daemon_subprocess import wait_for
+from tests.support.crash import Resumed, kill_and_resume, send, statuses
 from tests.support.smsc import PASSWORD, SYSTEM_ID, Smsc
 
 pytestmark = pytest.mark.smsc
@@ -67,24 +63,11 @@ def reminder(root: Path, *args: str, capture: bool = False) -> subprocess.Popen[
     )
 
 
-def send(root: Path, day: date, capture: bool = False) -> subprocess.Popen[str]:
-    return reminder(
-        root,
-        "send",
-        "spring-festival",
-        "--date",
-        day.isoformat(),
-        "--yes",
-        "--ignore-quiet-hours",
-        capture=capture,
-    )
-
-
 def test_reminder_send_goes_through_the_smsc(tmp_path: Path) -> None:
     root = copy_sample(tmp_path)
     with Smsc(tmp_path / "smsc.jsonl", delay_ms=20) as smsc:
         configure(root, smsc)
-        done = send(root, date(2027, 1, 30), capture=True)
+        done = send(root, date(2027, 1, 30), {"SMPP_PASSWORD": PASSWORD}, capture=True)
         _, err = done.communicate(timeout=300)
         assert done.returncode == 0, err
         counts = statuses(root, date(2027, 1, 30))
@@ -99,45 +82,23 @@ def test_reminder_send_goes_through_the_smsc(tmp_path: Path) -> None:
 def test_sigkill_during_dispatch_never_duplicates_and_accounts_for_every_message(
     tmp_path: Path,
 ) -> None:
-    rng = random.Random(2027)
     root = copy_sample(tmp_path)
-    kills_mid_dispatch = 0
     with Smsc(tmp_path / "smsc.jsonl", delay_ms=20) as smsc:
         configure(root, smsc)
-        for run in range(RUNS):
-            day = date(2027, 1, 30) + timedelta(days=run)
-            before, before_parts = len(smsc.messages()), len(smsc.parts())
-            victim = send(root, day)
-            if run % 2 == 0:  # after k messages were accepted
-                k = rng.randint(1, 30)
+        messages_before = [0]  # the SMSC's whole messages before the run (the loop counts parts)
 
-                def reached(
-                    b: int = before_parts, k: int = k, v: subprocess.Popen[str] = victim
-                ) -> bool:
-                    return len(smsc.parts()) - b >= k or v.poll() is not None
-
-                wait_for(reached, "the dispatch to reach the kill point")
-            else:  # anywhere from start-up to dispatch
-                time.sleep(rng.uniform(0.0, 1.5))
-            victim.send_signal(signal.SIGKILL)
-            victim.wait(timeout=30)
-            if len(smsc.parts()) > before_parts:
-                kills_mid_dispatch += 1
-
-            again = send(root, day, capture=True)
-            _, err = again.communicate(timeout=300)
-            assert again.returncode == 0, err
-
-            counts = statuses(root, day)
+        def check(done: Resumed) -> None:
+            counts = statuses(root, done.day)
             planned = sum(counts.values())
-            received = Counter((m["to"], m["body"]) for m in smsc.messages()[before:])
-            assert set(counts) <= {"sent", "unknown"}, (run, counts)
-            assert max(received.values(), default=1) == 1, f"run {run}: duplicates"
-            sent_ids = provider_ids(root, day)
+            accepted = smsc.messages()
+            received = Counter((m["to"], m["body"]) for m in accepted[messages_before[0] :])
+            assert set(counts) <= {"sent", "unknown"}, (done, counts)
+            assert max(received.values(), default=1) == 1, f"run {done.run}: duplicates"
+            sent_ids = provider_ids(root, done.day)
             assert len(sent_ids) == counts["sent"]
-            assert sent_ids <= {m["id"] for m in smsc.messages()[before:]}, "sent = accepted"
+            assert sent_ids <= {m["id"] for m in accepted[messages_before[0] :]}, "sent = accepted"
             # An unknown message may have reached the SMSC or not; the rest reached it once.
-            assert counts["sent"] <= len(received) <= planned, f"run {run}: lost"
+            assert counts["sent"] <= len(received) <= planned, f"run {done.run}: lost"
             # Unknown: what the killed run had claimed (two windows at a time) and acceptances
             # it had not written yet (the dispatcher writes them in batches of up to 64).
             assert counts["unknown"] <= 2 * 10 + 64
@@ -145,6 +106,17 @@ def test_sigkill_during_dispatch_never_duplicates_and_accounts_for_every_message
                 root, "log", "--status", "unknown", "--json", "--limit", "1000", capture=True
             )
             out, _ = listed.communicate(timeout=120)
-            unknown = [m for m in json.loads(out) if m["occurrence"] == day.isoformat()]
+            unknown = [m for m in json.loads(out) if m["occurrence"] == done.day.isoformat()]
             assert len(unknown) == counts["unknown"], "every unknown is listed for the operator"
-    assert kills_mid_dispatch >= RUNS // 2 - 1, "most kills happened mid-dispatch"
+            messages_before[0] = len(accepted)
+
+        mid_dispatch = kill_and_resume(
+            root,
+            runs=RUNS,
+            seed=2027,
+            env={"SMPP_PASSWORD": PASSWORD},
+            accepted=lambda: len(smsc.parts()),
+            check=check,
+            timeout=300,
+        )
+    assert mid_dispatch >= RUNS // 2 - 1, "most kills happened mid-dispatch"

@@ -1,7 +1,7 @@
 """`reminder validate`, `preview` and `send` on the sample campaigns through the Aliyun fake:
 the template mapping checked before anything is sent (exit 2, the config file and line), the
 phone's text previewed, every message of an occurrence accepted once, and a missing credential
-reported in one line with nothing sent."""
+reported in one line (exit 1) with nothing sent."""
 
 from __future__ import annotations
 
@@ -99,6 +99,42 @@ def test_validate_fails_on_the_mapping_naming_file_and_line(
     assert fake.seen.actions == []
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"spring_daily_j2": None}, "template 'spring_daily.j2' has no aliyun template"),
+        (
+            {"spring_daily_j2": ("SMS_460001", "${name}${x}", {"name": "contact_name", "x": "n"})},
+            "templates.spring_daily.j2: parameter 'x' names 'n', which the template context "
+            "does not provide",
+        ),
+        (
+            {"spring_daily_j2": ("SMS_460001", "${s}", {"s": "case_summary"})},
+            "templates.spring_daily.j2: parameter 's' (case_summary) is",
+        ),
+        (
+            {"spring_daily_j2": ("SMS_460001", "${name}", {"name": "contact_name", "x": "name"})},
+            "templates.spring_daily.j2: the text's variables ['name'] and params ['name', 'x'] "
+            "differ",
+        ),
+    ],
+    ids=["unmapped", "unknown-variable", "too-long", "not-in-the-text"],
+)
+def test_send_checks_the_mapping_before_anything_is_sent(
+    cli: Any, project: Path, fake: AliyunFake, change: dict[str, Any], expected: str
+) -> None:
+    rewrite(project, fake, **change)
+    for extra in ((), ("--dry-run",)):
+        result = cli.at(MORNING)(
+            "--config", project, "send", "spring-festival", "--date", "2027-01-30", "--yes", *extra
+        )
+        assert result.exit_code == 2, result.output
+        assert expected in " ".join(result.output.split()), result.output
+        assert "config.yaml:" in result.output and "nothing was sent" in result.output
+    assert fake.seen.actions == []
+    assert not (project.parent / "reminder.db").exists()
+
+
 def test_preview_shows_what_the_phone_shows(cli: Any, project: Path) -> None:
     result = cli(
         "--config",
@@ -142,9 +178,9 @@ def test_a_missing_credential_is_one_line_and_nothing_is_sent(
     result = cli.at(MORNING)(
         "--config", project, "send", "spring-festival", "--date", "2027-01-30", "--yes"
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert (
-        "gateways.aliyun.access_key_secret: environment variable ALIYUN_ACCESS_KEY_SECRET is "
-        "not set" in result.output
+        "the aliyun gateway cannot send: environment variable ALIYUN_ACCESS_KEY_SECRET is not "
+        "set (sample/config.yaml: gateways.aliyun.access_key_secret names it)" in result.output
     )
     assert "Traceback" not in result.output and fake.seen.actions == []

@@ -67,17 +67,6 @@ CASES: list[tuple[str, Breaker, str]] = [
         ),
         "config.yaml:5: gateways.twilio.auth_token: is a secret",
     ),
-    (
-        "config missing secret variable",
-        lambda f: f.text(
-            "config.yaml",
-            "gateway: twilio\ngateways:\n  twilio:\n"
-            "    account_sid: AC00000000000000000000000000000000\n"
-            "    auth_token: ${TWILIO_AUTH_TOKEN}\n    from_number: '+15005550006'\n",
-        ),
-        "config.yaml:5: gateways.twilio.auth_token: environment variable TWILIO_AUTH_TOKEN is not "
-        "set",
-    ),
     # --- contacts (item 3)
     (
         "invalid phone",
@@ -258,6 +247,34 @@ def test_bad_input_is_reported_and_nothing_is_written(
         assert expected in result.output, result.output
         assert "Traceback" not in result.output
         assert "nothing was sent" in result.output
+    assert not files.database.exists()
+    assert not files.outbox.exists()
+
+
+def test_a_secret_variable_not_set_is_a_problem_of_the_environment(
+    cli: Any, files: ProjectFiles
+) -> None:
+    """Not of the files: exit 1 (an operational error), one line naming gateway and variable;
+    a problem of the files is still reported first, with exit 2."""
+    files.write()
+    twilio = (
+        "gateway: twilio\ngateways:\n  twilio:\n"
+        "    account_sid: AC00000000000000000000000000000000\n"
+        "    auth_token: ${TWILIO_AUTH_TOKEN}\n    from_number: '+15005550006'\n"
+    )
+    files.text("config.yaml", twilio)
+    for command in (["validate"], ["send", "test", "--date", "2027-02-01", "--yes"]):
+        result = cli("--config", files.config_path, *command)
+        assert result.exit_code == 1, result.output
+        assert (
+            "the twilio gateway cannot send: environment variable TWILIO_AUTH_TOKEN is not set"
+            in result.output
+        )
+        assert "config.yaml: gateways.twilio.auth_token names it)" in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    files.text("config.yaml", twilio + "    no_such_key: 1\n")
+    result = cli("--config", files.config_path, "validate")
+    assert result.exit_code == 2 and "no_such_key: unknown field" in result.output, result.output
     assert not files.database.exists()
     assert not files.outbox.exists()
 

@@ -351,7 +351,7 @@ def test_send_reports_progress_as_lines_when_not_in_a_terminal(cli: Any, sample:
     )
     for push in ("daily-leading", "family-greeting"):
         lines = [line for line in progress if f"/{push} " in line]
-        assert 10 <= len(lines) <= 15, "about every tenth of each push"
+        assert len(lines) == 1, "a push sent within seconds prints its last line only"
     json.loads(result.stdout)
 
 
@@ -405,6 +405,27 @@ def test_progress_lines_say_how_long_the_rest_will_take(capsys: pytest.CaptureFi
         assert progress.eta() == timedelta(seconds=90)
     assert capsys.readouterr().err.splitlines() == [
         "test: 10/100 done, sent 10, failed 0, unknown 0, 1.0/s, about 0:01:30 left"
+    ]
+
+
+def test_progress_lines_come_at_most_every_five_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reminder.cli.progress import DispatchProgress
+    from reminder.clock import FixedClock
+    from reminder.status import Status
+
+    clock = FixedClock(datetime(2027, 1, 30, tzinfo=UTC))
+    with DispatchProgress("test", 100, clock, interactive=False) as progress:
+        for _ in range(100):
+            clock.advance(timedelta(seconds=0.2))  # a tenth every 2 s
+            progress.update(None, Status.sent)  # type: ignore[arg-type]
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" done")[0] for line in lines] == [
+        "test: 30/100",
+        "test: 60/100",
+        "test: 90/100",
+        "test: 100/100",
     ]
 
 

@@ -92,3 +92,31 @@ def test_a_missing_key_is_one_line_naming_the_gateway_and_variable(
     assert "gateways.tencent.secret_key" in result.output
     assert "TENCENT_SECRET_KEY" in result.output and "Traceback" not in result.output
     assert fake.recorded.requests == []
+
+
+def test_a_value_too_long_for_the_template_fails_send_before_anything_is_sent(
+    cli: Any, sample: Path, fake: TencentFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _configure(sample, fake.url, monkeypatch)
+    text = config.read_text(encoding="utf-8").replace(
+        "max_param_length: 120", "max_param_length: 3"
+    )
+    config.write_text(text, encoding="utf-8")
+    result = cli(
+        "--config",
+        config,
+        "send",
+        "spring-festival",
+        "--date",
+        "2027-01-30",
+        "--yes",
+        "--ignore-quiet-hours",
+    )
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert (
+        "config.yaml:" in flat and "gateways.tencent.templates.spring_daily.j2: parameter" in flat
+    )
+    assert "over tencent's limit of 3" in flat and "nothing was sent" in flat
+    assert fake.recorded.requests == []
+    assert not (sample / "reminder.db").exists()

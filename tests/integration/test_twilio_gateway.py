@@ -17,7 +17,7 @@ from reminder.clock import FixedClock
 from reminder.delivery.dispatch import dispatch_occurrence
 from reminder.delivery.gateways.base import DeliveryPolicy, OutgoingMessage
 from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
-from reminder.errors import PermanentGatewayError, TransientGatewayError
+from reminder.errors import GatewayStoppedError, PermanentGatewayError, TransientGatewayError
 from reminder.store import open_store
 from tests.factories import planned
 from tests.support.servers import ACCOUNT_SID, AUTH_TOKEN, Reply, TwilioLikeServer, free_port
@@ -134,7 +134,7 @@ def test_the_request_carries_what_twilio_needs(twilio_like: TwilioLikeServer) ->
         (Reply(400, 30008, "Unknown error"), TransientGatewayError, "30008"),
         (Reply(503, 20503, "Service unavailable"), TransientGatewayError, "20503"),
         (Reply(500, None, "Internal error"), TransientGatewayError, "http-500"),
-        (Reply(401, 20003, "Authenticate"), PermanentGatewayError, "20003"),
+        (Reply(401, 20003, "Authenticate"), GatewayStoppedError, "20003"),
     ],
 )
 def test_twilio_errors_become_typed_errors_with_twilios_code(

@@ -8,6 +8,7 @@ answers lost after the message was accepted, and connections cut before it was.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -76,6 +77,9 @@ class TwilioLikeServer:
         #: different numbers does not matter to them.
         self.script_for: dict[str, list[Reply]] = {}
         self.recorded = Recorded()
+        #: When set, a request whose Basic credentials are not (any account, this token) is
+        #: refused as Twilio refuses it: HTTP 401, code 20003 "Authenticate".
+        self.auth_token: str | None = None
         self._lock = threading.Lock()
         self._counter = 0
         server = self
@@ -88,6 +92,9 @@ class TwilioLikeServer:
                     time.sleep(server.delay)
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if not server._authenticated(self.headers.get("Authorization", "")):
+                    self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return
                 match = _MESSAGES.fullmatch(self.path)
                 with server._lock:
                     server.recorded.seen.append(form)
@@ -169,6 +176,16 @@ class TwilioLikeServer:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _authenticated(self, authorization: str) -> bool:
+        if self.auth_token is None:
+            return True
+        scheme, _, token = authorization.partition(" ")
+        try:
+            _account, _, given = base64.b64decode(token).decode().partition(":")
+        except ValueError:
+            return False
+        return scheme == "Basic" and given == self.auth_token
 
     def _accept(self, form: dict[str, str], account: str) -> dict[str, str]:
         with self._lock:

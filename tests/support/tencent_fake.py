@@ -94,6 +94,9 @@ class TencentFake:
                     self.close_connection = True
                     return
                 action = self.headers.get("X-TC-Action", "")
+                if not fake._known_key(self.headers):
+                    self._answer({"Error": _error("AuthFailure.SecretIdNotFound")})
+                    return
                 if not fake._signed(body, self.headers):
                     self._answer({"Error": _error("AuthFailure.SignatureFailure")})
                     return
@@ -141,6 +144,10 @@ class TencentFake:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _known_key(self, headers: Any) -> bool:
+        """Whether the request names our SecretId (Tencent answers SecretIdNotFound if not)."""
+        return f"Credential={SECRET_ID}/" in headers.get("Authorization", "")
 
     def _signed(self, body: bytes, headers: Any) -> bool:
         auth = headers.get("Authorization", "")

@@ -70,3 +70,25 @@ def test_an_ack_and_its_instruction() -> None:
 def test_bad_acks_are_refused(fields: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Ack.model_validate(fields)
+
+
+def test_a_commitment_is_kept_per_family_or_per_person() -> None:
+    assert Ack.model_validate({"keywords": ["承诺"]}).commitment is None
+    assert Ack.model_validate({"keywords": ["承诺"], "commitment": "family"}).commitment == "family"
+    assert Ack.model_validate({"keywords": ["承诺"], "commitment": "person"}).commitment == "person"
+    with pytest.raises(ValidationError):
+        Ack.model_validate({"keywords": ["承诺"], "commitment": "household"})
+
+
+def test_a_reply_without_a_provider_id_is_keyed_by_number_text_and_minute() -> None:
+    from datetime import UTC, datetime
+
+    from reminder.delivery.inbound import repeat_key
+
+    at = datetime(2027, 2, 1, 2, 0, 5, tzinfo=UTC)
+    key = repeat_key("+8613800138000", "收到", at)
+    assert key == repeat_key("+8613800138000", "收到", at + timedelta(seconds=50))
+    assert key != repeat_key("+8613800138000", "收到", at + timedelta(seconds=60))
+    assert key != repeat_key("+8613800138000", "收到 ", at)
+    assert key != repeat_key("+8613800138001", "收到", at)
+    assert "收到" not in key and "13800138000" not in key

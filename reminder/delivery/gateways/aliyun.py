@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -32,14 +31,13 @@ from secrets import token_hex
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import SecretStr, field_validator
-
 from reminder.clock import Clock, SystemClock
 from reminder.delivery.gateways import aliyun_signing
 from reminder.delivery.gateways.aliyun_codes import checked
 from reminder.delivery.gateways.aliyun_wire import (
     CHINA,
     SEND_STATUS,
+    AliyunSettings,
     aliyun_number,
     china_time,
     distinct_numbers,
@@ -59,51 +57,23 @@ from reminder.delivery.gateways.base import (
     OutgoingMessage,
     ProviderTemplate,
     Receipt,
-    TemplateCodeSettings,
+    needs_extra,
 )
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
-    MissingExtraError,
     TemplateRejectedError,
     TransientGatewayError,
 )
-from reminder.i18n import _
 from reminder.status import Status
 
-try:
+with needs_extra("aliyun", "httpx"):
     import httpx
 
     from reminder.delivery.gateways.http_pool import ClientPool
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the aliyun gateway needs the httpx package: pip install 'reminder[aliyun]'")
-    ) from exc
 
-ALIYUN_API = "https://dysmsapi.aliyuncs.com"
 #: QuerySendDetails keeps 30 days, 50 records a page.
 QUERY_DAYS, PAGE_SIZE = 30, 50
-
-
-class AliyunSettings(TemplateCodeSettings):
-    """Settings of the Aliyun gateway; the AccessKey pair and the callback token come from
-    environment variables."""
-
-    access_key_id: SecretStr
-    access_key_secret: SecretStr
-    endpoint: str = ALIYUN_API
-    region: str = "cn-hangzhou"
-    #: The token the SmsReport/SmsUp push URLs carry (`?token=`); no token: pushes are refused.
-    callback_token: SecretStr | None = None
-    #: How many days back `sync` looks for a message's status (QuerySendDetails asks per day).
-    poll_days: int = 3
-
-    @field_validator("endpoint")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
 
 
 class AliyunGateway(Gateway):
@@ -120,6 +90,12 @@ class AliyunGateway(Gateway):
     secret_fields: ClassVar[frozenset[str]] = frozenset(
         {"access_key_id", "access_key_secret", "callback_token"}
     )
+    #: Aliyun's answers to a wrong AccessKey (an unknown or disabled id, a wrong secret).
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "InvalidAccessKeyId.NotFound": ("access_key_id",),
+        "InvalidAccessKeyId.Inactive": ("access_key_id",),
+        "SignatureDoesNotMatch": ("access_key_secret",),
+    }
     #: SendBatchSms takes at most 100 numbers a call (Dysmsapi 2017-05-25, SendBatchSms).
     max_batch: ClassVar[int] = 100
     #: A notification template variable takes at most 35 characters (Aliyun's template rules).
@@ -185,12 +161,9 @@ class AliyunGateway(Gateway):
     # --- requests ---------------------------------------------------------------------------
 
     def _client(self) -> ClientPool:
+        # The connections belong to the running event loop: made on first use.
         if self._http is None:
-            wait = self._settings.delivery.request_timeout_seconds
-            self._http = ClientPool(
-                self._settings.delivery.concurrency,
-                httpx.Timeout(wait, connect=min(wait, 5.0)),
-            )
+            self._http = ClientPool.for_delivery(self._settings.delivery)
         return self._http
 
     async def call(self, action: str, operation: dict[str, str]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Aliyun's wire formats that are not requests: numbers as Aliyun writes them, template texts
-filled as Aliyun fills them, its times, and the SmsReport and SmsUp pushes."""
+filled as Aliyun fills them, its times, the SmsReport and SmsUp pushes; and the gateway's
+settings, checked against the registered template texts."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reminder.delivery.gateways.base import Inbound, OutgoingMessage, Receipt
+from pydantic import SecretStr, field_validator, model_validator
 
+from reminder.delivery.gateways.base import Inbound, OutgoingMessage, Receipt, TemplateCodeSettings
+
+ALIYUN_API = "https://dysmsapi.aliyuncs.com"
 #: Aliyun stamps its records (SendDate, send_time) in China Standard Time.
 CHINA = ZoneInfo("Asia/Shanghai")
 #: QuerySendDetails' SendStatus as our words: 1 waiting for the receipt, 2 failed, 3 delivered.
 SEND_STATUS = {"1": "waiting", "2": "failed", "3": "delivered"}
-_PARAM = re.compile(r"\$\{(\w+)\}")
+#: A variable of a registered template text: `${name}`.
+PARAM = re.compile(r"\$\{(\w+)\}")
 
 
 def aliyun_number(e164: str) -> str:
@@ -26,7 +31,7 @@ def aliyun_number(e164: str) -> str:
 
 def fill(text: str, params: dict[str, str]) -> str:
     """Aliyun's template text with each `${param}` replaced by its value."""
-    return _PARAM.sub(lambda m: params.get(m.group(1), m.group(0)), text)
+    return PARAM.sub(lambda m: params.get(m.group(1), m.group(0)), text)
 
 
 def receipts_of(body: bytes) -> list[Receipt]:
@@ -103,3 +108,36 @@ def china_time(value: object) -> datetime | None:
         return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
     except ValueError:
         return None
+
+
+class AliyunSettings(TemplateCodeSettings):
+    """Settings of the Aliyun gateway; the AccessKey pair and the callback token come from
+    environment variables."""
+
+    access_key_id: SecretStr
+    access_key_secret: SecretStr
+    endpoint: str = ALIYUN_API
+    region: str = "cn-hangzhou"
+    #: The token the SmsReport/SmsUp push URLs carry (`?token=`); no token: pushes are refused.
+    callback_token: SecretStr | None = None
+    #: How many days back `sync` looks for a message's status (QuerySendDetails asks per day).
+    poll_days: int = 3
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> AliyunSettings:
+        for name, template in self.templates.items():
+            used = set(PARAM.findall(template.text))
+            if used != set(template.params):
+                raise ValueError(
+                    f"templates.{name}: the text's variables {sorted(used)} and params "
+                    f"{sorted(template.params)} differ (Aliyun takes exactly the ${{…}} of the "
+                    "registered text)"
+                )
+        return self

@@ -8,7 +8,8 @@ providers that send a registered template code plus parameters instead of free t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -18,7 +19,8 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reminder.errors import GatewayError
+from reminder.errors import GatewayError, MissingExtraError
+from reminder.i18n import _
 from reminder.status import Status
 
 
@@ -116,6 +118,12 @@ class Receipt:
     status: str  # provider's word: queued, sent, delivered, undelivered, failed, …
     error_code: str | None = None
     error_text: str | None = None
+    #: Other ways the provider may have written `provider_id` when it sent the message (SMPP:
+    #: the id in decimal or hexadecimal), tried only when `provider_id` matches no message.
+    aliases: tuple[str, ...] = ()
+    #: Matching nothing as written nor under its aliases, the receipt is of a later part of a
+    #: long message (SMPP: written another way): dropped, not waited for.
+    later_part: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,10 @@ class Gateway(ABC):
     Settings: ClassVar[type[GatewaySettings]] = GatewaySettings
     #: Settings that must come from environment variables (`${NAME}`), never literal YAML.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    #: The provider's codes that mean it refused the credential (raised as a
+    #: `GatewayStoppedError`), each with the settings it points at: `send` then stops with
+    #: one line naming the gateway and the environment variable to check.
+    credential_codes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     #: The provider's own pace, applied to every `delivery:` key the settings leave out
     #: (Twilio: one segment a second); a key set in the config wins, `null` lifts the limit.
@@ -301,3 +313,18 @@ def with_default_delivery(
         {**settings.delivery.model_dump(include=given), **missing}
     )
     return settings.model_copy(update={"delivery": delivery})
+
+
+@contextmanager
+def needs_extra(gateway: str, package: str) -> Iterator[None]:
+    """Around a gateway module's imports of its extra: a missing package is a
+    `MissingExtraError` saying how to install it, not an `ImportError`."""
+    try:
+        yield
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise MissingExtraError(
+            _(
+                "the {gateway} gateway needs the {package} package: "
+                "pip install 'reminder[{gateway}]'"
+            ).format(gateway=gateway, package=package)
+        ) from exc

@@ -1,5 +1,5 @@
 """Several small httpx connection pools behind one `post`, for gateways sending many requests
-at once.
+at once (Aliyun's and Tencent's).
 
 httpcore 1.0's pool walks every connection it holds, some steps for every idle connection
 again, whenever a request starts or ends (encode/httpcore#1035): at 50 connections that
@@ -13,9 +13,11 @@ in flight than there are connections one is always free.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import httpx
+
+from reminder.delivery.gateways.base import DeliveryPolicy
 
 #: Connections a client holds; the bookkeeping grows with their square.
 PER_CLIENT = 8
@@ -30,6 +32,13 @@ class ClientPool:
         self.timeout = timeout
         self._clients: list[httpx.AsyncClient] = []
         self._busy: list[int] = []
+
+    @classmethod
+    def for_delivery(cls, delivery: DeliveryPolicy) -> Self:
+        """A pool for a gateway's `delivery:` policy: a connection per concurrent request, an
+        answer awaited `request_timeout_seconds`, a connection at most 5 s of that."""
+        wait = delivery.request_timeout_seconds
+        return cls(delivery.concurrency, httpx.Timeout(wait, connect=min(wait, 5.0)))
 
     def _start(self) -> None:
         left = self.connections

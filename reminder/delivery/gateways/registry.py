@@ -5,14 +5,16 @@ The built-in gateways register through the same group as third-party ones (pypro
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import ValidationError
 
 from reminder.delivery.gateways.base import Gateway, TemplateCodeSettings
-from reminder.errors import InputError, MissingExtraError, Problem
-from reminder.i18n import _
+from reminder.errors import CredentialError, InputError, MissingExtraError, Problem
+from reminder.i18n import _, ngettext
 from reminder.inputs.config import Config
 from reminder.inputs.yaml_source import SECRET_REFERENCE, LineDict, interpolate, validation_problems
 
@@ -57,26 +59,18 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
         raise InputError(
             [Problem(file, _("gateway: {message}").format(message=message), line=gateway_line)]
         ) from None
-    problems: list[Problem] = []
     if raw is None:
         raw = LineDict()
     if not isinstance(raw, dict):
         raise InputError(
             [Problem(file, _("gateways.{name}: expected a mapping").format(name=name), line=line)]
         )
-    for key in sorted(cls.secret_fields & set(raw)):
-        value = raw[key]
-        if not (isinstance(value, str) and SECRET_REFERENCE.match(value)):
-            problems.append(
-                _problem(
-                    file,
-                    f"gateways.{name}.{key}",
-                    "is a secret: write it as ${VARIABLE} and set that environment variable",
-                    raw,
-                    key,
-                    line,
-                )
-            )
+    problems = _literal_secrets(cls, raw, file, name, line)
+    unset = _unset_credentials(cls, raw)
+    if unset:
+        # Read as placeholders so that every problem of the file is reported first (exit 2);
+        # then the missing variables, a problem of the environment (exit 1).
+        raw = _with_placeholders(raw, unset)
     values = interpolate(_without_templates(cls, raw), file, problems, f"gateways.{name}", line)
     if values is not raw and "templates" in raw:
         # A provider's template text is written as registered, `${param}` and all (Aliyun's
@@ -96,7 +90,77 @@ def build_gateway(config: Config, name: str | None = None) -> Gateway:
                 for p in located
             ]
         ) from None
+    if unset:
+        raise CredentialError(_unset_message(name, unset, file))
     return cls(settings, base_dir=config.base_dir)
+
+
+def _literal_secrets(
+    cls: type[Gateway], raw: dict[str, Any], file: str, name: str, line: int | None
+) -> list[Problem]:
+    """A problem for each secret setting written in the file instead of as `${VARIABLE}`."""
+    problems = []
+    for key in sorted(cls.secret_fields & set(raw)):
+        value = raw[key]
+        if not (isinstance(value, str) and SECRET_REFERENCE.match(value)):
+            problems.append(
+                _problem(
+                    file,
+                    f"gateways.{name}.{key}",
+                    "is a secret: write it as ${VARIABLE} and set that environment variable",
+                    raw,
+                    key,
+                    line,
+                )
+            )
+    return problems
+
+
+def _unset_credentials(cls: type[Gateway], raw: Any) -> dict[str, str]:
+    """The secret settings of `raw` whose environment variable is not set: field → variable."""
+    if not isinstance(raw, dict):
+        return {}
+    unset = {}
+    for key in sorted(cls.secret_fields & set(raw)):
+        value = raw[key]
+        if isinstance(value, str) and SECRET_REFERENCE.match(value):
+            variable = value[2:-1]
+            if variable not in os.environ:
+                unset[key] = variable
+    return unset
+
+
+def _with_placeholders(raw: dict[str, Any], unset: dict[str, str]) -> LineDict:
+    copy = LineDict((key, "unset" if key in unset else value) for key, value in raw.items())
+    if isinstance(raw, LineDict):
+        copy.line, copy.key_lines = raw.line, raw.key_lines
+    return copy
+
+
+def _unset_message(name: str, unset: dict[str, str], file: str) -> str:
+    variables = ", ".join(unset.values())
+    fields = ", ".join(f"gateways.{name}.{key}" for key in unset)
+    return ngettext(
+        "the {gateway} gateway cannot send: environment variable {variables} is not set "
+        "({file}: {fields} names it); set it and run again",
+        "the {gateway} gateway cannot send: environment variables {variables} are not set "
+        "({file}: {fields} name them); set them and run again",
+        len(unset),
+    ).format(gateway=name, variables=variables, file=file, fields=fields)
+
+
+def credential_variables(config: Config, name: str, fields: Iterable[str]) -> list[str]:
+    """Where each of gateway `name`'s settings `fields` comes from: the environment variable
+    its `${VARIABLE}` names, or the setting itself when it is written in the file."""
+    raw, _line = config.gateway_settings(name)
+    named = []
+    for key in fields:
+        value = raw.get(key) if isinstance(raw, dict) else None
+        if isinstance(value, str) and SECRET_REFERENCE.match(value):
+            named.append(value[2:-1])
+        else:
+            named.append(f"gateways.{name}.{key}")
+    return named
 
 
 def _without_templates(cls: type[Gateway], raw: Any) -> Any:

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
@@ -33,26 +34,23 @@ from reminder.delivery.gateways.base import (
     Inbound,
     OutgoingMessage,
     Receipt,
+    needs_extra,
 )
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
     GatewayStoppedError,
-    MissingExtraError,
     PermanentGatewayError,
     TransientGatewayError,
 )
 from reminder.i18n import _
 from reminder.status import Status
 
-try:
+with needs_extra("smpp", "aiosmpplib"):
     from aiosmpplib import NPI, TON, DeliverSm, PhoneNumber, SubmitSm, SubmitSmResp
     from aiosmpplib.utils import split_sms_udh
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the smpp gateway needs the aiosmpplib package: pip install 'reminder[smpp]'")
-    ) from exc
 
+from reminder.delivery.gateways.smpp_parts import MessageIds, MoParts, concatenation, id_forms
 from reminder.delivery.gateways.smpp_session import (
     Answer,
     BindRefused,
@@ -166,6 +164,11 @@ class SmppGateway(Gateway):
     confirms_delivery: ClassVar[bool] = True
     Settings = SmppSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+    #: A bind refused for the account (SMPP 3.4 section 5.1.3).
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "ESME_RINVPASWD": ("password",),
+        "ESME_RINVSYSID": ("system_id",),
+    }
     #: A window of 10 keeps the bind busy; 100 messages a second is a common account limit
     #: (the carrier's contract says yours: set `delivery.messages_per_second`).
     default_delivery: ClassVar[Mapping[str, Any]] = {"concurrency": 10, "messages_per_second": 100}
@@ -175,7 +178,9 @@ class SmppGateway(Gateway):
         super().__init__(settings, **kwargs)
         self._session: Session | None = None
         self._reference = 0
-        self._later_parts: dict[str, None] = {}
+        #: Ids of first parts (receipts decide the message) and of later parts (set aside).
+        self._first_ids, self._later_ids = MessageIds(), MessageIds(LATER_PARTS_KEPT)
+        self._mo_parts = MoParts()
 
     @property
     def _settings(self) -> SmppSettings:
@@ -237,9 +242,10 @@ class SmppGateway(Gateway):
         is waited out (the first part is on its way already)."""
         first, *later = self.submits(message)
         provider_id = await self._submit(first, part=None)
+        self._first_ids.remember(provider_id)
         for number, submit in enumerate(later, start=2):
             part_id = await self._submit_later(submit, f"part {number} of {len(later) + 1}")
-            self._remember_later(part_id)
+            self._later_ids.remember(part_id)
         return Accepted(provider_id=provider_id)
 
     async def _submit(self, submit: SubmitSm, part: str | None) -> str:
@@ -279,15 +285,10 @@ class SmppGateway(Gateway):
 
     def _refused(self, exc: BindRefused) -> GatewayStoppedError:
         return GatewayStoppedError(
-            f"the smpp gateway's bind was refused ({status_name(exc.status)}): check "
-            "gateways.smpp.system_id and the variable gateways.smpp.password names",
+            "the SMSC refused the bind: check gateways.smpp.system_id and the variable "
+            "gateways.smpp.password names",
             code=status_name(exc.status),
         )
-
-    def _remember_later(self, part_id: str) -> None:
-        self._later_parts[part_id] = None
-        if len(self._later_parts) > LATER_PARTS_KEPT:
-            del self._later_parts[next(iter(self._later_parts))]
 
     # --- what arrives on the bind -------------------------------------------------------
 
@@ -298,11 +299,15 @@ class SmppGateway(Gateway):
             if receipt is None:
                 log.warning(_("a delivery receipt without a message id was acknowledged"))
                 return 0
-            if receipt.provider_id in self._later_parts:
-                return 0
-            work = [receipt]
+            found = await self._known(receipt)
+            if found is None:
+                return 0  # a later part's
+            work = [found]
         else:
-            inbound = Inbound(_sender(deliver), deliver.short_message or deliver.message_payload)
+            text = self._whole_text(deliver)
+            if text is None:
+                return 0  # kept until the other parts arrive
+            inbound = Inbound(_sender(deliver), text)
         if self.sink is None:
             log.warning(_("no sink attached: the SMSC is asked to deliver it again later"))
             return 0x64  # ESME_RX_T_APPN
@@ -315,6 +320,34 @@ class SmppGateway(Gateway):
             log.warning(_("cannot take a deliver_sm: %s"), type(exc).__name__)
             return 0x64  # ESME_RX_T_APPN
         return 0
+
+    async def _known(self, receipt: Receipt) -> Receipt | None:
+        """`receipt` as the store should try it: the id as written first (it may be another
+        process's message), then this process's id that it reads as written the other way,
+        then the id's other forms; None for a later part's id as written. Matching nothing,
+        a receipt whose other form is one of this process's later parts is dropped."""
+        said = receipt.provider_id
+        if said not in self._first_ids and said not in self._later_ids:
+            await asyncio.sleep(0)  # a submit_sm_resp read just before: let its sender note it
+        if said in self._later_ids:
+            return None
+        if said in self._first_ids:
+            return receipt
+        ours = self._first_ids.resolve(said)
+        aliases = tuple(dict.fromkeys([*([ours] if ours else []), *id_forms(said)]))
+        later = ours is None and self._later_ids.resolve(said) is not None
+        return replace(receipt, aliases=aliases, later_part=later)
+
+    def _whole_text(self, deliver: DeliverSm) -> str | None:
+        """A person's message: its text, or for a part of a long one the whole text once
+        every part has arrived (None until then)."""
+        text = str(deliver.short_message or deliver.message_payload)
+        part = concatenation((p.tag, p.value) for p in deliver.optional_params or [])
+        if part is None:
+            return text
+        ref, total, seq = part
+        key = (_sender(deliver), deliver.destination.number, ref, total)
+        return self._mo_parts.add(key, seq, text)
 
     async def aclose(self) -> None:
         if self._session is not None:

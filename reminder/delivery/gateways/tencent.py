@@ -1,4 +1,5 @@
-"""The `tencent` gateway: Tencent Cloud SMS (API 2021-01-11) over httpx, signed ourselves.
+"""The `tencent` gateway: Tencent Cloud SMS (API 2021-01-11) over httpx (the small pools of
+`http_pool`, shared with the aliyun gateway), signed ourselves.
 
 Install with `pip install 'reminder[tencent]'`. `SendSms` carries up to 200 numbers when their
 template parameters are equal (`send_batch` groups them), one request a message otherwise;
@@ -31,6 +32,7 @@ from reminder.delivery.gateways.base import (
     Inbound,
     OutgoingMessage,
     Receipt,
+    needs_extra,
 )
 from reminder.delivery.gateways.tencent_signing import OPTED_OUT_CODES, error_for, signed_headers
 from reminder.delivery.gateways.tencent_wire import (
@@ -52,20 +54,16 @@ from reminder.delivery.gateways.tencent_wire import (
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
-    MissingExtraError,
     TemplateRejectedError,
     TransientGatewayError,
 )
-from reminder.i18n import _
 from reminder.phones import mask_in_text
 from reminder.status import Status
 
-try:
+with needs_extra("tencent", "httpx"):
     import httpx
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the tencent gateway needs httpx: pip install 'reminder[tencent]'")
-    ) from exc
+
+    from reminder.delivery.gateways.http_pool import ClientPool
 
 __all__ = ["TencentGateway", "TencentSettings"]
 
@@ -84,6 +82,12 @@ class TencentGateway(Gateway):
     secret_fields: ClassVar[frozenset[str]] = frozenset(
         {"secret_id", "secret_key", "callback_token"}
     )
+    #: Tencent's answers to a wrong API key (an unknown or disabled SecretId, a wrong SecretKey).
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "AuthFailure.SecretIdNotFound": ("secret_id",),
+        "AuthFailure.InvalidSecretId": ("secret_id",),
+        "AuthFailure.SignatureFailure": ("secret_key",),
+    }
     #: SendSms: "默认接口请求频率限制：3000次/秒" (requests; a batch request carries up to 200).
     default_delivery: ClassVar[dict[str, Any]] = {"messages_per_second": 3000.0}
     opted_out_codes: ClassVar[frozenset[str]] = OPTED_OUT_CODES
@@ -105,7 +109,7 @@ class TencentGateway(Gateway):
         self.clock: Clock = clock or SystemClock()
         # An account whose console shows a longer variable limit says so in its settings.
         self.max_param_length = self._settings.max_param_length  # type: ignore[misc]
-        self._http: httpx.AsyncClient | None = None
+        self._http: ClientPool | None = None
         self._pulled: dict[str, Receipt] = {}
 
     @property
@@ -113,11 +117,10 @@ class TencentGateway(Gateway):
         assert isinstance(self.settings, TencentSettings)
         return self.settings
 
-    def _client(self) -> httpx.AsyncClient:
-        # The connection pool belongs to the running event loop: made on first use.
+    def _client(self) -> ClientPool:
+        # The connections belong to the running event loop: made on first use.
         if self._http is None:
-            timeout = self._settings.delivery.request_timeout_seconds
-            self._http = httpx.AsyncClient(timeout=timeout)
+            self._http = ClientPool.for_delivery(self._settings.delivery)
         return self._http
 
     # --- requests -------------------------------------------------------------------------

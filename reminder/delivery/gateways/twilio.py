@@ -26,32 +26,30 @@ from reminder.delivery.gateways.base import (
     Inbound,
     OutgoingMessage,
     Receipt,
+    needs_extra,
 )
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
-    MissingExtraError,
+    GatewayStoppedError,
     PermanentGatewayError,
     TransientGatewayError,
 )
-from reminder.i18n import _
 from reminder.logsetup import MaskPhones
 from reminder.phones import mask_in_text
 from reminder.status import Status
 
-try:
+with needs_extra("twilio", "twilio"):
     import aiohttp
     from twilio.base.exceptions import TwilioRestException
     from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.request_validator import RequestValidator, remove_port
     from twilio.rest import Client
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise MissingExtraError(
-        _("the twilio gateway needs the twilio package: pip install 'reminder[twilio]'")
-    ) from exc
 
 TWILIO_API = "https://api.twilio.com"
 
+#: Twilio's answer to a wrong account SID or auth token (HTTP 401).
+AUTHENTICATE = 20003
 #: Twilio error codes worth retrying later (queue overflow, rate limits, carrier trouble).
 TRANSIENT_CODES = frozenset({20429, 20500, 20503, 30001, 30003, 30008, 30017, 30022, 30027})
 #: Twilio error codes that will fail again (bad or unreachable numbers, opt-outs, blocked content).
@@ -98,7 +96,10 @@ OPTED_OUT_CODES = frozenset({"21610"})
 
 
 def classify(code: int | None, http_status: int | None) -> type[GatewayError]:
-    """Transient or permanent, from Twilio's error code first and the HTTP status second."""
+    """Transient or permanent, from Twilio's error code first and the HTTP status second; a
+    refused credential (20003, HTTP 401) stops the gateway: every message would fail alike."""
+    if code == AUTHENTICATE or http_status == 401:
+        return GatewayStoppedError
     if code in TRANSIENT_CODES:
         return TransientGatewayError
     if code in PERMANENT_CODES:
@@ -200,6 +201,11 @@ class TwilioGateway(Gateway):
     receives_callbacks: ClassVar[bool] = True
     Settings = TwilioSettings
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
+    #: 20003 "Authenticate" (HTTP 401): the account SID or the auth token is wrong.
+    credential_codes: ClassVar[dict[str, tuple[str, ...]]] = {
+        "20003": ("account_sid", "auth_token"),
+        "http-401": ("account_sid", "auth_token"),
+    }
     #: A long code sends about one segment a second (Twilio's "Understanding Twilio Rate
     #: Limits and Message Queues"); a faster sender (short code, toll-free) says so in config.
     default_delivery: ClassVar[dict[str, Any]] = {"segments_per_second": 1.0}

@@ -9,16 +9,16 @@ lock serialises claims anyway).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Select, func, insert, or_, select, update
 
 from reminder.status import REQUEUABLE, Status
 from reminder.store.engine import write_transaction
-from reminder.store.models import Message, UTCDateTime, from_row
+from reminder.store.models import Message
+from reminder.store.sql.sqlite_claim import SqliteClaim
 from reminder.store.sql.tables import (
     CAMPAIGN_STATE,
     CHUNK,
@@ -27,7 +27,6 @@ from reminder.store.sql.tables import (
     add_events,
     messages_of,
     selected,
-    sqlite_stamp,
 )
 from reminder.store.values import COUNTED_AGAINST_CAP, Selection
 
@@ -59,17 +58,15 @@ class ClaimQueries:
             return self._claim_skipping_locked(
                 selection, gateway, owner, now, limit, claimed_at or now
             )
-        while True:
-            with write_transaction(self.engine) as connection:
-                ids = list(connection.scalars(_claimable(selection, limit, now)))
-                if not ids:
-                    return []
-                claimed = _mark_claimed(connection, ids, gateway, owner, now, claimed_at or now)
-                if not claimed:
-                    continue
-                ids = [m.id for m in claimed if m.id is not None]
+        # SQLite: one writer at a time (the transaction holds the write lock from its start),
+        # so the candidates are still planned when the same statement moves them.
+        with write_transaction(self.engine) as connection:
+            claim = SqliteClaim(selection, gateway, owner, now, claimed_at or now, limit)
+            claimed = claim.run(connection)
+            ids = [m.id for m in claimed if m.id is not None]
+            if ids:
                 add_events(connection, ids, now, Status.sending, Status.planned, "dispatch")
-                return claimed
+            return claimed
 
     def _claim_skipping_locked(
         self,
@@ -275,84 +272,3 @@ def _claimable(selection: Selection, limit: int, now: datetime) -> Select[Any]:
         .order_by(MESSAGE.c.id)
         .limit(limit)
     )
-
-
-#: Claim those of a list of messages still planned, returning their rows (one statement: no
-#: second read of what was claimed; cached, whatever the list's length).
-_CLAIM = (
-    update(MESSAGE)
-    .where(
-        MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
-        MESSAGE.c.status == Status.planned.value,
-    )
-    .values(
-        status=Status.sending.value,
-        gateway=bindparam("gateway"),
-        claimed_by=bindparam("owner"),
-        claimed_at=bindparam("claimed_at"),
-        updated_at=bindparam("now"),
-    )
-    .returning(*MESSAGE.c)
-)
-
-
-def _mark_claimed(
-    connection: Connection,
-    ids: Sequence[int],
-    gateway: str,
-    owner: str,
-    now: datetime,
-    claimed_at: datetime,
-) -> list[Message]:
-    """Move those of `ids` still planned to `sending` for `owner`; returns them, oldest first
-    (a message another dispatcher claimed meanwhile is not planned any more)."""
-    parameters = {
-        "ids": list(ids),
-        "gateway": gateway,
-        "owner": owner,
-        "claimed_at": claimed_at,
-        "now": now,
-    }
-    if connection.dialect.name == "sqlite":
-        claimed = _claimed_sqlite(connection, parameters)
-    else:
-        claimed = messages_of(connection.execute(_CLAIM, parameters))
-    claimed.sort(key=lambda m: m.id or 0)
-    return claimed
-
-
-_COLUMNS = [column.name for column in MESSAGE.c]
-_DATETIMES = frozenset(c.name for c in MESSAGE.c if isinstance(c.type, UTCDateTime))
-_CLAIM_SQLITE = (
-    "UPDATE message SET status = ?, gateway = ?, claimed_by = ?, claimed_at = ?, updated_at = ? "
-    "WHERE id IN ({marks}) AND status = ? RETURNING " + ", ".join(_COLUMNS)
-)
-
-
-def _claimed_sqlite(connection: Connection, parameters: dict[str, Any]) -> list[Message]:
-    """`_CLAIM` through the driver (SQLite's hot path: the dispatcher claims thousands of
-    messages a second), its rows converted as the column types would: the occurrence a date,
-    the variables from JSON, timestamps aware UTC datetimes."""
-    ids = parameters["ids"]
-    rows = connection.exec_driver_sql(
-        _CLAIM_SQLITE.format(marks=", ".join("?" * len(ids))),
-        (
-            Status.sending.value,
-            parameters["gateway"],
-            parameters["owner"],
-            sqlite_stamp(parameters["claimed_at"]),
-            sqlite_stamp(parameters["now"]),
-            *ids,
-            Status.planned.value,
-        ),
-    ).fetchall()
-    claimed = []
-    for row in rows:
-        values = dict(zip(_COLUMNS, row, strict=True))
-        values["occurrence"] = date.fromisoformat(values["occurrence"])
-        values["variables"] = json.loads(values["variables"])
-        for name in _DATETIMES:
-            if values[name] is not None:
-                values[name] = datetime.fromisoformat(values[name]).replace(tzinfo=UTC)
-        claimed.append(from_row(Message, values))
-    return claimed

@@ -1,9 +1,11 @@
 """Questions and replies in SQL (a part of `SqlStore`).
 
-A reply's open questions are read through the message table's `(recipient, sent_at)` index:
-the number's messages sent in the last `LOOK_BACK`, and those being sent, joined to the
-questions of their occurrences. Replies are inserted `ON CONFLICT DO NOTHING` on
-`(gateway, provider_id)`: a duplicate, even one racing in from another process, is written once.
+A batch of replies is judged in one transaction: the open questions of all its senders are read
+at once through the message table's `(recipient, sent_at)` index (the numbers' messages sent in
+the last `LOOK_BACK`, and those being sent, joined to the questions of their occurrences), each
+reply is judged in Python (`decide`), and the acknowledgements' events are written together.
+Replies are inserted `ON CONFLICT DO NOTHING` on `(gateway, provider_id)`: a duplicate, even one
+racing in from another process, is written once.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reminder.status import Status
 from reminder.store.engine import write_transaction
 from reminder.store.matching import CLOCK_SKEW, LOOK_BACK, decide
-from reminder.store.models import from_row
+from reminder.store.models import UTCDateTime, from_row
 from reminder.store.replies import AckQuestion, Reply
-from reminder.store.sql.tables import EVENT, MESSAGE
+from reminder.store.sql.tables import CHUNK, EVENT, MESSAGE
 from reminder.store.values import ACCEPTED, NewReply, OpenQuestion, ReplyOutcome
 
 QUESTION = AckQuestion.__table__  # type: ignore[attr-defined]
@@ -67,10 +69,24 @@ class ReplyQueries:
 
     def add_replies(self, replies: Sequence[NewReply], now: datetime) -> list[ReplyOutcome | None]:
         """Record each reply once, with what it was found to be (see the contract)."""
-        outcomes: list[ReplyOutcome | None] = []
+        if not replies:
+            return []
         with write_transaction(self.engine) as connection:
+            questions = open_questions(connection, replies)
+            outcomes: list[ReplyOutcome | None] = []
+            acknowledged: list[tuple[int, int]] = []  # (message id, reply id)
+            statement = _insert(connection, REPLY).returning(REPLY.c.id)
             for reply in replies:
-                outcomes.append(_add_reply(connection, reply, now))
+                outcome, question = _judge(reply, questions.get(reply.sender, ()))
+                reply_id = connection.execute(statement, _values(reply, outcome, question))
+                added = reply_id.scalar()
+                if added is None:  # a duplicate, written earlier or by another process meanwhile
+                    outcomes.append(None)
+                    continue
+                outcomes.append(outcome)
+                if question is not None:
+                    acknowledged.append((question.message_id, added))
+            _acknowledge(connection, acknowledged, now)
         return outcomes
 
     def replies(
@@ -95,16 +111,17 @@ class ReplyQueries:
             return [from_row(Reply, row._mapping) for row in connection.execute(query)]
 
 
-def _add_reply(connection: Connection, reply: NewReply, now: datetime) -> ReplyOutcome | None:
-    """Record one reply; None when it is a duplicate."""
-    if reply.provider_id is not None and _seen(connection, reply):
-        return None
+def _judge(
+    reply: NewReply, questions: Sequence[OpenQuestion]
+) -> tuple[ReplyOutcome, OpenQuestion | None]:
     if reply.opted_out:
-        outcome, question = ReplyOutcome.opted_out, None
-    else:
-        outcome, question = decide(
-            reply.words, reply.received_at, open_questions(connection, reply)
-        )
+        return ReplyOutcome.opted_out, None
+    return decide(reply.words, reply.received_at, questions)
+
+
+def _values(
+    reply: NewReply, outcome: ReplyOutcome, question: OpenQuestion | None
+) -> dict[str, Any]:
     values: dict[str, Any] = {
         "gateway": reply.gateway,
         "provider_id": reply.provider_id,
@@ -112,6 +129,12 @@ def _add_reply(connection: Connection, reply: NewReply, now: datetime) -> ReplyO
         "text": reply.text,
         "received_at": reply.received_at,
         "outcome": outcome.value,
+        "message_id": None,
+        "campaign": None,
+        "push": None,
+        "occurrence": None,
+        "contact_id": None,
+        "asked_at": None,
     }
     if question is not None:
         values.update(
@@ -122,37 +145,68 @@ def _add_reply(connection: Connection, reply: NewReply, now: datetime) -> ReplyO
             contact_id=question.contact_id,
             asked_at=question.asked_at,
         )
-    added = connection.execute(_insert(connection, REPLY).values(**values).returning(REPLY.c.id))
-    reply_id = added.scalar()
-    if reply_id is None:  # the same reply, written by another process meanwhile
-        return None
-    if question is not None:
-        status = connection.execute(
-            select(MESSAGE.c.status).where(MESSAGE.c.id == question.message_id)
-        ).scalar_one()
-        connection.execute(
-            insert(EVENT).values(
-                message_id=question.message_id,
-                at=now,
-                status=status,
-                previous=status,
-                source="reply",
-                detail=f"acknowledged by reply {reply_id}",
+    return values
+
+
+def _acknowledge(
+    connection: Connection, acknowledged: list[tuple[int, int]], now: datetime
+) -> None:
+    """One event on each acknowledged message, at the status it has (an acknowledgement moves
+    nothing)."""
+    ids = sorted({message_id for message_id, _ in acknowledged})
+    status: dict[int, str] = {}
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin : begin + CHUNK]
+        query = select(MESSAGE.c.id, MESSAGE.c.status).where(MESSAGE.c.id.in_(chunk))
+        status.update((row.id, row.status) for row in connection.execute(query))
+    events = [
+        {
+            "message_id": message_id,
+            "at": now,
+            "status": status[message_id],
+            "previous": status[message_id],
+            "source": "reply",
+            "error_code": None,
+            "detail": f"acknowledged by reply {reply_id}",
+        }
+        for message_id, reply_id in acknowledged
+    ]
+    if events:
+        connection.execute(insert(EVENT), events)
+
+
+def open_questions(
+    connection: Connection, replies: Sequence[NewReply]
+) -> dict[str, list[OpenQuestion]]:
+    """By number: the messages to the replies' senders that asked for an answer and may still
+    take one of them (`decide` judges each reply's time), read 500 numbers at a time."""
+    senders = sorted({r.sender for r in replies if not r.opted_out})
+    if not senders:
+        return {}
+    since = min(r.received_at for r in replies) - LOOK_BACK
+    until = max(r.received_at for r in replies) + CLOCK_SKEW
+    found: dict[str, list[OpenQuestion]] = {}
+    for begin in range(0, len(senders), CHUNK):
+        chunk = {"senders": senders[begin : begin + CHUNK], "since": since, "until": until}
+        for row in connection.execute(OPEN_QUESTIONS, chunk):
+            found.setdefault(row.recipient, []).append(
+                OpenQuestion(
+                    row.id,
+                    row.campaign,
+                    row.push,
+                    row.occurrence,
+                    row.contact_id,
+                    row.sent_at if row.status not in BEING_SENT else None,
+                    frozenset(row.keywords),
+                    row.within_seconds,
+                )
             )
-        )
-    return outcome
+    return found
 
 
-def _seen(connection: Connection, reply: NewReply) -> bool:
-    query = select(REPLY.c.id).where(
-        REPLY.c.gateway == reply.gateway, REPLY.c.provider_id == reply.provider_id
-    )
-    return connection.execute(query.limit(1)).first() is not None
-
-
-def open_questions(connection: Connection, reply: NewReply) -> list[OpenQuestion]:
-    """The messages to the reply's sender that asked for an answer and may still take one."""
-    at = reply.received_at
+def _open_query() -> Any:
+    """The open questions of some numbers (`senders`) in a time range (`since`, `until`):
+    built once, its compiled form cached by SQLAlchemy."""
     joined = MESSAGE.join(
         QUESTION,
         and_(
@@ -161,9 +215,10 @@ def open_questions(connection: Connection, reply: NewReply) -> list[OpenQuestion
             QUESTION.c.occurrence == MESSAGE.c.occurrence,
         ),
     )
-    query = (
+    return (
         select(
             MESSAGE.c.id,
+            MESSAGE.c.recipient,
             MESSAGE.c.campaign,
             MESSAGE.c.push,
             MESSAGE.c.occurrence,
@@ -175,27 +230,17 @@ def open_questions(connection: Connection, reply: NewReply) -> list[OpenQuestion
         )
         .select_from(joined)
         .where(
-            MESSAGE.c.recipient == reply.sender,
+            MESSAGE.c.recipient.in_(bindparam("senders", expanding=True)),
             or_(
                 and_(
-                    MESSAGE.c.sent_at >= at - LOOK_BACK,
-                    MESSAGE.c.sent_at <= at + CLOCK_SKEW,
+                    MESSAGE.c.sent_at >= bindparam("since", type_=UTCDateTime()),
+                    MESSAGE.c.sent_at <= bindparam("until", type_=UTCDateTime()),
                     MESSAGE.c.status.in_([s.value for s in ACCEPTED]),
                 ),
                 and_(MESSAGE.c.sent_at.is_(None), MESSAGE.c.status.in_(BEING_SENT)),
             ),
         )
     )
-    return [
-        OpenQuestion(
-            row.id,
-            row.campaign,
-            row.push,
-            row.occurrence,
-            row.contact_id,
-            row.sent_at if row.status not in BEING_SENT else None,
-            frozenset(row.keywords),
-            row.within_seconds,
-        )
-        for row in connection.execute(query)
-    ]
+
+
+OPEN_QUESTIONS = _open_query()

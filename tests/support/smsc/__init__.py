@@ -173,6 +173,27 @@ class Smsc:
         """A message from a phone to the service code."""
         self.command("mo", to=to, text=text, **{"from": sender})
 
+    def mo_parts(
+        self,
+        sender: str,
+        parts: list[str],
+        *,
+        concat: str = "udh",
+        ref: int = 7,
+        reverse: bool = False,
+        to: str = "10690001",
+    ) -> None:
+        """A long message from a phone, in UCS-2 parts joined by `concat`: "udh" (8-bit
+        reference), "udh16" (16-bit) or "sar" (sar_* parameters); last part first if `reverse`."""
+        self.command(
+            "mo", to=to, parts=parts, concat=concat, ref=ref, reverse=reverse, **{"from": sender}
+        )
+
+    def ids(self, submit: str = "hex", receipt: str = "same") -> None:
+        """How message ids are written from now on: in submit_sm_resp ("hex" or "decimal"), and
+        in receipts ("same", or the submit's value turned to "hex" or "decimal")."""
+        self.command("ids", submit=submit, receipt=receipt)
+
     def drop(self) -> None:
         """Cut every connection without an unbind."""
         self.command("drop")

@@ -15,7 +15,12 @@
 //   {"op":"silence","count":N}                  accept (and record) the next N, never answer
 //   {"op":"receipts","stat":"DELIVRD"|null,"err":"000"}  a receipt for every accepted message
 //   {"op":"receipt","id":"…","stat":"…","err":"000"}     one receipt now
-//   {"op":"mo","from":"8613…","to":"10690…","text":"退订"}  a message from a phone
+//   {"op":"mo","from":"8613…","to":"10690…","text":"退订"}  a message from a phone; with
+//       "parts":["…","…"] instead of "text", a long one in UCS-2 parts joined by "concat":
+//       "udh" (8-bit reference, the default), "udh16" (16-bit) or "sar" (sar_* parameters),
+//       reference "ref", sent last part first with "reverse":true
+//   {"op":"ids","submit":"hex"|"decimal","receipt":"same"|"hex"|"decimal"}  how message ids
+//       are written: in submit_sm_resp, and in receipts (id: and receipted_message_id)
 //   {"op":"drop"}                               cut every connection (no unbind)
 //   {"op":"stats"}                              counts: binds, accepted, enquire_links, the
 //                                               most submit_sm ever waiting for an answer
@@ -41,6 +46,8 @@ const state = {
   silence: 0,
   receiptStat: null,
   receiptErr: '000',
+  submitIds: 'hex',
+  receiptIds: 'same',
 };
 const counts = {
   binds: 0, accepted: 0, enquire_links: 0, receipts_sent: 0, mo_sent: 0, max_outstanding: 0,
@@ -89,15 +96,47 @@ function deliver(session, fields) {
   pendingDeliveries.push(fields);
 }
 
+// A message id as receipts write it: the same, or turned from the submit's form to another.
+function receiptId(id) {
+  const value = state.submitIds === 'hex' ? parseInt(id, 16) : parseInt(id, 10);
+  if (state.receiptIds === 'decimal') return value.toString(10);
+  if (state.receiptIds === 'hex') return value.toString(16).toUpperCase().padStart(8, '0');
+  return id;
+}
+
+function moParts(request) {
+  const parts = request.parts;
+  const ref = request.ref ?? 7;
+  const concat = request.concat || 'udh';
+  const all = parts.map((text, i) => {
+    const fields = { source_addr: request.from, source_addr_ton: request.ton ?? 1,
+      destination_addr: request.to, esm_class: 0, data_coding: smpp.ENCODING.UCS2 };
+    const seq = i + 1;
+    if (concat === 'udh') {
+      fields.short_message = { udh: Buffer.from([5, 0, 3, ref & 255, parts.length, seq]), message: text };
+    } else if (concat === 'udh16') {
+      fields.short_message = {
+        udh: Buffer.from([6, 8, 4, (ref >> 8) & 255, ref & 255, parts.length, seq]), message: text,
+      };
+    } else {
+      Object.assign(fields, { short_message: text, sar_msg_ref_num: ref,
+        sar_total_segments: parts.length, sar_segment_seqnum: seq });
+    }
+    return fields;
+  });
+  return request.reverse ? all.reverse() : all;
+}
+
 function receiptFields(message, stat, err) {
   const now = smppTime(new Date());
+  const id = receiptId(message.id);
   return {
     source_addr: message.to,
     destination_addr: message.from,
     esm_class: smpp.ESM_CLASS.MC_DELIVERY_RECEIPT,
-    short_message: `id:${message.id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} `
+    short_message: `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} `
       + `submit date:${now} done date:${now} stat:${stat} err:${err} text:`,
-    receipted_message_id: message.id,
+    receipted_message_id: id,
   };
 }
 
@@ -129,7 +168,8 @@ function onSubmit(session, pdu) {
     setTimeout(() => answer(session, pdu.response({ command_status: status })), state.delayMs);
     return;
   }
-  const id = (nextId++).toString(16);
+  const number = nextId++;
+  const id = state.submitIds === 'hex' ? number.toString(16) : String(number);
   const { text, udh } = partOf(pdu);
   const line = {
     id, to, from: pdu.source_addr, data_coding: pdu.data_coding, esm_class: pdu.esm_class,
@@ -205,8 +245,16 @@ function command(request) {
     }
     case 'mo':
       counts.mo_sent += 1;
+      if (request.parts) {
+        for (const fields of moParts(request)) deliver(null, fields);
+        break;
+      }
       deliver(null, { source_addr: request.from, source_addr_ton: request.ton ?? 1,
         destination_addr: request.to, short_message: request.text, esm_class: 0 });
+      break;
+    case 'ids':
+      state.submitIds = request.submit || 'hex';
+      state.receiptIds = request.receipt || 'same';
       break;
     case 'drop': for (const session of sessions) session.destroy(); break;
     case 'stats': return { ...counts, sessions: sessions.size };
