@@ -11,7 +11,10 @@ next occurrence).
 Only the leader fires occurrences (`reminder.store.leader`): on SQLite the one daemon the lock
 file allows; on PostgreSQL whichever node holds the advisory lock. The others send what the
 leader planned (`App.work`), ask again every `node_poll_seconds`, and on taking over run the
-same catch-up as a daemon at start.
+same catch-up as a daemon at start. On PostgreSQL every node also listens for the notifications
+of planned messages (`reminder.store.wakeup`) and sends them at once (`wake`), or when deferred
+ones fall due; the poll is the fallback. (A reload or a change of leader drops the wake-ups
+scheduled for deferrals: the poll sends those.)
 
 Every node writes a heartbeat every `node_poll_seconds` (`reminder.store.nodes`): who it
 is, since when, whether it leads, how many messages it sent. `reminder status` shows them, and
