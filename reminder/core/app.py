@@ -137,8 +137,12 @@ class App(Resources, Governance):
 
     def dispatch(self, selection: Selection) -> DispatchResult:
         """Reconcile what earlier runs left, then send every planned message of `selection`,
-        each push through its gateways (`routes.dispatch`)."""
-        return self.run_async(lambda: routes.dispatch(self, selection))
+        each push through its gateways (`routes.dispatch`); messages it deferred are announced
+        to the other nodes for when they fall due (`wake_nodes`)."""
+        result = self.run_async(lambda: routes.dispatch(self, selection))
+        if result.deferred_until is not None:
+            self.wake_nodes(result.deferred_until)
+        return result
 
     # --- use cases ----------------------------------------------------------------------------
 

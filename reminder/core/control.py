@@ -50,6 +50,7 @@ def resume(app: App, campaign: str, *, actor: str | None = None) -> DispatchResu
     app.load()
     app.store.set_paused(campaign, False, app.clock.now())
     app.audit(actor, "campaign.resumed", campaign)
+    app.wake_nodes()
     result = app.dispatch(Selection(campaign))
     if result.sent or result.failed:
         app.audit(actor, "occurrence.sent", campaign, sent=result.sent, failed=result.failed)
@@ -92,6 +93,8 @@ def retry(app: App, *, failed: bool, unknown: bool, campaign: str | None = None)
             message.id, now, source="operator", detail="retry requested by an operator"
         )
     app.audit(None, "occurrence.retried", campaign or "*", requeued=requeued)
+    if requeued:
+        app.wake_nodes()
     return Retried(requeued, app.dispatch(selection))
 
 

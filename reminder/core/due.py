@@ -212,6 +212,8 @@ def _run_one(app: App, occurrence: Occurrence) -> Outcome:
         log.warning("%s", approval.explain(verdict, occurrence.campaign, occurrence.day))
         return _outcome(app, occurrence, "awaiting_approval", recovered)
     planned = _plan(app, occurrence)
+    if planned or counts[Status.planned.value]:
+        app.wake_nodes()  # the other nodes send with this one
     result = app.dispatch(selection)
     _record(app, occurrence, planned, result)
     result.sent += recovered.sent

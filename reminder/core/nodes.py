@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 STALE_POLLS = 3
 #: ... and never sooner than this.
 STALE_MINIMUM = timedelta(seconds=10)
+#: The leader deletes the rows of nodes silent for longer than this, at each of its heartbeats:
+#: `reminder status` then shows a day of history of nodes stopped or killed, not every node
+#: that ever ran (a message a forgotten node left `sending` is still reconciled: a claim whose
+#: owner never beat here is asked of the provider once its lease has passed).
+FORGET_AFTER = timedelta(days=1)
 #: The statuses of a message still in flight.
 IN_FLIGHT = (Status.planned, Status.sending, Status.unknown)
 

@@ -11,10 +11,11 @@ to write them to (`StoreSink`) when a dispatch begins (`give_sinks`).
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Self
 
@@ -33,6 +34,8 @@ from reminder.inputs.config import Config
 from reminder.inputs.project import Project, load_project
 from reminder.store import Store, open_store
 from reminder.store.nodes import NodeBoard, node_board
+
+log = logging.getLogger("reminder.run")
 
 
 class Resources:
@@ -96,6 +99,18 @@ class Resources:
         if self._nodes is None:
             self._nodes = node_board(self.store)
         return self._nodes
+
+    def wake_nodes(self, due: datetime | None = None) -> None:
+        """Tell the idle nodes of a shared store that messages are planned (`due`: deferred
+        ones falling due then), so they send at once rather than at their next poll
+        (`reminder.store.wakeup`). A failure only costs them that poll: logged, not raised."""
+        board = self.nodes
+        if board is None or not board.shared:
+            return
+        try:
+            board.wake(due.isoformat() if due is not None else "")
+        except OperationalError as exc:
+            log.warning("%s", exc)
 
     def load(self) -> None:
         """Load and check every file and the gateway settings; raise one `InputError` with every

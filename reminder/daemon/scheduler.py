@@ -11,7 +11,10 @@ next occurrence).
 Only the leader fires occurrences (`reminder.store.leader`): on SQLite the one daemon the lock
 file allows; on PostgreSQL whichever node holds the advisory lock. The others send what the
 leader planned (`App.work`), ask again every `node_poll_seconds`, and on taking over run the
-same catch-up as a daemon at start.
+same catch-up as a daemon at start. On PostgreSQL every node also listens for the notifications
+of planned messages (`reminder.store.wakeup`) and sends them at once (`wake`), or when deferred
+ones fall due; the poll is the fallback. (A reload or a change of leader drops the wake-ups
+scheduled for deferrals: the poll sends those.)
 
 Every node writes a heartbeat every `node_poll_seconds` (`reminder.store.nodes`): who it
 is, since when, whether it leads, how many messages it sent. `reminder status` shows them, and
@@ -30,16 +33,19 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from reminder.clock import Clock, local_text
 from reminder.core.app import App
+from reminder.core.nodes import FORGET_AFTER
 from reminder.delivery import owner
 from reminder.errors import InputError, OperationalError
 from reminder.i18n import _
 from reminder.planning.occurrences import next_occurrence
 from reminder.store.leader import Leadership, SoleDaemon
 from reminder.store.nodes import Beat
+from reminder.store.wakeup import Listener
 
 log = logging.getLogger("reminder.run")
 
@@ -189,6 +195,34 @@ class Daemon:
         except Exception:
             log.exception(_("sending what the leader planned failed"))
 
+    def wake(self, payload: str = "") -> None:
+        """Another node planned messages (`reminder.store.wakeup`): send them now, not at the
+        next poll; `payload` is empty, or the ISO time deferred messages fall due, when this
+        node looks again. Called on the listening thread."""
+        due = None
+        if payload:
+            try:
+                due = datetime.fromisoformat(payload)
+            except ValueError:
+                due = None
+        if due is not None and due > self.app.clock.now():
+            run_at = self.app.clock.to_real(due).astimezone(UTC)
+            job_id = f"wake-at-{payload}"
+        else:
+            run_at, job_id = self.app.clock.wall_now(), "wake"
+        if not self.scheduler.running:
+            return
+        # Two instances of one wake: one running, one waiting in the executor's queue, which
+        # sees whatever was notified while the first ran.
+        self.scheduler.add_job(
+            self.work,
+            trigger=DateTrigger(run_date=run_at),
+            id=job_id,
+            name=job_id,
+            max_instances=2,
+            replace_existing=True,
+        )
+
     def fire(self, campaign_id: str, push_id: str) -> None:
         """The job of one push: `App.run_due`; errors are logged, never raised into APScheduler."""
         try:
@@ -202,8 +236,9 @@ class Daemon:
         self.app.sweep()
 
     def beat(self, *, running: bool = True) -> None:
-        """Write this node's heartbeat (an in-memory store keeps none); a store that cannot be
-        written to is logged, and the node runs on."""
+        """Write this node's heartbeat (an in-memory store keeps none); the leader also forgets
+        nodes silent for longer than `FORGET_AFTER`. A store that cannot be written to is
+        logged, and the node runs on."""
         nodes = self.app.nodes
         if nodes is None:
             return
@@ -220,6 +255,8 @@ class Daemon:
         )
         try:
             nodes.beat(beat)
+            if self.leading and running:
+                nodes.forget_stale(beat.at - FORGET_AFTER)
         except OperationalError as exc:
             log.warning("%s", exc)
 
@@ -264,6 +301,7 @@ class Daemon:
         for the leadership every `node_poll_seconds`; every node beats that often."""
         shared = self.leadership.shared
         poll = self.app.config.settings.scheduler.node_poll_seconds
+        listener = Listener(self.app.config.database_url, self.wake) if shared else None
         try:
             self.beat()  # known before a leader's catch-up, however long that takes
             self.follow_leadership()
@@ -272,6 +310,8 @@ class Daemon:
                 self.schedule_jobs()
                 log.info(_("standing by: another node leads; this one sends what it plans"))
             self.scheduler.start()
+            if listener is not None:
+                listener.start()
             self._log_start()
             while not self.app.stopping.is_set():
                 self._wake.wait(poll)
@@ -283,6 +323,8 @@ class Daemon:
                     self.follow_leadership()
                 self.beat()
         finally:
+            if listener is not None:
+                listener.close()
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             self.beat(running=False)

@@ -45,6 +45,8 @@ class DispatchResult:
     reconciled: int = 0
     #: Given back to `planned` with a not-before time (a provider's per-number limit).
     deferred: int = 0
+    #: When the earliest of those falls due (the other nodes are told: `App.dispatch`).
+    deferred_until: datetime | None = None
     #: Stopped by the operator (`should_stop`), not by a gateway.
     stopped: bool = False
     #: Messages sent through each gateway.
@@ -61,11 +63,18 @@ class DispatchResult:
     #: them once the template is fixed).
     held_back: int = 0
 
+    def defer_until(self, moment: datetime) -> None:
+        """Count `moment` as a deferred message's not-before time (the earliest is kept)."""
+        if self.deferred_until is None or moment < self.deferred_until:
+            self.deferred_until = moment
+
     def add(self, other: DispatchResult) -> None:
         """Add the counts of another run (the next gateway of a failover list)."""
         for name in ("sent", "failed", "skipped", "unknown", "reconciled", "deferred"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.held_back += other.held_back
+        if other.deferred_until is not None:
+            self.defer_until(other.deferred_until)
         self.stopped = self.stopped or other.stopped
         self.by_gateway.update(other.by_gateway)
         self.gateways_down.update(other.gateways_down)
@@ -184,6 +193,7 @@ class Outcomes:
             message.id, self._owner, self.clock.now(), not_before, error_code=code, detail=detail
         )
         self.result.deferred += 1
+        self.result.defer_until(not_before)
         log.info(
             _("message %s to %s deferred until %s: %s"),
             message.id,

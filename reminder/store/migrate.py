@@ -4,6 +4,11 @@ Several processes may open a new store at once (two `reminder` commands, a daemo
 console starting together). Every upgrade and downgrade therefore runs in one transaction that
 first takes a lock: the first process migrates, the others wait for it, then find the schema at
 head and change nothing.
+
+On a store several `reminder run` nodes share, this lock — not the leader's — makes migrations
+run once: it is taken by whichever process opens an out-of-date store first (a new node, or any
+command), while the leader lock stays with the running leader, which may be on the previous
+release until its turn to be upgraded (README: Deployment).
 """
 
 from __future__ import annotations

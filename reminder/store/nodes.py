@@ -53,6 +53,12 @@ class NodeBoard(Protocol):
         """Delete the rows of nodes that last beat before `before`; how many."""
         ...
 
+    def wake(self, payload: str = "") -> None:
+        """Tell the idle nodes of a shared store that there are messages to send (`payload`:
+        empty for now, or the ISO time deferred messages fall due); nothing elsewhere.
+        `OperationalError` when the database cannot be reached."""
+        ...
+
     def reserve(self, gateway: str, now: datetime, seconds: float, catch_up: float) -> datetime:
         """Reserve `seconds` of `gateway`'s shared timeline; returns the span's start."""
         ...

@@ -1,5 +1,7 @@
 """Several `reminder run` on one store, as real subprocesses: one per SQLite file; on
-PostgreSQL one leader that plans, every node dispatching, and a standby that takes over."""
+PostgreSQL one leader that plans, every node dispatching, a standby that takes over, a standby
+woken by the leader's plan long before its next poll, and two nodes opening an old schema at
+once that migrate it once."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
 
+from reminder.store import migrate
 from tests.e2e.test_cli_subprocess import copy_sample
 from tests.e2e.test_daemon_recovery import FAMILIES, one_push
 from tests.e2e.test_daemon_subprocess import wait_for
@@ -105,13 +109,14 @@ def pg_counts(url: str) -> Counter[str]:
 class Nodes:
     """Daemons on one simulated clock: each starts where the first one's clock is now."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, begin: datetime = START) -> None:
         self.root = root
+        self.begin = begin
         self.began = time.monotonic()
         self.started: list[subprocess.Popen[str]] = []
 
     def start(self, log: str) -> subprocess.Popen[str]:
-        now = START + timedelta(seconds=time.monotonic() - self.began)
+        now = self.begin + timedelta(seconds=time.monotonic() - self.began)
         self.started.append(start(self.root, log, "--clock-start", now.isoformat()))
         return self.started[-1]
 
@@ -179,3 +184,107 @@ def test_a_leader_killed_mid_dispatch_loses_and_doubles_nothing(
             nodes.stop()
         assert_each_accepted_once(server, pg_url)
     assert "+86138" not in nodes.log("a.log") + nodes.log("b.log")
+
+
+#: The standbys' poll in the test below: far longer than one occurrence takes to send.
+LONG_POLL = 20
+
+
+@needs_postgresql
+def test_a_standby_is_woken_by_the_leaders_plan_before_its_next_poll(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The leader plans at 10:00 and notifies; the standby, which polls only every 20 s, claims
+    messages before its first poll could have come: it was woken."""
+    root = copy_sample(tmp_path)
+    with TwilioLikeServer() as server:
+        # Two messages a second shared by both nodes: the occurrence takes ~15 s, and each
+        # node claims two messages at a time (concurrency 1), so the standby finds some left.
+        one_push(
+            root, server, "{messages_per_second: 2, segments_per_second: null, concurrency: 1}"
+        )
+        with (root / "config.yaml").open("a", encoding="utf-8") as config:
+            config.write(
+                f"database_url: '{pg_url}'\nscheduler: {{node_poll_seconds: {LONG_POLL}}}\n"
+            )
+        # The standby starts 15 s or less before 10:00 (its first poll comes after 10:00), and
+        # listens by then.
+        nodes = Nodes(root, datetime.fromisoformat("2027-01-30T09:59:45+08:00"))
+        try:
+            nodes.start("a.log")
+            wait_for(lambda: "running:" in nodes.log("a.log"), "the leader's start")
+            before_standby = datetime.now(UTC)
+            standby = nodes.start("b.log")
+            wait_for(lambda: "standing by" in nodes.log("b.log"), "the standby")
+            assert pg_counts(pg_url)["sent"] == 0, "started before the 10:00 occurrence"
+            wait_for(lambda: pg_counts(pg_url)["sent"] == FAMILIES, "the occurrence", 120)
+        finally:
+            nodes.stop()
+        assert_each_accepted_once(server, pg_url)
+    claims = claim_times(pg_url, standby.pid)
+    assert claims, "the standby sent part of the occurrence"
+    first_poll = before_standby + timedelta(seconds=LONG_POLL)
+    assert min(claims) < first_poll, "the standby claimed before its first poll: it was woken"
+
+
+def claim_times(url: str, pid: int) -> list[datetime]:
+    """When the node with `pid` claimed the messages it holds (its machine's clock)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("select claimed_by, claimed_at from message")).all()
+    finally:
+        engine.dispose()
+    return [at for by, at in rows if by and by.split(":")[1] == str(pid)]
+
+
+#: A node opening the store: the schema brought up to date, alembic's log on stderr.
+OPEN_STORE = (
+    "import logging, sys; logging.basicConfig(level=logging.INFO, stream=sys.stderr); "
+    "from reminder.store import open_store; open_store(sys.argv[1]).close()"
+)
+
+
+@needs_postgresql
+def test_two_nodes_starting_on_an_old_schema_at_once_migrate_it_once(pg_url: str) -> None:
+    """Both wait on the store's migration lock (held here until both are queued on it); the
+    first to get it migrates, the other then finds the schema at head and changes nothing."""
+    schema = pg_url.rsplit("%3D", 1)[1]
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": migrate._lock_key(schema)})
+            holder.commit()
+            opening = [
+                subprocess.Popen(
+                    [sys.executable, "-c", OPEN_STORE, pg_url],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                for _node in range(2)
+            ]
+            wait_for(lambda: _waiting_on_advisory_locks(engine) == 2, "both nodes to queue")
+            holder.execute(text("SELECT pg_advisory_unlock_all()"))
+            holder.commit()
+            outputs = [node.communicate(timeout=120)[0] for node in opening]
+        assert [node.returncode for node in opening] == [0, 0], outputs
+        ran = [output.count("Running upgrade") for output in outputs]
+        revisions = len(list(ScriptDirectory(str(migrate.MIGRATIONS)).walk_revisions()))
+        assert sorted(ran) == [0, revisions], "one node ran every migration, the other none"
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def _waiting_on_advisory_locks(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                    "WHERE l.locktype = 'advisory' AND NOT l.granted "
+                    "AND d.datname = current_database()"
+                )
+            ).scalar_one()
+        )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -55,11 +57,17 @@ def run_nodes(
     return sent
 
 
+async def in_place(reserve: Callable[..., datetime], *args: Any) -> datetime:
+    """Reserve on the event loop (the fake timeline answers at once; no thread to wait for)."""
+    await asyncio.sleep(0)  # a round trip: other tasks run meanwhile
+    return reserve(*args)
+
+
 def nodes(
     time: VirtualTime, timeline: Timeline, count: int, **rates: float
 ) -> list[SharedRateLimiter]:
     return [
-        SharedRateLimiter(time.clock, timeline.reserve, sleep=time.sleep, **rates)
+        SharedRateLimiter(time.clock, timeline.reserve, sleep=time.sleep, offload=in_place, **rates)
         for _ in range(count)
     ]
 
@@ -105,3 +113,33 @@ def test_unlimited_never_asks_the_store() -> None:
     timeline = Timeline()
     run_nodes(nodes(time, timeline, 2), time, [1] * 100, workers=2)
     assert timeline.calls == 0 and time.clock.now() == START
+
+
+def test_the_next_span_is_reserved_before_the_current_one_ends() -> None:
+    time = VirtualTime(FixedClock(START))
+    timeline = Timeline()
+    asked: list[tuple[datetime, datetime]] = []
+
+    def reserve(now: datetime, seconds: float, catch_up: float) -> datetime:
+        start = timeline.reserve(now, seconds, catch_up)
+        asked.append((time.clock.now(), start))
+        return start
+
+    limiter = SharedRateLimiter(time.clock, reserve, 1000, sleep=time.sleep, offload=in_place)
+    run_nodes([limiter], time, [1] * 1000, workers=8)
+    assert len(asked) >= 10
+    ahead = [start - at for at, start in asked[1:]]
+    assert min(ahead) >= timedelta(milliseconds=40), "asked while half a span was still ahead"
+    assert limiter.late_seconds == 0 and limiter.unused_seconds == 0
+
+
+def test_a_node_woken_late_drops_what_it_missed_and_never_bursts() -> None:
+    """Woken 200 ms late every time (beyond the catch-up): the lateness is counted as lost,
+    and no 1 s window holds more than the rate and the 50 ms catch-up."""
+    time = VirtualTime(FixedClock(START), lateness=0.2)
+    timeline = Timeline()
+    (limiter,) = nodes(time, timeline, 1, messages_per_second=100)
+    sent = sorted(t for t, _ in run_nodes([limiter], time, [1] * 600, workers=8))
+    most = max(sum(1 for t in sent if first <= t < first + timedelta(seconds=1)) for first in sent)
+    assert most <= 100 * 1.05 + 1, most
+    assert limiter.late_seconds > 0

@@ -19,6 +19,7 @@ from reminder.i18n import _
 from reminder.store.cluster import Node, RateSlot
 from reminder.store.engine import write_transaction
 from reminder.store.nodes import Beat
+from reminder.store.wakeup import notify
 
 NODE = Node.__table__  # type: ignore[attr-defined]
 RATE_SLOT = RateSlot.__table__  # type: ignore[attr-defined]
@@ -101,9 +102,28 @@ class SqlNodeBoard:
         return bool(row.running) and row.beat_at >= now - lease
 
     def forget_stale(self, before: datetime) -> int:
-        """Delete the rows of nodes that last beat before `before`; how many."""
-        with write_transaction(self.engine) as connection:
-            return connection.execute(NODE.delete().where(NODE.c.beat_at < before)).rowcount
+        """Delete the rows of nodes that last beat before `before`; how many
+        (`OperationalError` when the database cannot be written to)."""
+        try:
+            with write_transaction(self.engine) as connection:
+                return connection.execute(NODE.delete().where(NODE.c.beat_at < before)).rowcount
+        except SQLAlchemyError as exc:
+            raise OperationalError(
+                _("cannot forget silent nodes: {kind}").format(kind=exc.__class__.__name__)
+            ) from None
+
+    def wake(self, payload: str = "") -> None:
+        """Tell the idle nodes of a PostgreSQL store that there are messages to send
+        (`reminder.store.wakeup`); nothing on SQLite, which one daemon serves."""
+        if not self.shared:
+            return
+        try:
+            with self.engine.begin() as connection:
+                notify(connection, payload)
+        except SQLAlchemyError as exc:
+            raise OperationalError(
+                _("cannot wake the other nodes: {kind}").format(kind=exc.__class__.__name__)
+            ) from None
 
     def reserve(self, gateway: str, now: datetime, seconds: float, catch_up: float) -> datetime:
         """Reserve `seconds` of `gateway`'s shared timeline (see `_RESERVE`); returns where the
