@@ -77,6 +77,9 @@ log = logging.getLogger(__name__)
 #: Messages held at once (sending, or waiting to retry) per concurrency slot: bounds memory,
 #: and how many messages a provider outage takes through their attempts before claiming stops.
 HELD_PER_SLOT = 16
+#: Messages claimed at once per concurrency slot: one transaction (claim and its events) serves
+#: this many sends; after a crash at most this many per slot are asked of the provider.
+CLAIMED_PER_SLOT = 4
 #: Reserves a span of a gateway's timeline shared by every node (gateway, now, seconds,
 #: catch-up seconds → the span's start): `reminder.store.nodes.NodeBoard.reserve`.
 SharedTimeline = Callable[[str, datetime, float, float], datetime]
@@ -152,7 +155,7 @@ class Dispatcher(GroupSending):
                 self.gateway.name,
                 me,
                 self.clock.now(),
-                limit=self.policy.concurrency * 2 * self.batch_size,
+                limit=self.policy.concurrency * CLAIMED_PER_SLOT * self.batch_size,
                 claimed_at=self.clock.wall_now(),
             )
             if not batch:
