@@ -17,13 +17,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from reminder.i18n import _
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("reminder.run")
 
@@ -76,6 +78,8 @@ class Listener:
             self._thread.join(timeout=5 * _TICK)
 
     def _run(self) -> None:
+        import psycopg  # the postgres extra: only a PostgreSQL store listens
+
         lost = False
         while not self._stop.is_set():
             try:
@@ -97,13 +101,15 @@ class Listener:
                 lost = True
                 self._stop.wait(self._retry)
 
-    def _listen(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    def _listen(self, connection: psycopg.Connection[Any]) -> None:
+        from psycopg import sql
+
         channel = connection.execute(f"SELECT {_CHANNEL}").fetchone()
         assert channel is not None
         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(str(channel[0]))))
         self.listening.set()
 
-    def _wait(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    def _wait(self, connection: psycopg.Connection[Any]) -> None:
         while not self._stop.is_set():
             for notice in connection.notifies(timeout=_TICK):
                 self._wake(notice.payload)
