@@ -89,7 +89,7 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
             function(*args, **kwargs)
         except ReminderError as exc:
             if kwargs.get("as_json"):  # a script reads the error as it reads the output
-                _json_error(str(exc), exc.exit_code, getattr(exc, "problems", ()))
+                json_error(str(exc), exc.exit_code, getattr(exc, "problems", ()))
             _report(exc, ctx)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -103,7 +103,7 @@ def boundary(function: Callable[..., None]) -> Callable[..., None]:
                 stderr().print_exception()
             message = _("internal error: {kind}: {exc}").format(kind=type(exc).__name__, exc=exc)
             if kwargs.get("as_json"):
-                _json_error(message, 1, ())
+                json_error(message, 1, ())
             stderr().print(message, style="red", markup=False, highlight=False)
             if not debug:
                 stderr().print(_("(run with --debug to see the traceback)"), markup=False)
@@ -126,7 +126,7 @@ def command(
     return register
 
 
-def _json_error(message: str, exit_code: int, problems: Any) -> None:
+def json_error(message: str, exit_code: int, problems: Any) -> None:
     """Under `--json`, an error is one JSON object on standard output: `error`, `exit_code`,
     and each input problem (the line on standard error stays for a person)."""
     import json

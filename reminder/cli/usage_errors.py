@@ -9,12 +9,12 @@ Typer carries its own copy of Click, whose usage errors are English f-strings ("
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from reminder.cli.app import json_error, stderr
 from reminder.i18n import N_, _
 
 #: Typer's own words that reach a person through its gettext calls (translated in our catalog).
@@ -80,7 +80,7 @@ def run_program(app: Any) -> NoReturn:
         elif is_usage_error(exc):
             show_usage_error(exc, "--json" in sys.argv[1:])
         elif type(exc).__name__ == "Abort":
-            print(_("aborted"), file=sys.stderr)
+            stderr().print(_("aborted"), style="yellow", markup=False)
             sys.exit(1)
         else:
             raise
@@ -138,16 +138,17 @@ def show_usage_error(exc: Any, as_json: bool) -> None:
     _speak_configured(exc)
     message = explain(exc)
     if as_json:
-        print(json.dumps({"error": message, "exit_code": exc.exit_code}, ensure_ascii=False))
+        json_error(message, exc.exit_code, ())
+    say = stderr()
     ctx = exc.ctx
     if ctx is not None:
         usage = ctx.get_usage()
         if usage.startswith("Usage: "):
             usage = _("Usage: ") + usage.removeprefix("Usage: ")
-        print(usage, file=sys.stderr)
         hint = _("Try '{command} {option}' for help.")
-        print(hint.format(command=ctx.command_path, option="--help") + "\n", file=sys.stderr)
-    print(_("Error: {message}").format(message=message), file=sys.stderr)
+        say.print(usage, markup=False, highlight=False)
+        say.print(hint.format(command=ctx.command_path, option="--help") + "\n", markup=False)
+    say.print(_("Error: {message}").format(message=message), markup=False, highlight=False)
 
 
 def _speak_configured(exc: Any) -> None:
