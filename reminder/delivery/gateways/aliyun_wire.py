@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from reminder.delivery.gateways.base import Inbound, OutgoingMessage, Receipt, TemplateCodeSettings
+from reminder.delivery.gateways.base import (
+    Inbound,
+    OutgoingMessage,
+    Receipt,
+    TemplateCodeSettings,
+    http_url,
+)
 from reminder.i18n import _
 
 ALIYUN_API = "https://dysmsapi.aliyuncs.com"
@@ -127,9 +133,7 @@ class AliyunSettings(TemplateCodeSettings):
     @field_validator("endpoint")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(_("must be an http:// or https:// URL"))
-        return value.rstrip("/")
+        return http_url(value)
 
     @model_validator(mode="after")
     def _placeholders(self) -> AliyunSettings:

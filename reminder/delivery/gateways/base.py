@@ -7,6 +7,7 @@ providers that send a registered template code plus parameters instead of free t
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -108,6 +109,13 @@ class TemplateCodeSettings(GatewaySettings):
         if any(mark in value for mark in "【】[]"):
             raise ValueError(_("write the signature without 【】: the provider adds them"))
         return value
+
+
+def http_url(value: str) -> str:
+    """A provider endpoint setting: an http:// or https:// URL, without a trailing slash."""
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(_("must be an http:// or https:// URL"))
+    return value.rstrip("/")
 
 
 @dataclass(frozen=True)

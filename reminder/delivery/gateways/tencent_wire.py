@@ -18,6 +18,7 @@ from reminder.delivery.gateways.base import (
     OutgoingMessage,
     Receipt,
     TemplateCodeSettings,
+    http_url,
 )
 from reminder.delivery.gateways.tencent_signing import error_for
 from reminder.errors import AmbiguousGatewayError, GatewayError, TransientGatewayError
@@ -63,9 +64,7 @@ class TencentSettings(TemplateCodeSettings):
     @field_validator("endpoint")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(_("must be an http:// or https:// URL"))
-        return value.rstrip("/")
+        return http_url(value)
 
     @model_validator(mode="after")
     def _placeholders(self) -> TencentSettings:
