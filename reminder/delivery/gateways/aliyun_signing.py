@@ -17,15 +17,11 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote
+
+from reminder.delivery.gateways.percent import percent_encode
 
 #: The API version of Dysmsapi this gateway speaks.
 VERSION = "2017-05-25"
-
-
-def percent_encode(value: str) -> str:
-    """Aliyun's percent-encoding: RFC 3986 unreserved characters kept, all else `%XX`."""
-    return quote(value, safe="~", encoding="utf-8")
 
 
 def canonical_query(params: Mapping[str, str]) -> str:

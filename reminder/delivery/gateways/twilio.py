@@ -28,6 +28,7 @@ from reminder.delivery.gateways.base import (
     Receipt,
     needs_extra,
 )
+from reminder.delivery.gateways.percent import form_body
 from reminder.errors import (
     AmbiguousGatewayError,
     GatewayError,
@@ -178,6 +179,10 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             kwargs["headers"] = {**(kwargs.get("headers") or {}), "Authorization": f"Basic {token}"}
+        # aiohttp would encode the form with `urlencode`, a Python call per byte of the body.
+        data = kwargs.get("data")
+        if isinstance(data, dict):
+            kwargs["data"] = form_body(data)
         # The async client ignores its own timeout; hand it to aiohttp.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
