@@ -73,7 +73,8 @@ def run_program(app: Any) -> NoReturn:
     in the reader's language (`show_usage_error`), not in Click's English."""
     speak_typer()
     try:
-        code = app(standalone_mode=False)
+        # Named as installed: Click would name it after how Python was started (`python -m …`).
+        code = app(standalone_mode=False, prog_name="reminder")
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
             exc.show()  # type: ignore[attr-defined]
