@@ -79,7 +79,7 @@ log = logging.getLogger(__name__)
 HELD_PER_SLOT = 16
 #: Messages claimed at once per concurrency slot: one transaction (claim and its events) serves
 #: this many sends; after a crash at most this many per slot are asked of the provider.
-CLAIMED_PER_SLOT = 4
+CLAIMED_PER_SLOT = 8
 #: Reserves a span of a gateway's timeline shared by every node (gateway, now, seconds,
 #: catch-up seconds → the span's start): `reminder.store.nodes.NodeBoard.reserve`.
 SharedTimeline = Callable[[str, datetime, float, float], datetime]
@@ -149,6 +149,11 @@ class Dispatcher(GroupSending):
         per_slot = max(1, HELD_PER_SLOT // self.batch_size)
         held = asyncio.Semaphore(self.policy.concurrency * per_slot)
         me = str(owner.current())
+
+        def done(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            held.release()
+
         while not self._halted():
             batch = self.store.claim_batch(
                 selection,
@@ -175,8 +180,7 @@ class Dispatcher(GroupSending):
                 # The task owns the slot from here: it gives it back while waiting to retry.
                 task = asyncio.create_task(self._deliver(group, slots))
                 running.add(task)
-                task.add_done_callback(running.discard)
-                task.add_done_callback(lambda _t: held.release())
+                task.add_done_callback(done)
 
     def _groups(self, batch: list[Message]) -> list[list[Message]]:
         """The claimed messages in requests: one each, or for a batching gateway up to

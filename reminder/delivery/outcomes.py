@@ -26,7 +26,7 @@ from reminder.store import Message, Selection, SkipReason, Store
 log = logging.getLogger("reminder.delivery.dispatch")
 
 #: Acceptances are written in batches of this many, or when the oldest is this old.
-FLUSH_SIZE = 128
+FLUSH_SIZE = 256
 FLUSH_AGE = timedelta(milliseconds=250)
 
 #: One push's occurrence: (campaign, push, occurrence).

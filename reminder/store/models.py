@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import class_mapper
+from sqlalchemy.orm import ClassManager, class_mapper
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -52,7 +53,6 @@ class Message(SQLModel, table=True):
         Index("ix_message_campaign_day", "campaign", "occurrence", "push", "status", "skip_reason"),
         Index("ix_message_recipient_sent_at", "recipient", "sent_at"),
         Index("ix_message_provider_id", "provider_id"),
-        Index("ix_message_outcome", "campaign", "push", "occurrence", "status", "skip_reason"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +126,11 @@ class CampaignState(SQLModel, table=True):
     updated_at: datetime = _utc()
 
 
+@cache
+def _manager(model: type[SQLModel]) -> ClassManager[Any]:
+    return class_mapper(model).class_manager
+
+
 def from_row(model: type[Table], row: Mapping[Any, Any]) -> Table:
     """A table model from one of its own rows, as read with `select(model.__table__)`.
 
@@ -133,7 +138,7 @@ def from_row(model: type[Table], row: Mapping[Any, Any]) -> Table:
     this skips pydantic's validation, which costs ~90 µs a message against ~10 µs here: the
     dispatcher reads thousands a second (bench/README.md).
     """
-    instance = class_mapper(model).class_manager.new_instance()
+    instance: Table = _manager(model).new_instance()
     values = dict(row)
     instance.__dict__.update(values)
     object.__setattr__(instance, "__pydantic_fields_set__", set(values))

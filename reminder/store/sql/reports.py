@@ -53,7 +53,7 @@ class ReportQueries:
 
     def outcome_counts(self, selection: Selection) -> list[OutcomeCount]:
         """How many messages of each push and date of `selection` are in each status and skip
-        reason."""
+        reason (grouped in the order of `ix_message_campaign_day`: read from it alone)."""
         query = (
             select(
                 MESSAGE.c.push,
@@ -63,7 +63,7 @@ class ReportQueries:
                 func.count(),
             )
             .where(*selected(selection))
-            .group_by(MESSAGE.c.push, MESSAGE.c.occurrence, MESSAGE.c.status, MESSAGE.c.skip_reason)
+            .group_by(MESSAGE.c.occurrence, MESSAGE.c.push, MESSAGE.c.status, MESSAGE.c.skip_reason)
         )
         with self.engine.connect() as connection:
             return [
