@@ -19,11 +19,11 @@ The rules, in the order a message meets them:
   all its messages and segments: the provider counts every message against its rate. On a
   store several nodes share, the rate is the total of all nodes (`reminder.delivery.shared_rate`).
 - **Outcomes**, per message (a failure of a whole batch request is every message's outcome):
-  accepted → `sent` (written 64 at a time); transient → retried with exponential backoff and
-  jitter, within a count and a deadline (no request starts after it), only the messages not
-  accepted, as one batch again; permanent → `failed` with the provider's code (a code in
-  `opted_out_codes` also suppresses the number); ambiguous (the request may have arrived) →
-  `unknown`, resolved later by asking the provider, never by resending blindly.
+  accepted → `sent` (written `FLUSH_SIZE` at a time); transient → retried with exponential
+  backoff and jitter, within a count and a deadline (no request starts after it), only the
+  messages not accepted, as one batch again; permanent → `failed` with the provider's code (a
+  code in `opted_out_codes` also suppresses the number); ambiguous (the request may have
+  arrived) → `unknown`, resolved later by asking the provider, never by resending blindly.
 - **Template rejected** (`TemplateRejectedError`): the message fails, and so does everything
   of that push's occurrence not sent yet — still planned, or claimed and not yet requested —
   with a detail naming the provider's code and the remedy: fix the template, then
