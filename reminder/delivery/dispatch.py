@@ -79,7 +79,7 @@ log = logging.getLogger(__name__)
 HELD_PER_SLOT = 16
 #: Messages claimed at once per concurrency slot: one transaction (claim and its events) serves
 #: this many sends; after a crash at most this many per slot are asked of the provider.
-CLAIMED_PER_SLOT = 8
+CLAIMED_PER_SLOT = 4
 #: Reserves a span of a gateway's timeline shared by every node (gateway, now, seconds,
 #: catch-up seconds → the span's start): `reminder.store.nodes.NodeBoard.reserve`.
 SharedTimeline = Callable[[str, datetime, float, float], datetime]
