@@ -116,12 +116,30 @@ class Browser:
         return str(self.driver.find_element(self.by.CSS_SELECTOR, css).text)
 
     def click(self, css: str) -> None:
-        """Click a button that submits a form, and wait for the next page."""
+        """Click a button that submits a form, and wait for the next page.
+
+        Chromium may still swap in the document of the navigation before (its node ids change
+        under a lookup: "Node with given id does not belong to the document"); that click never
+        happened, so it is tried again on the page as it now is.
+        """
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.wait import WebDriverWait
 
-        page = self.driver.find_element(self.by.TAG_NAME, "html")
-        self.driver.find_element(self.by.CSS_SELECTOR, css).click()
+        for attempt in range(3):
+            WebDriverWait(self.driver, 20).until(
+                lambda d: d.execute_script("return document.readyState") == "complete"
+            )
+            page = self.driver.find_element(self.by.TAG_NAME, "html")
+            try:
+                self.driver.find_element(self.by.CSS_SELECTOR, css).click()
+                break
+            except (StaleElementReferenceException, WebDriverException) as exc:
+                gone = isinstance(exc, StaleElementReferenceException) or (
+                    "does not belong to the document" in str(exc)
+                )
+                if not gone or attempt == 2:
+                    raise
         WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
 
     def log_in(self, name: str) -> None:
