@@ -252,6 +252,21 @@ def _all_sent_sqlite(
     the conditional update alone, without first reading which may move. When one may not (a
     receipt or another process got there first), nothing is written and the answer is False."""
     connection.exec_driver_sql("SAVEPOINT record_sent")
+    if _sent_sqlite(connection, rows, now) == len(rows):
+        connection.exec_driver_sql("RELEASE record_sent")
+        return True
+    connection.exec_driver_sql("ROLLBACK TO record_sent")
+    connection.exec_driver_sql("RELEASE record_sent")
+    return False
+
+
+def _sent_sqlite(
+    connection: Connection, rows: Sequence[tuple[int, str | None, str]], now: datetime
+) -> int:
+    """`record_sent`'s writes through the driver's executemany (SQLite's hot path): the same
+    rows `_MARK_SENT` and the events would write, without SQLAlchemy's per-row binding. Only
+    messages still `sending` or `unknown` move; returns how many did (the events are written for
+    every row: the caller knows them all sendable, or rolls back)."""
     stamp, sent = sqlite_stamp(now), Status.sent.value
     moved = connection.exec_driver_sql(
         "UPDATE message SET status = ?, updated_at = ?, sent_at = ?, attempts = attempts + 1, "
@@ -261,30 +276,8 @@ def _all_sent_sqlite(
             for i, provider, _ in rows
         ],
     ).rowcount
-    if moved != len(rows):
-        connection.exec_driver_sql("ROLLBACK TO record_sent")
-        connection.exec_driver_sql("RELEASE record_sent")
-        return False
     add_events_sqlite(
         connection,
         [(i, stamp, sent, Status.sending.value, "gateway", detail) for i, _, detail in rows],
     )
-    connection.exec_driver_sql("RELEASE record_sent")
-    return True
-
-
-def _sent_sqlite(
-    connection: Connection, rows: Sequence[tuple[int, str | None, str]], now: datetime
-) -> None:
-    """`record_sent`'s writes through the driver's executemany (SQLite's hot path): the same
-    rows `_MARK_SENT` and the events would write, without SQLAlchemy's per-row binding."""
-    stamp, sent = sqlite_stamp(now), Status.sent.value
-    connection.exec_driver_sql(
-        "UPDATE message SET status = ?, updated_at = ?, sent_at = ?, attempts = attempts + 1, "
-        "error_code = NULL, error_text = NULL, provider_id = ? WHERE id = ?",
-        [(sent, stamp, stamp, provider, i) for i, provider, _ in rows],
-    )
-    add_events_sqlite(
-        connection,
-        [(i, stamp, sent, Status.sending.value, "gateway", detail) for i, _, detail in rows],
-    )
+    return int(moved)
