@@ -13,6 +13,8 @@ On PostgreSQL nothing changes.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reminder.errors import OperationalError
 from reminder.i18n import _
+
+#: How long a connection waits for another's write lock.
+BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str) -> Engine:
@@ -58,12 +63,28 @@ def without_password(url: str) -> str:
         return "(unreadable URL)"
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL` (it stays set in the file). While another connection writes a
+    new file's first transaction the file is not in WAL mode yet, and SQLite refuses the switch
+    at once ("database is locked") instead of waiting on the busy timeout: it is asked again
+    until the timeout, by when the other has committed and the file is in WAL mode."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # The busy timeout first: switching a new file to WAL needs the database to itself, and
     # another process may be opening the same new store.
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
