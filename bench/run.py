@@ -34,6 +34,7 @@ from reminder.delivery.gateways.twilio import TwilioGateway, TwilioSettings
 from reminder.inputs.config import load_config
 from reminder.inputs.project import load_project
 from reminder.planning.plan import plan_streaming
+from reminder.status import Status
 from reminder.store import Selection, Store, open_store
 
 HERE = Path(__file__).resolve().parent
@@ -318,6 +319,7 @@ def run_dispatch(
 def bench_dispatch(sizes: dict[str, Any], folder: Path, url: str) -> list[Row]:
     count, concurrency = sizes["dispatch"], sizes["concurrency"]
     store = planned_store(folder, count, "dispatch")
+    requests = planned_requests(store)
     before = accepted(url)["accepted"]
     start, cpu = time.perf_counter(), time.process_time()
     result = run_dispatch(store, twilio_gateway(url, concurrency))
@@ -325,7 +327,7 @@ def bench_dispatch(sizes: dict[str, Any], folder: Path, url: str) -> list[Row]:
     store.close()
     assert result.sent == count and accepted(url)["accepted"] - before == count
 
-    raw, raw_cpu = raw_gather(url, count, concurrency)
+    raw, raw_cpu = raw_gather(url, requests, concurrency)
 
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
@@ -373,9 +375,16 @@ def bench_dispatch(sizes: dict[str, Any], folder: Path, url: str) -> list[Row]:
     ]
 
 
-def raw_gather(url: str, count: int, concurrency: int) -> tuple[float, float]:
+def planned_requests(store: Store) -> list[tuple[str, str]]:
+    """The (recipient, body) of every planned message: what the raw client sends, so that both
+    sides send the same requests."""
+    planned = store.messages(campaign="bench", statuses=[Status.planned])
+    return [(m.recipient, m.body) for m in sorted(planned, key=lambda m: m.id or 0)]
+
+
+def raw_gather(url: str, requests: list[tuple[str, str]], concurrency: int) -> tuple[float, float]:
     """The async `twilio` client with `asyncio.gather` at `concurrency`, no database: seconds
-    and CPU seconds for `count` messages."""
+    and CPU seconds for `requests` (recipient, body), the messages the engine sends."""
     from twilio.rest import Client
 
     from reminder.delivery.gateways.twilio import _RebasedHttpClient
@@ -385,14 +394,12 @@ def raw_gather(url: str, count: int, concurrency: int) -> tuple[float, float]:
         client = Client(ACCOUNT, TOKEN, http_client=http)
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(i: int) -> None:
+        async def one(to: str, body: str) -> None:
             async with gate:
-                await client.messages.create_async(
-                    to=f"+86139{i:08d}", from_="+15005550006", body="【基准】提醒"
-                )
+                await client.messages.create_async(to=to, from_="+15005550006", body=body)
 
         began = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(count)))
+        await asyncio.gather(*(one(to, body) for to, body in requests))
         elapsed = time.perf_counter() - began
         await http.close()
         return elapsed
@@ -411,6 +418,7 @@ def bench_engine(sizes: dict[str, Any], folder: Path, rounds: int = 3) -> list[R
     with bench_server(0.0) as url:
         for round_ in range(rounds):
             store = planned_store(folder, count, f"engine{round_}")
+            requests = planned_requests(store)
             start, cpu = time.perf_counter(), time.process_time()
             result = run_dispatch(store, twilio_gateway(url, concurrency))
             elapsed, used = time.perf_counter() - start, time.process_time() - cpu
@@ -418,7 +426,7 @@ def bench_engine(sizes: dict[str, Any], folder: Path, rounds: int = 3) -> list[R
             assert result.sent == count
             if elapsed < ours_best:
                 ours_best, ours_cpu = elapsed, used
-            raw, used = raw_gather(url, count, concurrency)
+            raw, used = raw_gather(url, requests, concurrency)
             if raw < raw_best:
                 raw_best, raw_cpu = raw, used
     return [

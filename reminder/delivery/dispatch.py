@@ -57,7 +57,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from reminder.clock import Clock
 from reminder.delivery import owner
@@ -125,6 +125,7 @@ class Dispatcher(GroupSending):
         self.outcomes = Outcomes(store, gateway, clock, on_result)
         self.result: DispatchResult = self.outcomes.result
         self.batch_size = max(1, gateway.max_batch)
+        self.retry_window = timedelta(seconds=self.policy.retry_deadline_seconds)
         self._halt = asyncio.Event()  # set once a stop or a gateway down is seen
 
     async def run(self, selection: Selection) -> DispatchResult:
@@ -200,7 +201,8 @@ class Dispatcher(GroupSending):
         operator's `suppress add`, the provider's opted-out code earlier in this run), unless
         the contact's messages go out regardless (`sends_despite_suppression`); the rest, in
         order."""
-        suppressed = self.store.suppressed({m.recipient for m in batch})
+        # Numbers read only when the list has any (a generator: usually it has none).
+        suppressed = self.store.suppressed(m.recipient for m in batch)
         if not suppressed:
             return batch
         keep = []

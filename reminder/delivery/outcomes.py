@@ -129,7 +129,7 @@ class Outcomes:
             return
         batch, self._accepted, self._oldest = self._accepted, [], None
         self.store.record_sent(
-            [(m.id, a.provider_id, detail) for m, a, detail in batch if m.id is not None],
+            [(i, a.provider_id, detail) for m, a, detail in batch if (i := m.id) is not None],
             self.clock.now(),
         )
         self.result.sent += len(batch)

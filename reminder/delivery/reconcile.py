@@ -39,20 +39,42 @@ GatewayFinder: TypeAlias = Callable[[str], Gateway | None]
 Heartbeats: TypeAlias = Callable[[str, datetime, timedelta], bool | None]
 
 
+#: The columns of a stored message a gateway sees.
+_OUTGOING_COLUMNS = (
+    "id",
+    "campaign",
+    "push",
+    "occurrence",
+    "contact_id",
+    "recipient",
+    "body",
+    "segments",
+    "template",
+    "variables",
+)
+_OUTGOING_SET = frozenset(_OUTGOING_COLUMNS)
+
+
 def outgoing(message: Message) -> OutgoingMessage:
     """The gateway's view of a stored message."""
-    assert message.id is not None
+    # Read from the instance's dict: each attribute read through the ORM's descriptor costs
+    # ~0.2 µs, and the dispatcher builds thousands of these a second. A message read from the
+    # store holds every column there; one that does not is read attribute by attribute.
+    values = message.__dict__
+    if not values.keys() >= _OUTGOING_SET:
+        values = {name: getattr(message, name) for name in _OUTGOING_COLUMNS}
+    assert values["id"] is not None
     return OutgoingMessage(
-        message_id=message.id,
-        campaign=message.campaign,
-        push=message.push,
-        occurrence=message.occurrence,
-        contact_id=message.contact_id,
-        to=message.recipient,
-        body=message.body,
-        segments=message.segments,
-        template=message.template,
-        variables=dict(message.variables),
+        message_id=values["id"],
+        campaign=values["campaign"],
+        push=values["push"],
+        occurrence=values["occurrence"],
+        contact_id=values["contact_id"],
+        to=values["recipient"],
+        body=values["body"],
+        segments=values["segments"],
+        template=values["template"],
+        variables=dict(values["variables"]),
     )
 
 

@@ -58,6 +58,9 @@ class GroupSending:
     outcomes: Outcomes
     result: DispatchResult
     batch_size: int
+    #: `policy.retry_deadline_seconds`: no retry of a message starts this long after its first
+    #: attempt.
+    retry_window: timedelta
     _halt: asyncio.Event
 
     def _halted(self) -> bool:
@@ -94,7 +97,7 @@ class GroupSending:
         holding = True
         try:
             pending = self._within_limits(group)
-            requests = {m.id: outgoing(m) for m in pending if m.id is not None}
+            requests = {request.message_id: request for request in map(outgoing, pending)}
             deadline: datetime | None = None
             error: GatewayError | None = None
             for attempt in range(1, self.policy.max_attempts + 1):
@@ -103,7 +106,7 @@ class GroupSending:
                     return
                 now = self.clock.now()
                 if deadline is None:
-                    deadline = now + timedelta(seconds=self.policy.retry_deadline_seconds)
+                    deadline = now + self.retry_window
                 elif error is not None and now > deadline:
                     # Waiting for a slot and the limiter took the retry past the deadline.
                     self._out_of_attempts([(m, error) for m in pending], "out of time")
@@ -127,7 +130,9 @@ class GroupSending:
     async def _ready(self, pending: list[Message], error: GatewayError | None) -> list[Message]:
         """Wait for the rate limiter for all of `pending`, then what may be requested: nothing
         after a halt (given back), nor messages of a push whose template was rejected."""
-        if len(pending) == 1:
+        if self.limiter.unlimited:
+            pass
+        elif len(pending) == 1:
             await self.limiter.acquire(pending[0].segments)
         elif pending:
             await self.limiter.acquire(sum(m.segments for m in pending), len(pending))

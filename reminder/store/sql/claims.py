@@ -62,8 +62,7 @@ class ClaimQueries:
         # so the candidates are still planned when the same statement moves them.
         with write_transaction(self.engine) as connection:
             claim = SqliteClaim(selection, gateway, owner, now, claimed_at or now, limit)
-            claimed = claim.run(connection)
-            ids = [m.id for m in claimed if m.id is not None]
+            claimed, ids = claim.run(connection)
             if ids:
                 add_events(connection, ids, now, Status.sending, Status.planned, "dispatch")
             return claimed

@@ -45,11 +45,11 @@ class ControlQueries:
 
     def suppressed(self, numbers: Iterable[str]) -> dict[str, str]:
         """Which of `numbers` are suppressed, with the reason."""
-        wanted = list(set(numbers))
         found: dict[str, str] = {}
         with self.engine.connect() as connection:
             if connection.execute(select(SUPPRESSION.c.number).limit(1)).first() is None:
                 return found  # the usual case: an empty list, no need to look numbers up
+            wanted = list(set(numbers))
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start : start + CHUNK]
                 rows = connection.execute(

@@ -19,7 +19,7 @@ from reminder.store.sql.tables import (
     EVENT,
     MESSAGE,
     add_events,
-    add_events_sqlite,
+    add_same_events_sqlite,
     selected,
     sqlite_stamp,
 )
@@ -276,8 +276,11 @@ def _sent_sqlite(
             for i, provider, _ in rows
         ],
     ).rowcount
-    add_events_sqlite(
-        connection,
-        [(i, stamp, sent, Status.sending.value, "gateway", detail) for i, _, detail in rows],
-    )
+    by_detail: dict[str, list[int]] = {}
+    for i, _, detail in rows:
+        by_detail.setdefault(detail, []).append(i)
+    for detail, ids in by_detail.items():  # one detail for nearly all: "accepted (queued)"
+        add_same_events_sqlite(
+            connection, ids, (stamp, sent, Status.sending.value, "gateway", detail)
+        )
     return int(moved)

@@ -13,17 +13,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 
 from reminder.status import Status
-from reminder.store.models import Message, UTCDateTime, from_row
+from reminder.store.models import Message, UTCDateTime, from_values
 from reminder.store.sql.tables import MESSAGE, sqlite_stamp
 from reminder.store.values import Selection
 
 _COLUMNS = [column.name for column in MESSAGE.c]
-_DATETIMES = frozenset(c.name for c in MESSAGE.c if isinstance(c.type, UTCDateTime))
+_ID = _COLUMNS.index("id")
+_OCCURRENCE = _COLUMNS.index("occurrence")
+_VARIABLES = _COLUMNS.index("variables")
+_DATETIMES = [i for i, c in enumerate(MESSAGE.c) if isinstance(c.type, UTCDateTime)]
 _SELECTION = (
     ("campaign", "campaign = ?"),
     ("push", "push = ?"),
@@ -45,14 +49,13 @@ class SqliteClaim:
     claimed_at: datetime
     limit: int
 
-    def run(self, connection: Connection) -> list[Message]:
-        """Claim; the claimed messages by id (none when nothing is left to claim)."""
+    def run(self, connection: Connection) -> tuple[list[Message], list[int]]:
+        """Claim; the claimed messages by id and their ids (none when nothing is left to
+        claim)."""
         sql, parameters = self._statement()
-        rows = connection.exec_driver_sql(sql, parameters).fetchall()
+        rows = sorted(connection.exec_driver_sql(sql, parameters).fetchall(), key=itemgetter(_ID))
         read = _Reader()
-        claimed = [read.message(row) for row in rows]
-        claimed.sort(key=lambda m: m.id or 0)
-        return claimed
+        return [read.message(row) for row in rows], [row[_ID] for row in rows]
 
     def _statement(self) -> tuple[str, tuple[Any, ...]]:
         conditions, values = ["status = ?"], [Status.planned.value]
@@ -91,13 +94,13 @@ class _Reader:
 
     def message(self, row: Any) -> Message:
         """The message of one row of `_COLUMNS`."""
-        values = dict(zip(_COLUMNS, row, strict=True))
-        values["occurrence"] = self._day(values["occurrence"])
-        values["variables"] = json.loads(values["variables"])
-        for name in _DATETIMES:
-            if values[name] is not None:
-                values[name] = self._moment(values[name])
-        return from_row(Message, values)
+        values = list(row)
+        values[_OCCURRENCE] = self._day(values[_OCCURRENCE])
+        values[_VARIABLES] = json.loads(values[_VARIABLES])
+        for position in _DATETIMES:
+            if values[position] is not None:
+                values[position] = self._moment(values[position])
+        return from_values(Message, dict(zip(_COLUMNS, values, strict=True)))
 
     def _day(self, text: str) -> date:
         found = self._days.get(text)
