@@ -409,7 +409,7 @@ def raw_gather(url: str, requests: list[tuple[str, str]], concurrency: int) -> t
     return raw, time.process_time() - cpu
 
 
-def bench_engine(sizes: dict[str, Any], folder: Path, rounds: int = 3) -> list[Row]:
+def bench_engine(sizes: dict[str, Any], folder: Path, rounds: int = 5) -> list[Row]:
     """Dispatch where the engine, not the network, is the limit: a zero-latency server,
     concurrency 50, unthrottled; ours against the raw client, alternating, best of `rounds`."""
     count, concurrency = sizes["dispatch"], sizes["concurrency"]

@@ -377,6 +377,25 @@ def test_record_sent_moves_only_what_is_being_sent(store: Store) -> None:
     assert store.by_provider_id("SM-nobody") is None
 
 
+def test_a_claim_and_its_acceptances_log_one_event_a_message_with_its_own_detail(
+    store: Store,
+) -> None:
+    ids = planned(store, 5)
+    claimed = store.claim_batch(SPRING_DAY, "twilio", "me", NOW, 5)
+    assert sorted(m.id for m in claimed) == ids
+    details = ["accepted (queued)", "accepted", "accepted (queued)", "accepted (sent)", "accepted"]
+    later = NOW + timedelta(seconds=2)
+    store.record_sent([(i, f"SM{i}", d) for i, d in zip(ids, details, strict=True)], later)
+    for message_id, detail in zip(ids, details, strict=True):
+        logged = [
+            (e.previous, e.status, e.source, e.detail, e.at) for e in events(store, message_id)
+        ]
+        assert logged[1:] == [
+            ("planned", "sending", "dispatch", None, NOW),
+            ("sending", "sent", "gateway", detail, later),
+        ]
+
+
 def test_requeue_puts_back_only_what_may_be_retried(store: Store) -> None:
     ids = planned(store, 3)
     store.claim_batch(SPRING_DAY, "twilio", "me", NOW, 3)
