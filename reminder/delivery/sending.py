@@ -130,12 +130,11 @@ class GroupSending:
     async def _ready(self, pending: list[Message], error: GatewayError | None) -> list[Message]:
         """Wait for the rate limiter for all of `pending`, then what may be requested: nothing
         after a halt (given back), nor messages of a push whose template was rejected."""
-        if self.limiter.unlimited:
-            pass
-        elif len(pending) == 1:
-            await self.limiter.acquire(pending[0].segments)
-        elif pending:
-            await self.limiter.acquire(sum(m.segments for m in pending), len(pending))
+        if not self.limiter.unlimited:  # no call at all when there is no rate to keep
+            if len(pending) == 1:
+                await self.limiter.acquire(pending[0].segments)
+            elif pending:
+                await self.limiter.acquire(sum(m.segments for m in pending), len(pending))
         if self._halted():
             when = "retrying" if error else "sending"
             self.outcomes.release(pending, self._why_halted(f"before {when}"))
