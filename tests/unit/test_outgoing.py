@@ -99,3 +99,4 @@ def test_a_message_not_holding_every_column_is_read_through_its_attributes(
         assert seen.body == "【测试】家属节日提醒"
         assert seen.variables == {"name": "李四"}
         assert seen == _by_attributes(message)
+    engine.dispose()
